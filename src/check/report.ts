@@ -1,0 +1,24 @@
+/**
+ * The result of `check` over one or more newsletter folders: what every
+ * output format (text, json, sarif, github) renders. Holds no address in full.
+ */
+import type { Finding } from "./finding.ts";
+
+export interface NewsletterSummary {
+  /** Folder relative to the root, e.g. `newsletters/2026-12-01-winter`. */
+  dir: string;
+  id: string;
+  subject?: string;
+  list?: string;
+  /** Rows in the list that will be mailed (after suppressions). */
+  recipients?: number;
+  suppressed?: number;
+  /** Distinct addresses found in the content after decoding and normalising. */
+  contentAddresses?: number;
+}
+
+export interface CheckReport {
+  ok: boolean;
+  findings: Finding[];
+  newsletters: NewsletterSummary[];
+}

@@ -1,0 +1,49 @@
+/**
+ * The catalogue of check rules: id, default severity, and what the author
+ * should do. SARIF's `tool.driver.rules` and the text help come from here.
+ */
+import type { Severity } from "./finding.ts";
+
+export interface RuleInfo {
+  severity: Severity;
+  title: string;
+  help: string;
+}
+
+export const RULES = {
+  // Input files
+  "input-missing": { severity: "error", title: "Input file is missing", help: "Create the file or fix the path that names it." },
+  "input-encoding": { severity: "error", title: "Input is not UTF-8", help: "Save the file as UTF-8 (with or without BOM)." },
+  "yaml-syntax": { severity: "error", title: "YAML syntax error", help: "Fix the YAML at the given line; a YAML linter shows the structure." },
+  "schema": { severity: "error", title: "Configuration does not match its schema", help: "Use one of the allowed keys and values named in the message." },
+  "newsletter-id": { severity: "error", title: "Newsletter folder name is not YYYY-MM-DD-slug", help: "Rename the folder, e.g. newsletters/2026-12-01-winter-update." },
+  "unexpected-file": { severity: "error", title: "File not allowed in a newsletter folder", help: "A newsletter folder holds only newsletter.yml and body.md; attachments are refused. Host images and link to them over https." },
+  // Recipient lists
+  "list-missing": { severity: "error", title: "Recipient list not found", help: "Name a list that exists as recipients/<list>.csv." },
+  "list-csv": { severity: "error", title: "CSV syntax error", help: "Fix the quoting at the given line (RFC 4180: a field with commas, quotes or newlines is quoted, quotes inside are doubled)." },
+  "list-header": { severity: "error", title: "CSV header problem", help: "The first row names the columns; one of them must be `email`; names must be unique identifiers." },
+  "list-empty": { severity: "error", title: "Recipient list is empty", help: "Add recipients, or do not send this newsletter." },
+  "list-invalid-address": { severity: "error", title: "Invalid recipient address", help: "Correct or remove the row." },
+  "list-duplicate": { severity: "error", title: "Duplicate recipient", help: "Remove the second row: the same person would be mailed twice (addresses are compared after NFKC and lowercasing)." },
+  "list-field-count": { severity: "error", title: "Row has the wrong number of fields", help: "Every row needs as many fields as the header; quote fields holding commas." },
+  "list-address-in-field": { severity: "error", title: "Address hidden in a non-email column", help: "Remove the address from that column: fields are rendered into messages, and another person's address would leak." },
+  "list-row-change": { severity: "error", title: "List size changed a lot since its last send", help: "Check the list is the intended one, then acknowledge with `expected_change: <row delta>` in newsletter.yml." },
+  "suppression-applied": { severity: "note", title: "Suppressed recipients", help: "Recipients in recipients/suppressions.csv are never mailed." },
+  // Content
+  "leak-list-address": { severity: "error", title: "A recipient-list address is in the content", help: "Remove it: a customer's address must never be in a newsletter's content." },
+  "leak-unknown-address": { severity: "error", title: "Address outside the allowlist", help: "Remove it, or add it to leakage.allow_addresses / allow_domains in .github/newsletter.yml if it is your own public contact address." },
+  "placeholder-unknown": { severity: "error", title: "Unknown placeholder", help: "Use one of the list's columns (named in the message) or a built-in field." },
+  "placeholder-empty": { severity: "error", title: "Placeholder empty in some rows", help: "Fill the column in every row or remove the placeholder." },
+  "placeholder-foreign": { severity: "error", title: "Foreign or unsupported placeholder syntax", help: "Only `{{ field }}` is supported; there are no loops, conditions or partials." },
+  "placeholder-syntax": { severity: "error", title: "Malformed placeholder", help: "Write placeholders as `{{ field }}`." },
+  "literal-undefined": { severity: "error", title: "The text holds \"undefined\" or \"null\"", help: "That is usually a template bug; reword if it is meant." },
+  "test-marker": { severity: "error", title: "Test marker in content", help: "Remove TEST/DRAFT/TODO/lorem ipsum markers before sending." },
+  "link-insecure": { severity: "error", title: "Link is not https", help: "Use an https:// link." },
+  "link-staging": { severity: "error", title: "Link to a staging or local host", help: "Link to the production site." },
+  "body-size": { severity: "error", title: "Body too large", help: "Shorten the body or raise leakage.max_body_bytes." },
+  "addresses-counted": { severity: "note", title: "Distinct addresses in content", help: "Every address in the content, after decoding and normalising, was checked." },
+} as const satisfies Record<string, RuleInfo>;
+
+export type RuleId = keyof typeof RULES;
+
+export const RULE_IDS = Object.keys(RULES) as RuleId[];
