@@ -3,4 +3,4 @@
 // package needs no build step (DESIGN.md: `newsletter` bin).
 import { register } from "tsx/esm/api";
 register();
-await import("../src/cli/main.ts");
+await import("../src/cli/bin.ts");

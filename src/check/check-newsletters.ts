@@ -1,0 +1,299 @@
+/**
+ * `check`: load → check for each newsletter folder, over the RepoPort and
+ * HistoryPort (no filesystem here). Returns the report every format renders
+ * and, per newsletter, what was loaded, so `manifest` and `send` reuse the
+ * exact bytes that were checked instead of reading them twice.
+ *
+ * DESIGN.md invariant 3: any address of ANY list or of the suppression list
+ * in the content is an error, not only the list this newsletter is bound to.
+ */
+import { extractAddresses } from "./leak/extract.ts";
+import { checkLeaks } from "./leak/scan.ts";
+import { checkRecipientList, checkRowChange, loadSuppressions, type ListReport, type SuppressionList } from "./list.ts";
+import { checkContent } from "./content/index.ts";
+import { hasErrors, sortFindings, type Finding } from "./finding.ts";
+import { RULES, type RuleId } from "./rules.ts";
+import type { CheckReport, NewsletterSummary } from "./report.ts";
+import { CONFIG_FILE, parseConfig } from "../load/config.ts";
+import { parseNewsletterMeta, type NewsletterMeta } from "../load/newsletter-meta.ts";
+import type { ResolvedConfig } from "../load/schema/config.ts";
+import { checkNewsletterId, SUPPRESSION_LIST } from "../load/schema/newsletter.ts";
+import type { RepoPort } from "../load/repo.ts";
+import { decodeTextFile } from "../load/text-file.ts";
+import { UnreadableInputError } from "../errors.ts";
+import { lastSendOfList, type HistoryPort } from "../ledger/history.ts";
+import { canonicalSha256, computeDigest, type DigestInput } from "../manifest/digest.ts";
+import { AddressBook } from "./address-book.ts";
+
+export const RECIPIENTS_DIR = "recipients";
+export const SUPPRESSIONS_FILE = `${RECIPIENTS_DIR}/${SUPPRESSION_LIST}.csv`;
+/** The only files a newsletter folder may hold (DESIGN.md: attachments refused). */
+export const NEWSLETTER_FILES = ["newsletter.yml", "body.md"] as const;
+
+/** Rules that mean an input could not be read at all: exit 2 instead of 1. */
+export const UNREADABLE_RULES: ReadonlySet<RuleId> = new Set(["input-missing", "input-encoding"]);
+
+export interface CheckDeps {
+  repo: RepoPort;
+  history: HistoryPort;
+}
+
+export interface CheckedNewsletter {
+  dir: string;
+  id: string;
+  ok: boolean;
+  config: ResolvedConfig | null;
+  meta: NewsletterMeta | null;
+  body: string | null;
+  list: ListReport | null;
+  suppressions: SuppressionList | null;
+  /** sha256 of each input's canonical bytes, in digest order. */
+  inputs: DigestInput[];
+  /** Null when an input is missing or unreadable. */
+  digest: string | null;
+  summary: NewsletterSummary;
+}
+
+export interface CheckOutcome {
+  report: CheckReport;
+  newsletters: CheckedNewsletter[];
+  /** True when some input could not be read (exit 2). */
+  unreadable: boolean;
+}
+
+export async function checkNewsletters(deps: CheckDeps, dirs: readonly string[]): Promise<CheckOutcome> {
+  const shared = await loadShared(deps);
+  const all: Finding[] = [...shared.findings];
+  const newsletters: CheckedNewsletter[] = [];
+  for (const dir of dirs) {
+    const n = await checkOne(deps, shared, dir);
+    all.push(...n.findings);
+    newsletters.push(n.checked);
+  }
+  const findings = sortFindings(dedupe(all));
+  const report: CheckReport = { ok: !hasErrors(findings), findings, newsletters: newsletters.map((n) => n.summary) };
+  return { report, newsletters, unreadable: findings.some((f) => UNREADABLE_RULES.has(f.rule)) };
+}
+
+/** What every newsletter of one run shares: the config, every list, the suppressions. */
+interface Shared {
+  config: ResolvedConfig | null;
+  configSha: string | null;
+  findings: Finding[];
+  lists: Map<string, ListReport>;
+  suppressions: SuppressionList | null;
+  book: AddressBook;
+  history: Awaited<ReturnType<HistoryPort["beginRecords"]>>;
+}
+
+async function loadShared(deps: CheckDeps): Promise<Shared> {
+  const { repo } = deps;
+  const findings: Finding[] = [];
+
+  let config: ResolvedConfig | null = null;
+  let configSha: string | null = null;
+  const configText = await readText(repo, CONFIG_FILE, findings);
+  if (configText) {
+    configSha = configText.sha256;
+    const loaded = parseConfig(configText.text, CONFIG_FILE);
+    findings.push(...loaded.findings);
+    config = loaded.config;
+  }
+
+  let suppressions: SuppressionList | null = null;
+  if (await repo.isFile(SUPPRESSIONS_FILE)) {
+    suppressions = await guardStream(SUPPRESSIONS_FILE, findings, () =>
+      loadSuppressions(repo.streamBytes(SUPPRESSIONS_FILE), { file: SUPPRESSIONS_FILE }),
+    );
+    if (suppressions) findings.push(...suppressions.findings);
+  }
+
+  // Every list is read, because content must not hold an address of ANY list.
+  const lists = new Map<string, ListReport>();
+  const book = new AddressBook();
+  if (suppressions) book.add(SUPPRESSIONS_FILE, suppressions.addresses);
+  if (await repo.isDir(RECIPIENTS_DIR)) {
+    for (const e of await repo.list(RECIPIENTS_DIR)) {
+      if (e.kind !== "file" || !e.name.endsWith(".csv") || e.name === `${SUPPRESSION_LIST}.csv`) continue;
+      const file = `${RECIPIENTS_DIR}/${e.name}`;
+      const report = await guardStream(file, findings, () =>
+        checkRecipientList(repo.streamBytes(file), {
+          file,
+          findAddresses: extractAddresses,
+          ...(suppressions ? { suppressions: suppressions.addresses } : {}),
+        }),
+      );
+      if (!report) continue;
+      lists.set(e.name.slice(0, -4), report);
+      book.add(file, report.addresses);
+      // A list no newsletter here uses still must be readable (we need its addresses),
+      // but its own row problems are reported when a newsletter binds it.
+      findings.push(...report.findings.filter((f) => UNREADABLE_RULES.has(f.rule)));
+    }
+  }
+  const history = await deps.history.beginRecords();
+  return { config, configSha, findings, lists, suppressions, book, history };
+}
+
+async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{ findings: Finding[]; checked: CheckedNewsletter }> {
+  const { repo } = deps;
+  const findings: Finding[] = [];
+  const id = dir.split("/").pop() ?? dir;
+  const summary: NewsletterSummary = { dir, id };
+  const checked: CheckedNewsletter = {
+    dir, id, ok: false, config: shared.config, meta: null, body: null, list: null,
+    suppressions: shared.suppressions, inputs: [], digest: null, summary,
+  };
+
+  if (!/^newsletters\/[^/]+$/.test(dir)) {
+    findings.push(finding("newsletter-id", dir, 1, 1, `${dir} is not a folder directly under newsletters/ (expected newsletters/YYYY-MM-DD-slug)`));
+  } else {
+    findings.push(...checkNewsletterId(id, dir));
+  }
+  if (!(await repo.isDir(dir))) {
+    findings.push(finding("input-missing", dir, 1, 1, `${dir}: newsletter folder not found`));
+    return { findings, checked };
+  }
+  for (const e of await repo.list(dir)) {
+    if (e.kind === "file" && (NEWSLETTER_FILES as readonly string[]).includes(e.name)) continue;
+    findings.push(
+      finding("unexpected-file", `${dir}/${e.name}`, 1, 1, `${dir}/${e.name}: a newsletter folder holds only ${NEWSLETTER_FILES.join(" and ")}; attachments and other files are refused`),
+    );
+  }
+
+  const metaFile = `${dir}/newsletter.yml`;
+  const bodyFile = `${dir}/body.md`;
+  const metaText = await readText(repo, metaFile, findings);
+  const bodyText = await readText(repo, bodyFile, findings);
+
+  let meta: NewsletterMeta | null = null;
+  let positions: ReturnType<typeof parseNewsletterMeta>["positions"] = {};
+  if (metaText) {
+    const loaded = parseNewsletterMeta(metaText.text, metaFile);
+    findings.push(...loaded.findings);
+    meta = loaded.meta;
+    positions = loaded.positions;
+    if (meta) summary.subject = meta.subject;
+  }
+  checked.meta = meta;
+  checked.body = bodyText?.text ?? null;
+
+  let list: ListReport | null = null;
+  let listFile: string | null = null;
+  if (meta) {
+    listFile = `${RECIPIENTS_DIR}/${meta.recipients}.csv`;
+    list = shared.lists.get(meta.recipients) ?? null;
+    summary.list = meta.recipients;
+    if (!list) {
+      const known = [...shared.lists.keys()];
+      findings.push(
+        finding("list-missing", metaFile, positions.recipients?.line ?? 1, positions.recipients?.column ?? 1,
+          `recipients: ${meta.recipients} — recipients/${meta.recipients}.csv does not exist; lists here: ${known.length ? known.join(", ") : "none"}`),
+      );
+    } else {
+      findings.push(...list.findings.filter((f) => !UNREADABLE_RULES.has(f.rule)));
+      summary.recipients = list.sendCount;
+      summary.suppressed = list.suppressed;
+      const last = lastSendOfList(shared.history, meta.recipients, id);
+      const change = checkRowChange({
+        ...(last ? { previous: last.list_rows } : {}),
+        current: list.valid,
+        ...(meta.expected_change !== undefined ? { expectedChange: meta.expected_change } : {}),
+        file: metaFile,
+        line: positions.recipients?.line ?? 1,
+        column: positions.recipients?.column ?? 1,
+      });
+      if (change) findings.push(change);
+    }
+  }
+  checked.list = list;
+
+  if (metaText && bodyText && shared.config) {
+    const config = shared.config;
+    const leaks = checkLeaks(
+      [
+        { file: metaFile, text: metaText.text },
+        { file: bodyFile, text: bodyText.text },
+      ],
+      {
+        listAddresses: shared.book,
+        allowAddresses: new Set(config.leakage.allow_addresses),
+        allowDomains: config.leakage.allow_domains,
+      },
+    );
+    findings.push(...leaks.findings);
+    summary.contentAddresses = leaks.distinct;
+    if (meta) {
+      findings.push(
+        ...checkContent({
+          meta, positions, metaFile, bodyFile, body: bodyText.text,
+          columns: list?.header ?? [],
+          emptyFields: list?.emptyFields ?? new Set<string>(),
+          maxBodyBytes: config.leakage.max_body_bytes,
+          listKnown: list !== null,
+        }),
+      );
+    }
+  }
+
+  // The digest needs every input; it is computed even when checks fail so the
+  // manifest can show it, but only a clean newsletter may be sent with it.
+  if (metaText && bodyText && shared.configSha && list && listFile) {
+    checked.inputs = [
+      { role: "config", path: CONFIG_FILE, sha256: shared.configSha },
+      { role: "newsletter", path: metaFile, sha256: metaText.sha256 },
+      { role: "body", path: bodyFile, sha256: bodyText.sha256 },
+      { role: "list", path: listFile, sha256: list.sha256 },
+      { role: "suppressions", path: SUPPRESSIONS_FILE, sha256: shared.suppressions?.sha256 ?? null },
+    ];
+    checked.digest = computeDigest(checked.inputs);
+  }
+  checked.ok = !hasErrors(findings) && !hasErrors(shared.findings);
+  return { findings, checked };
+}
+
+async function readText(repo: RepoPort, file: string, findings: Finding[]): Promise<{ text: string; sha256: string } | null> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await repo.readBytes(file);
+  } catch (e) {
+    if (e instanceof UnreadableInputError) {
+      findings.push(finding("input-missing", file, 1, 1, e.message));
+      return null;
+    }
+    throw e;
+  }
+  const decoded = decodeTextFile(file, bytes);
+  if ("finding" in decoded) {
+    findings.push(decoded.finding);
+    return null;
+  }
+  return { text: decoded.text, sha256: canonicalSha256(bytes) };
+}
+
+async function guardStream<T>(file: string, findings: Finding[], run: () => Promise<T>): Promise<T | null> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof UnreadableInputError) {
+      findings.push(finding("input-missing", file, 1, 1, e.message));
+      return null;
+    }
+    throw e;
+  }
+}
+
+function finding(rule: RuleId, file: string, line: number, column: number, message: string): Finding {
+  return { rule, severity: RULES[rule].severity, file, line, column, message };
+}
+
+/** The same config finding must not be listed once per newsletter. */
+function dedupe(findings: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const k = `${f.rule}\0${f.file}\0${f.line}\0${f.column}\0${f.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

@@ -1,0 +1,57 @@
+/**
+ * All content checks of one newsletter (DESIGN.md invariant 3, apart from
+ * the leak scan in check/leak/scan.ts): placeholders and markers in the
+ * subject, preheader and body; links and size of the body. The subject and
+ * preheader are checked where they stand in newsletter.yml so findings point
+ * into that file.
+ */
+import type { Finding } from "../finding.ts";
+import type { MetaPositions, NewsletterMeta } from "../../load/newsletter-meta.ts";
+import { checkLinks } from "./links.ts";
+import { checkMarkers } from "./markers.ts";
+import { checkPlaceholders } from "./placeholders.ts";
+import { checkBodySize } from "./size.ts";
+
+export { BUILTIN_FIELDS } from "./placeholders.ts";
+
+export interface ContentInput {
+  meta: NewsletterMeta;
+  positions: MetaPositions;
+  metaFile: string;
+  bodyFile: string;
+  body: string;
+  /** The bound list's columns. */
+  columns: readonly string[];
+  /** Columns empty in some row of the list. */
+  emptyFields: ReadonlySet<string>;
+  maxBodyBytes: number;
+  /**
+   * False when the bound list is missing: `list-missing` is reported
+   * elsewhere, and every placeholder would otherwise be "unknown" too.
+   */
+  listKnown: boolean;
+}
+
+export function checkContent(input: ContentInput): Finding[] {
+  const { meta, positions, metaFile, bodyFile, body, columns, emptyFields } = input;
+  const findings: Finding[] = [];
+
+  const texts: Array<{ text: string; at: { line: number; column: number } | undefined; kind: "subject" | "body" }> = [
+    { text: meta.subject, at: positions.subject, kind: "subject" },
+  ];
+  // The preheader is the inbox preview line: placeholders and markers matter there as in the subject.
+  if (meta.preheader !== undefined) texts.push({ text: meta.preheader, at: positions.preheader, kind: "body" });
+  for (const t of texts) {
+    const where = { file: metaFile, text: t.text, baseLine: t.at?.line ?? 1, baseColumn: t.at?.column ?? 1, markdown: false };
+    findings.push(...checkPlaceholders({ ...where, columns, emptyFields }));
+    findings.push(...checkMarkers({ ...where, kind: t.kind }));
+  }
+
+  findings.push(...checkPlaceholders({ file: bodyFile, text: body, columns, emptyFields, markdown: true }));
+  findings.push(...checkMarkers({ file: bodyFile, text: body, kind: "body", markdown: true }));
+  findings.push(...checkLinks({ file: bodyFile, text: body }));
+  findings.push(...checkBodySize({ file: bodyFile, text: body, maxBytes: input.maxBodyBytes }));
+
+  if (input.listKnown) return findings;
+  return findings.filter((f) => f.rule !== "placeholder-unknown" && f.rule !== "placeholder-empty");
+}

@@ -1,0 +1,84 @@
+/**
+ * Undo the encodings an address can hide behind in Markdown, HTML and URLs
+ * (DESIGN.md invariant 3: "decodes first"), keeping positions (mapped.ts).
+ * Everything here is tolerant: a bad sequence is left as it is, never thrown.
+ */
+import { NAMED_ENTITIES, SEMICOLON_OPTIONAL } from "./entities.ts";
+import { replaceMapped, type MappedString } from "./mapped.ts";
+
+export { decodeMimeBody } from "./mime.ts";
+
+// Numeric references (WHATWG HTML §13.2.5.80): decimal or hex, `;` optional
+// as parsers accept it with a parse error.
+const ENTITY = /&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([A-Za-z][A-Za-z0-9]{1,31}));?/g;
+
+export function decodeEntities(ms: MappedString): MappedString {
+  if (!ms.text.includes("&")) return ms;
+  return replaceMapped(ms, ENTITY, (m) => {
+    const [all, dec, hex, name] = m;
+    if (dec !== undefined || hex !== undefined) {
+      const cp = dec !== undefined ? Number.parseInt(dec, 10) : Number.parseInt(hex!, 16);
+      // Surrogates and out-of-range values are parse errors; leave them be.
+      if (cp === 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return all;
+      return String.fromCodePoint(cp);
+    }
+    const value = NAMED_ENTITIES.get(name!);
+    if (value === undefined) return all;
+    if (!all.endsWith(";") && !SEMICOLON_OPTIONAL.has(name!)) return all;
+    return value;
+  });
+}
+
+// RFC 3986 §2.1 percent-encoding: one ASCII octet, or one complete UTF-8
+// sequence (RFC 3629 §3) so a multi-byte character decodes as a whole. An
+// incomplete or invalid sequence does not match or fails to decode, and stays.
+const PERCENT = /%[0-7][0-9a-fA-F]|%[cCdD][0-9a-fA-F]%[89abAB][0-9a-fA-F]|%[eE][0-9a-fA-F](?:%[89abAB][0-9a-fA-F]){2}|%[fF][0-7](?:%[89abAB][0-9a-fA-F]){3}/g;
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+export function decodePercent(ms: MappedString): MappedString {
+  if (!ms.text.includes("%")) return ms;
+  return replaceMapped(ms, PERCENT, (m) => {
+    const hex = m[0].replaceAll("%", "");
+    if (hex.length === 2) {
+      const b = Number.parseInt(hex, 16);
+      // %00-%1F are controls; they cannot be part of an address and decoding
+      // them would only disturb line counting.
+      return b < 0x20 ? m[0] : String.fromCharCode(b);
+    }
+    try {
+      return UTF8.decode(Buffer.from(hex, "hex"));
+    } catch {
+      return m[0];
+    }
+  });
+}
+
+// Backslash escapes: CommonMark §2.4 (`taro\@example\.com` renders without
+// the backslashes) and the `\u0040` / `\x40` escapes of YAML double-quoted
+// scalars (YAML 1.2 §5.7) and JSON (RFC 8259 §7), e.g. in newsletter.yml.
+const ESCAPE = /\\(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|([!-/:-@[-`{-~]))/g;
+
+export function decodeEscapes(ms: MappedString): MappedString {
+  if (!ms.text.includes("\\")) return ms;
+  return replaceMapped(ms, ESCAPE, (m) => {
+    const [, u, x, punct] = m;
+    if (punct !== undefined) return punct;
+    const cp = Number.parseInt((u ?? x)!, 16);
+    if (cp < 0x20 || (cp >= 0xd800 && cp <= 0xdfff)) return m[0];
+    return String.fromCharCode(cp);
+  });
+}
+
+/**
+ * All text decodings, in the order that undoes the usual nesting: HTML
+ * attribute values hold percent-encoded URLs, and a percent-encoded `&#64;`
+ * is one more layer, so entities run again when percent-decoding changed
+ * anything.
+ */
+export function decodeText(ms: MappedString): MappedString {
+  let out = decodeEscapes(decodeEntities(ms));
+  const beforePercent = out;
+  out = decodePercent(out);
+  if (out !== beforePercent) out = decodeEntities(out);
+  return out;
+}

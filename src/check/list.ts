@@ -1,0 +1,516 @@
+/**
+ * Checks of a recipient list and loading of the suppression list
+ * (DESIGN.md invariant 3, "the list itself"). Pure: the caller hands in the
+ * file's bytes as an async iterable (fs.createReadStream on disk, an array in
+ * tests) and gets counts, the normalised address set the leakage checks look
+ * content up in, and findings. Every message masks addresses (`mask()`).
+ *
+ * Built for million-row lists: one streaming pass (hash, strict UTF-8
+ * decode, CSV parse, row checks), per-rule caps on findings, and the costly
+ * hidden-address extraction only behind a cheap precheck.
+ */
+import { mask } from "../address/mask.ts";
+import { normaliseAddress } from "../address/normalise.ts";
+import { ADDRESS_PROBLEM_TEXT, addressProblem, type AddressProblem } from "../address/validate.ts";
+import { CsvParser, Utf8DecodeError, Utf8StreamDecoder, type FieldPositions } from "../load/csv.ts";
+import { CanonicalHasher } from "../manifest/digest.ts";
+import type { Finding, Severity } from "./finding.ts";
+import { RULES, type RuleId } from "./rules.ts";
+
+/** Findings per rule and file before the rest are summed up in one line. */
+export const DEFAULT_MAX_FINDINGS_PER_RULE = 50;
+
+export interface ListCheckOptions {
+  /** Repository-relative path of the list, for findings. */
+  file: string;
+  /** Normalised addresses never to be mailed (see `loadSuppressions`). */
+  suppressions?: ReadonlySet<string>;
+  /**
+   * Normalised addresses found in a text, however obfuscated. Injected so the
+   * list check and the content checks share one extractor (e.g.
+   * `extractAddresses` from check/leak/extract.ts). Called only for fields
+   * that pass a cheap precheck.
+   */
+  findAddresses: (text: string) => string[];
+  maxFindingsPerRule?: number;
+}
+
+export interface ListReport {
+  file: string;
+  /** Column names as written, trimmed. Empty when the file has no header row. */
+  header: string[];
+  /** Index of the `email` column in `header`, or -1. */
+  emailColumn: number;
+  /** Data rows (records after the header, blank lines not counted, malformed ones counted). */
+  rows: number;
+  /** Rows with a valid address seen for the first time: distinct recipients before suppression. */
+  valid: number;
+  /** Of `valid`, how many are on the suppression list. */
+  suppressed: number;
+  /** `valid − suppressed`: how many messages a send would make. */
+  sendCount: number;
+  /** Normalised addresses of all valid rows, suppressed ones included. */
+  addresses: Set<string>;
+  /** Names of columns that are empty (or blank) in at least one row. */
+  emptyFields: Set<string>;
+  /** sha256 (hex) of the canonical bytes: BOM stripped, CRLF → LF (manifest/digest.ts). */
+  sha256: string;
+  findings: Finding[];
+}
+
+export interface SuppressionList {
+  file: string;
+  rows: number;
+  /** Normalised addresses; invalid but normalisable entries are kept (suppressing more is safe). */
+  addresses: Set<string>;
+  sha256: string;
+  findings: Finding[];
+}
+
+/**
+ * Could this field hold an address in some spelling the extractor decodes?
+ * A superset of the extractor's triggers (`@` in any width, entities and
+ * percent-encoding, backslash escapes, `[at]`/`(at)`/`{at}`, ` at `,
+ * アットマーク, あっと) that costs one regex test per field.
+ */
+const MAY_HOLD_ADDRESS = /[@＠﹫&＆%％\\]|アット|あっと|(?:^|[\s(（[［{｛])(?:at|ａｔ)(?:[\s)）\]］}｝]|$)/i;
+
+/** An at sign in some spelling: a header name holding one is data, shown masked. */
+const AT_SIGN = /[@＠﹫]|[[(（［]\s*(?:at|ａｔ)\s*[\])）］]|アットマーク/i;
+
+/** Column names that mean "email" but are not spelled `email`, for a hint. */
+const EMAIL_LIKE_NAME = /^(?:e[-_ ]?mail(?:[-_ ]?addr(?:ess)?)?|mail(?:[-_ ]?addr(?:ess)?)?|メール(?:アドレス)?)$/i;
+
+export async function checkRecipientList(input: AsyncIterable<Uint8Array>, opts: ListCheckOptions): Promise<ListReport> {
+  const { file, suppressions, findAddresses } = opts;
+  const sink = new FindingSink(file, opts.maxFindingsPerRule ?? DEFAULT_MAX_FINDINGS_PER_RULE);
+  let header: Header | null = null;
+  let rows = 0;
+  let suppressed = 0;
+  const addresses = new Set<string>();
+  /**
+   * Line of the i-th address added to `addresses`. A Set keeps insertion
+   * order, so the few duplicates' first lines are found by one walk at the
+   * end: cheaper for a million rows than a Map next to (or instead of) the Set.
+   */
+  const firstLines: number[] = [];
+  const duplicates: Array<{ finding: Finding; address: string }> = [];
+  let empty: boolean[] = [];
+
+  const onRecord = (fields: string[], line: number, pos: FieldPositions): void => {
+    if (header === null) {
+      header = readHeader(fields, pos, line, sink);
+      empty = header.names.map(() => false);
+      return;
+    }
+    rows++;
+    const h = header;
+    if (h.broken) return; // a malformed header was reported; its rows cannot be matched to columns
+    const ncols = h.names.length;
+    if (fields.length !== ncols) {
+      sink.add("list-field-count", line, 1, `row has ${fields.length} field${fields.length === 1 ? "" : "s"}; the header has ${ncols}`);
+    }
+    for (let k = 0; k < ncols; k++) {
+      if (!empty[k]) {
+        const v = fields[k];
+        if (v === undefined || isBlank(v)) empty[k] = true;
+      }
+    }
+    const emailCol = h.email;
+    if (emailCol < 0) return; // no `email` column: reported once at the header
+    const raw = fields[emailCol];
+    let own: string | null = null;
+    if (raw !== undefined) {
+      const fieldLine = pos.lines[emailCol] ?? line;
+      const column = pos.columns[emailCol] ?? 1;
+      own = normaliseAddress(raw);
+      const problem = addressIssue(raw, own);
+      if (problem !== null) {
+        sink.add("list-invalid-address", fieldLine, column, problem);
+      } else {
+        const addr = own!;
+        const before = addresses.size;
+        addresses.add(addr);
+        if (addresses.size === before) {
+          // The message names the first line once it is known (below).
+          const f = sink.add("list-duplicate", fieldLine, column, "");
+          if (f !== null) duplicates.push({ finding: f, address: addr });
+        } else {
+          firstLines.push(fieldLine);
+          if (suppressions !== undefined && suppressions.has(addr)) suppressed++;
+        }
+      }
+    }
+    // Fields are rendered into messages: another person's address in one
+    // would leak (the incident this project exists for). The row's own
+    // address in another column (a `login` column, say) is harmless.
+    for (let k = 0; k < fields.length; k++) {
+      if (k === emailCol) continue;
+      const v = fields[k]!;
+      if (v.length < 2 || !MAY_HOLD_ADDRESS.test(v)) continue;
+      const foreign = findAddresses(v).filter((a) => a !== own);
+      if (foreign.length === 0) continue;
+      const at = fieldAt(pos, k, line);
+      const more = foreign.length > 1 ? ` and ${foreign.length - 1} more` : "";
+      sink.add(
+        "list-address-in-field",
+        at.line,
+        at.column,
+        `${columnLabel(h, k)} holds an address that is not this row's own: ${mask(foreign[0]!)}${more}`,
+      );
+    }
+  };
+
+  const scan = await scanCsv(input, sink, onRecord, () => {
+    if (header === null) header = { names: [], email: -1, broken: true };
+    else rows++;
+  });
+
+  // Assigned in the callbacks, which flow analysis does not follow.
+  const h = header as Header | null;
+  if (duplicates.length > 0) {
+    const want = new Map(duplicates.map((d) => [d.address, 0]));
+    let i = 0;
+    let left = want.size;
+    for (const a of addresses) {
+      if (want.get(a) === 0) {
+        want.set(a, firstLines[i]!);
+        if (--left === 0) break;
+      }
+      i++;
+    }
+    for (const d of duplicates) {
+      d.finding.message = `address ${mask(d.address)} is already on line ${want.get(d.address)} (compared after NFKC normalisation and lowercasing)`;
+    }
+  }
+  const valid = addresses.size;
+  const sendCount = valid - suppressed;
+  if (!scan.encodingError) {
+    if (h === null) {
+      sink.add("list-empty", 1, 1, "the file is empty: it needs a header row with an `email` column and one row per recipient");
+    } else if (!h.broken && rows === 0) {
+      sink.add("list-empty", 1, 1, "the file has a header row but no recipients");
+    } else if (valid > 0 && sendCount === 0) {
+      sink.add("list-empty", 1, 1, `all ${valid} recipients are on the suppression list: nobody would be mailed`);
+    }
+  }
+
+  const names = h?.names ?? [];
+  const emptyFields = new Set<string>();
+  names.forEach((n, k) => {
+    if (empty[k]) emptyFields.add(n);
+  });
+  return {
+    file,
+    header: names,
+    emailColumn: h?.email ?? -1,
+    rows,
+    valid,
+    suppressed,
+    sendCount,
+    addresses,
+    emptyFields,
+    sha256: scan.sha256,
+    findings: sink.finish(),
+  };
+}
+
+/**
+ * Read `recipients/suppressions.csv` (unsubscribed, bounced). Same format as
+ * a list: header with an `email` column. Entries that are not valid
+ * addresses are warnings (they suppress nobody we could mail) but are still
+ * kept in normalised form; a malformed row is an error, because a
+ * suppression that silently fails to apply mails someone who said no.
+ */
+export async function loadSuppressions(
+  input: AsyncIterable<Uint8Array>,
+  opts: { file: string; maxFindingsPerRule?: number },
+): Promise<SuppressionList> {
+  const sink = new FindingSink(opts.file, opts.maxFindingsPerRule ?? DEFAULT_MAX_FINDINGS_PER_RULE);
+  const addresses = new Set<string>();
+  let header: Header | null = null;
+  let rows = 0;
+  const scan = await scanCsv(
+    input,
+    sink,
+    (fields, line, pos) => {
+      if (header === null) {
+        header = readHeader(fields, pos, line, sink);
+        return;
+      }
+      rows++;
+      if (header.broken) return;
+      const ncols = header.names.length;
+      if (fields.length !== ncols) {
+        sink.add("list-field-count", line, 1, `row has ${fields.length} field${fields.length === 1 ? "" : "s"}; the header has ${ncols}`);
+      }
+      if (header.email < 0) return;
+      const raw = fields[header.email];
+      if (raw === undefined) return;
+      const at = fieldAt(pos, header.email, line);
+      const addr = normaliseAddress(raw);
+      const problem = addressIssue(raw, addr);
+      if (addr !== null) addresses.add(addr);
+      if (problem !== null) sink.add("list-invalid-address", at.line, at.column, `${problem}; this entry suppresses nobody`, "warning");
+    },
+    () => {
+      if (header === null) header = { names: [], email: -1, broken: true };
+      else rows++;
+    },
+  );
+  return { file: opts.file, rows, addresses, sha256: scan.sha256, findings: sink.finish() };
+}
+
+export interface RowChangeInput {
+  /** Valid rows of this list at its last send, or undefined when it was never sent. */
+  previous?: number;
+  current: number;
+  /** `expected_change` from newsletter.yml. */
+  expectedChange?: number;
+  /** Where to point the finding: newsletter.yml and the line of `recipients:` (or `expected_change:`). */
+  file: string;
+  line: number;
+  column?: number;
+}
+
+/**
+ * A list that suddenly grew or shrank is the wrong list more often than not
+ * (the incident: a test send bound to the customer list). A change of more
+ * than 10 % of the last send, or any change of a list that had fewer than 20
+ * rows, needs `expected_change` equal to the exact row delta; a stated
+ * `expected_change` that does not match is an error as well.
+ */
+export function checkRowChange(input: RowChangeInput): Finding | null {
+  const { previous, current, expectedChange } = input;
+  if (previous === undefined) return null; // never sent: nothing to compare with
+  const delta = current - previous;
+  const counts = `the list has ${current} recipients; its last send had ${previous} (change ${signed(delta)}${
+    previous > 0 ? `, ${signed(Math.round((delta / previous) * 1000) / 10)} %` : ""
+  })`;
+  const finding = (message: string): Finding => ({
+    rule: "list-row-change",
+    severity: RULES["list-row-change"].severity,
+    file: input.file,
+    line: input.line,
+    column: input.column ?? 1,
+    message,
+  });
+  if (expectedChange !== undefined) {
+    if (expectedChange === delta) return null;
+    return finding(
+      `expected_change is ${expectedChange} but ${counts}; check that this is the intended list, then set \`expected_change: ${delta}\` in newsletter.yml`,
+    );
+  }
+  const large = previous < 20 ? delta !== 0 : Math.abs(delta) > previous * 0.1;
+  if (!large) return null;
+  return finding(`${counts}; check that this is the intended list, then add \`expected_change: ${delta}\` to newsletter.yml`);
+}
+
+// ---------------------------------------------------------------------------
+
+interface Header {
+  names: string[];
+  /** Index of the `email` column, -1 when absent. */
+  email: number;
+  /** The header record itself was malformed: rows are counted, not checked. */
+  broken: boolean;
+}
+
+/**
+ * Header rules: names are trimmed; one of them is `email` (any case); no
+ * name is empty or repeated (compared case-insensitively: `Name` and `name`
+ * would be one placeholder to a reader and two to the program).
+ */
+function readHeader(fields: string[], pos: FieldPositions, line: number, sink: FindingSink): Header {
+  const names = fields.map((f) => f.trim());
+  const seen = new Map<string, number>();
+  let email = -1;
+  names.forEach((name, k) => {
+    const at = fieldAt(pos, k, line);
+    if (name === "") {
+      sink.add("list-header", at.line, at.column, `column ${k + 1} of the header has no name`);
+      return;
+    }
+    const key = name.toLowerCase();
+    const first = seen.get(key);
+    if (first !== undefined) {
+      sink.add("list-header", at.line, at.column, `column name ${showName(name)} appears twice (columns ${first + 1} and ${k + 1})`);
+      return;
+    }
+    seen.set(key, k);
+    if (key === "email" && email < 0) email = k;
+  });
+  if (email < 0) {
+    const shown = names.length > 0 ? names.slice(0, 20).map(showName).join(", ") + (names.length > 20 ? ", …" : "") : "none";
+    let hint = "";
+    const looksLikeData = names.some((n) => AT_SIGN.test(n));
+    const similar = names.find((n) => EMAIL_LIKE_NAME.test(n));
+    if (looksLikeData) hint = "; the first row looks like a recipient, not a header: add a header row such as `email,name`";
+    else if (similar !== undefined) hint = `; rename ${showName(similar)} to \`email\``;
+    sink.add("list-header", line, 1, `no \`email\` column (the header has: ${shown})${hint}`);
+  }
+  return { names, email, broken: false };
+}
+
+/** A header name in a message: masked if address-like (a header-less file), cut, JSON-quoted. */
+function showName(name: string): string {
+  let n = AT_SIGN.test(name) ? mask(name) : name;
+  if (n.length > 40) n = `${n.slice(0, 37)}...`;
+  return `\`${JSON.stringify(n).slice(1, -1)}\``;
+}
+
+function columnLabel(h: Header, k: number): string {
+  const name = h.names[k];
+  return name !== undefined ? `column ${showName(name)}` : `field ${k + 1} (beyond the header's ${h.names.length} columns)`;
+}
+
+function fieldAt(pos: FieldPositions, k: number, line: number): { line: number; column: number } {
+  return { line: pos.lines[k] ?? line, column: pos.columns[k] ?? 1 };
+}
+
+/**
+ * Why a field is not an address we may send to, in ADDRESS_PROBLEM_TEXT
+ * words with the value masked; null when it is one. `norm` is
+ * `normaliseAddress(raw)`.
+ */
+function addressIssue(raw: string, norm: string | null): string | null {
+  if (norm !== null) {
+    const p = addressProblem(norm);
+    return p === null ? null : `address ${mask(norm)} ${ADDRESS_PROBLEM_TEXT[p]}`;
+  }
+  // normaliseAddress gave up: say why in the same words.
+  const t = raw.trim();
+  if (t === "") return "the email field is empty";
+  const at = t.lastIndexOf("@");
+  const p: AddressProblem = at < 0 ? "no-at" : at === 0 ? "local-empty" : "domain-syntax";
+  return `address ${mask(t)} ${ADDRESS_PROBLEM_TEXT[p]}`;
+}
+
+/** Blank = empty or only white space: it renders as nothing. */
+function isBlank(v: string): boolean {
+  if (v.length === 0) return true;
+  const c = v.charCodeAt(0);
+  // Only a field that starts with white space can be all white space.
+  return (c <= 0x20 || c > 0x7e) && v.trim().length === 0;
+}
+
+function signed(n: number): string {
+  return n > 0 ? `+${n}` : `${n}`;
+}
+
+/**
+ * One streaming pass shared by lists and suppressions: canonical hash of the
+ * raw bytes, strict UTF-8 decoding, CSV parsing. On an encoding error
+ * parsing stops (nothing after it can be trusted) but the hash still covers
+ * the whole file.
+ */
+async function scanCsv(
+  input: AsyncIterable<Uint8Array>,
+  sink: FindingSink,
+  onRecord: (fields: string[], line: number, pos: FieldPositions) => void,
+  onBadRecord: () => void,
+): Promise<{ sha256: string; encodingError: boolean }> {
+  const hasher = new CanonicalHasher();
+  const decoder = new Utf8StreamDecoder();
+  const parser = new CsvParser({
+    onRow: onRecord,
+    onError: (e) => {
+      const where = e.recordLine === e.line ? "" : ` (in the record that starts on line ${e.recordLine})`;
+      sink.add("list-csv", e.line, e.column, `${e.reason}${where}; the record is skipped`);
+      onBadRecord();
+    },
+  });
+  let encodingError = false;
+  const decodeFailed = (e: unknown): void => {
+    if (!(e instanceof Utf8DecodeError)) throw e;
+    encodingError = true;
+    const what = e.truncated ? "the file ends in the middle of a multi-byte character" : `byte ${e.bytesHex.split(" ")[0]} at byte offset ${e.byteOffset} is not valid UTF-8`;
+    sink.add(
+      "input-encoding",
+      e.line,
+      e.column,
+      `${what}; the file is probably Shift_JIS, Latin-1 or Windows-1252: save it as UTF-8 (Excel: "CSV UTF-8"). Nothing after this point was checked`,
+    );
+  };
+  // CanonicalHasher looks for the BOM in its first update only: hand it at
+  // least 3 bytes first, whatever the chunking of the input.
+  let head: Uint8Array | null = new Uint8Array(0);
+  for await (const chunk of input) {
+    if (head === null) hasher.update(chunk);
+    else {
+      head = concatBytes(head, chunk);
+      if (head.length >= 3) {
+        hasher.update(head);
+        head = null;
+      }
+    }
+    if (encodingError) continue;
+    try {
+      parser.push(decoder.push(chunk));
+    } catch (e) {
+      decodeFailed(e);
+    }
+  }
+  if (head !== null && head.length > 0) hasher.update(head);
+  if (!encodingError) {
+    try {
+      parser.push(decoder.end());
+    } catch (e) {
+      decodeFailed(e);
+    }
+    if (!encodingError) parser.end();
+  }
+  return { sha256: hasher.digest(), encodingError };
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * Findings of one file, capped per rule: a broken million-row list gives
+ * `max` findings per rule and one line summing up the rest.
+ */
+class FindingSink {
+  private readonly findings: Finding[] = [];
+  private readonly counts = new Map<RuleId, number>();
+  private readonly overflow = new Map<RuleId, { n: number; line: number; column: number; severity: Severity }>();
+
+  constructor(
+    private readonly file: string,
+    private readonly max: number,
+  ) {}
+
+  /** Returns the finding when it is kept (so a caller can complete its message), null when only counted. */
+  add(rule: RuleId, line: number, column: number, message: string, severity: Severity = RULES[rule].severity): Finding | null {
+    const n = (this.counts.get(rule) ?? 0) + 1;
+    this.counts.set(rule, n);
+    if (n <= this.max) {
+      const f: Finding = { rule, severity, file: this.file, line, column, message };
+      this.findings.push(f);
+      return f;
+    }
+    const o = this.overflow.get(rule);
+    if (o) o.n++;
+    else this.overflow.set(rule, { n: 1, line, column, severity });
+    return null;
+  }
+
+  finish(): Finding[] {
+    for (const [rule, o] of this.overflow) {
+      this.findings.push({
+        rule,
+        severity: o.severity,
+        file: this.file,
+        line: o.line,
+        column: o.column,
+        message: `…and ${o.n} more row${o.n === 1 ? "" : "s"} with the same problem (${RULES[rule].title.toLowerCase()}), the first of them here`,
+      });
+    }
+    this.overflow.clear();
+    return this.findings;
+  }
+}

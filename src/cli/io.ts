@@ -1,0 +1,24 @@
+/**
+ * Where a command's output goes. Commands write through this instead of
+ * process.stdout so tests can capture every stream and assert that no
+ * address appears in full.
+ */
+export interface Io {
+  /** Write to standard output (the command's result). */
+  out(text: string): void;
+  /** Write to standard error (diagnostics, progress). */
+  err(text: string): void;
+  /** True when standard output is a terminal (colour, progress bar). */
+  readonly isTTY: boolean;
+  /** The process environment, read once. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export function processIo(): Io {
+  return {
+    out: (t) => void process.stdout.write(t),
+    err: (t) => void process.stderr.write(t),
+    isTTY: Boolean(process.stdout.isTTY),
+    env: { ...process.env },
+  };
+}

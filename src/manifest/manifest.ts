@@ -1,0 +1,39 @@
+/**
+ * The manifest of a newsletter (DESIGN.md "Command line"): what approvers
+ * compare between the approval copy and the pull request. Holds counts and
+ * hashes only, never an address.
+ */
+import type { CheckedNewsletter } from "../check/check-newsletters.ts";
+import { DIGEST_VERSION } from "./digest.ts";
+
+export interface Manifest {
+  id: string;
+  subject: string;
+  recipients: { list: string; file: string; count: number; suppressed: number; rows: number; sha256: string };
+  inputs: Array<{ role: string; path: string; sha256: string | null }>;
+  digest: string;
+  digest_version: string;
+  /** Whether the checks passed; a manifest of a failing newsletter is for information only. */
+  checks_ok: boolean;
+}
+
+/** Null when an input needed for the digest is missing or unreadable. */
+export function buildManifest(n: CheckedNewsletter): Manifest | null {
+  if (!n.meta || !n.list || !n.digest) return null;
+  return {
+    id: n.id,
+    subject: n.meta.subject,
+    recipients: {
+      list: n.meta.recipients,
+      file: n.list.file,
+      count: n.list.sendCount,
+      suppressed: n.list.suppressed,
+      rows: n.list.rows,
+      sha256: n.list.sha256,
+    },
+    inputs: n.inputs.map((i) => ({ role: i.role, path: i.path, sha256: i.sha256 })),
+    digest: n.digest,
+    digest_version: DIGEST_VERSION,
+    checks_ok: n.ok,
+  };
+}
