@@ -50,3 +50,21 @@ describe("digest", () => {
     expect(() => computeDigest(base.slice(1))).toThrow();
   });
 });
+
+describe("canonical sha256 BOM handling", () => {
+  it("strips a BOM split across chunks and after an empty first chunk", () => {
+    const withBom = enc("\ufeffemail\r\n");
+    const plain = canonicalSha256(enc("email\n"));
+    for (let cut = 0; cut <= withBom.length; cut++) {
+      const h = new CanonicalHasher();
+      h.update(new Uint8Array(0));
+      h.update(withBom.subarray(0, cut));
+      h.update(withBom.subarray(cut));
+      expect(h.digest()).toBe(plain);
+    }
+  });
+  it("keeps short content that only looks like the start of a BOM", () => {
+    const two = new Uint8Array([0xef, 0xbb]);
+    expect(canonicalSha256(two)).not.toBe(canonicalSha256(new Uint8Array(0)));
+  });
+});

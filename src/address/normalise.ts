@@ -13,9 +13,13 @@ import { domainToASCII } from "node:url";
 const IGNORABLE = /\p{Default_Ignorable_Code_Point}/gu;
 const IDEOGRAPHIC_STOPS = /[。｡]/g;
 const NON_ASCII = /[^\x00-\x7f]/;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /** Text-level normalisation shared by the address and leakage code. */
 export function normaliseText(s: string): string {
+  // Printable ASCII is invariant under NFKC and holds no ignorables: skip the
+  // costly steps for the common case (a million-row list is mostly ASCII).
+  if (PRINTABLE_ASCII.test(s)) return s.toLowerCase();
   let t = s.normalize("NFKC");
   if (NON_ASCII.test(t) || t.includes("\u00ad")) {
     t = t.replace(IGNORABLE, "").replace(IDEOGRAPHIC_STOPS, ".");

@@ -18,8 +18,9 @@ export type AddressProblem =
   | "too-long";
 
 const ATEXT_DOT_ATOM = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
-const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
-const NUMERIC = /^[0-9]+$/;
+/** LDH labels of 1–63 characters, no leading or trailing hyphen, at least two labels. */
+const DOMAIN = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const NUMERIC_TLD = /\.[0-9]+$/;
 
 /** Returns null when valid, else the first problem found. Input must be normalised. */
 export function addressProblem(addr: string): AddressProblem | null {
@@ -34,10 +35,8 @@ export function addressProblem(addr: string): AddressProblem | null {
     return /[^\x00-\x7f]/.test(local) ? "local-non-ascii" : "local-syntax";
   }
   if (domain.length > 253) return "domain-too-long";
-  const labels = domain.split(".");
-  if (labels.length < 2) return "domain-single-label";
-  for (const l of labels) if (!LABEL.test(l)) return "domain-syntax";
-  if (NUMERIC.test(labels[labels.length - 1]!)) return "domain-syntax";
+  if (!domain.includes(".")) return "domain-single-label";
+  if (!DOMAIN.test(domain) || NUMERIC_TLD.test(domain)) return "domain-syntax";
   return null;
 }
 

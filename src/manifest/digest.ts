@@ -10,6 +10,8 @@
  */
 import { createHash } from "node:crypto";
 
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
 export const DIGEST_VERSION = "newsletter-digest-v1";
 
 export type InputRole = "config" | "newsletter" | "body" | "list" | "suppressions";
@@ -28,14 +30,20 @@ export interface DigestInput {
 /** Incremental canonical hash: feed raw chunks, get the hash of the canonical form. */
 export class CanonicalHasher {
   private readonly hash = createHash("sha256");
-  private first = true;
+  /** Leading bytes held back until we know whether they are a BOM (it may span chunks). */
+  private head: Buffer | null = Buffer.alloc(0);
   private pendingCR = false;
 
   update(chunk: Uint8Array): void {
     let buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (this.first) {
-      this.first = false;
-      if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
+    if (this.head) {
+      buf = Buffer.concat([this.head, buf]);
+      if (buf.length < 3 && BOM.subarray(0, buf.length).equals(buf)) {
+        this.head = buf; // could still become a BOM
+        return;
+      }
+      this.head = null;
+      if (buf.subarray(0, 3).equals(BOM)) buf = buf.subarray(3);
     }
     let start = 0;
     if (this.pendingCR) {
@@ -62,6 +70,12 @@ export class CanonicalHasher {
   }
 
   digest(): string {
+    if (this.head) {
+      // Fewer than three bytes in all, a prefix of the BOM: they are content.
+      const h = this.head;
+      this.head = null;
+      if (h.length) this.hash.update(h);
+    }
     if (this.pendingCR) {
       this.pendingCR = false;
       this.hash.update("\r");
