@@ -1,0 +1,124 @@
+/**
+ * The ledger as the send loop uses it: open (refusing a digest or key
+ * mismatch), claim a batch durably before sending it, record outcomes, end.
+ *
+ * Outcomes are buffered and written with the next claim or flush: they need
+ * not be durable at once, because a lost outcome leaves its recipient
+ * claimed, i.e. in doubt — never marked sent without being sent. The claim,
+ * which is what prevents a duplicate, is always durable before sending.
+ */
+import { createHmac } from "node:crypto";
+import { RefusedError } from "../errors.ts";
+import { parseLedger, type BeginRecordV1, type LedgerRecord } from "./records.ts";
+import { applyRecord, countLedger, foldLedger, type LedgerCounts, type LedgerState } from "./state.ts";
+import type { LedgerStore } from "./store.ts";
+
+export function keyId(secret: string): string {
+  return createHmac("sha256", secret).update("newsletter-ledger-key-id").digest("hex").slice(0, 16);
+}
+
+export interface LedgerOpen {
+  id: string;
+  list: string;
+  listRows: number;
+  digest: string;
+  shard: string;
+  count: number;
+  secret: string;
+  now: () => Date;
+}
+
+export class Ledger {
+  private pending: string[] = [];
+  private constructor(
+    private readonly store: LedgerStore,
+    readonly state: LedgerState,
+    private readonly now: () => Date,
+    /** Dry runs read the ledger but never write it. */
+    private readonly readOnly: boolean,
+  ) {}
+
+  /**
+   * Reads the ledger; refuses (exit 1) when it was begun for other inputs
+   * (digest) or under another fingerprint key; writes the begin record when new.
+   */
+  static async open(store: LedgerStore, o: LedgerOpen, opts: { readOnly?: boolean } = {}): Promise<Ledger> {
+    const text = await store.read();
+    const records = parseLedger(text, store.name);
+    const whole = text.lastIndexOf("\n") + 1;
+    if (whole < text.length && !opts.readOnly) await store.truncateTo(whole);
+    const state = foldLedger(records);
+    const kid = keyId(o.secret);
+    if (state.begin) {
+      if (state.begin.digest !== o.digest) {
+        throw new RefusedError(
+          `the ledger ${store.name} was begun for digest ${state.begin.digest.slice(0, 12)}…, but the inputs now digest to ${o.digest.slice(0, 12)}…: a newsletter is never edited after its send began`,
+        );
+      }
+      if (state.begin.key_id !== kid) {
+        throw new RefusedError(
+          `the ledger ${store.name} was written under another NEWSLETTER_SECRET (key id ${state.begin.key_id}); with this one every recipient would look new and be mailed again`,
+        );
+      }
+    }
+    const ledger = new Ledger(store, state, o.now, opts.readOnly ?? false);
+    if (!state.begin && !ledger.readOnly) {
+      const begin: BeginRecordV1 = {
+        t: "begin", v: 1, id: o.id, list: o.list, list_rows: o.listRows, digest: o.digest,
+        at: o.now().toISOString(), shard: o.shard, count: o.count, key_id: kid,
+      };
+      await store.append(`${JSON.stringify(begin)}\n`);
+      state.begin = begin;
+    }
+    return ledger;
+  }
+
+  counts(): LedgerCounts {
+    return countLedger(this.state);
+  }
+
+  /** Durable before it resolves; carries any buffered outcomes with it. */
+  async claim(fps: readonly string[]): Promise<void> {
+    if (fps.length === 0) return;
+    this.apply({ t: "claim", fps: [...fps], at: this.now().toISOString() });
+    await this.flush();
+  }
+
+  recordSent(fp: string, mid: string): void {
+    this.apply({ t: "sent", fp, mid, at: this.now().toISOString() });
+  }
+
+  recordFailed(fp: string, permanent: boolean, reason: string, code?: number): void {
+    this.apply({ t: "fail", fp, permanent, reason, ...(code !== undefined ? { code } : {}), at: this.now().toISOString() });
+  }
+
+  async end(outcome: "completed" | "halted" | "aborted", detail?: string): Promise<void> {
+    this.apply({ t: "end", at: this.now().toISOString(), outcome, ...(detail ? { detail } : {}) });
+    await this.flush();
+  }
+
+  /** Writes buffered records durably. */
+  async flush(): Promise<void> {
+    if (this.readOnly || this.pending.length === 0) {
+      this.pending = [];
+      return;
+    }
+    const lines = this.pending.join("");
+    this.pending = [];
+    await this.store.append(lines);
+  }
+
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.store.close();
+  }
+
+  private apply(rec: LedgerRecord): void {
+    this.pending.push(`${JSON.stringify(rec)}\n`);
+    applyRecord(this.state, rec);
+  }
+}

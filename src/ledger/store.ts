@@ -1,0 +1,29 @@
+/**
+ * Where one ledger (one newsletter, one shard) is kept. The file store is
+ * the local implementation; issue E adds one that checkpoints to the
+ * `newsletter-state` git branch behind the same interface.
+ */
+export interface LedgerStore {
+  /** Human name for messages (a path or branch:path). */
+  readonly name: string;
+
+  /** The whole ledger text so far; "" when it does not exist yet. */
+  read(): Promise<string>;
+
+  /**
+   * Append complete JSONL lines. When the promise resolves the lines are
+   * durable (fsynced, or pushed): the send loop relies on this before it
+   * sends a claimed batch. Appends are never concurrent (the caller serialises).
+   */
+  append(lines: string): Promise<void>;
+
+  /**
+   * Cut a write torn by a crash: keep only the first `keepChars` characters
+   * (everything up to and including the last newline). Called before the
+   * first append of a run, so new records never follow a partial line.
+   */
+  truncateTo(keepChars: number): Promise<void>;
+
+  /** Release resources; durable state is unaffected. */
+  close(): Promise<void>;
+}
