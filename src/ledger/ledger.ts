@@ -92,6 +92,11 @@ export class Ledger {
     this.apply({ t: "fail", fp, permanent, reason, ...(code !== undefined ? { code } : {}), at: this.now().toISOString() });
   }
 
+  /** Claimed recipients that were never handed to the transport (halt/abort): not in doubt. */
+  release(fps: readonly string[]): void {
+    if (fps.length) this.apply({ t: "release", fps: [...fps], at: this.now().toISOString() });
+  }
+
   async end(outcome: "completed" | "halted" | "aborted", detail?: string): Promise<void> {
     this.apply({ t: "end", at: this.now().toISOString(), outcome, ...(detail ? { detail } : {}) });
     await this.flush();

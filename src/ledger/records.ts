@@ -7,6 +7,7 @@
  *   claim   before a batch goes out; durable (fsynced) before the first of its messages
  *   sent    the server accepted the message (250 after DATA)
  *   fail    the server refused it: permanent (5xx) or transient retries exhausted
+ *   release claimed but never handed to the transport (the run halted first): unclaimed again
  *   end     a run stopped: completed, halted by a signal, or aborted
  *
  * A claim without a later sent/fail for the same fingerprint is IN DOUBT.
@@ -48,6 +49,12 @@ export interface FailRecord {
   at: string;
 }
 
+export interface ReleaseRecord {
+  t: "release";
+  fps: string[];
+  at: string;
+}
+
 export interface EndRecord {
   t: "end";
   at: string;
@@ -56,7 +63,7 @@ export interface EndRecord {
   detail?: string;
 }
 
-export type LedgerRecord = BeginRecordV1 | ClaimRecord | SentRecord | FailRecord | EndRecord;
+export type LedgerRecord = BeginRecordV1 | ClaimRecord | SentRecord | FailRecord | ReleaseRecord | EndRecord;
 
 /**
  * Parses the lines of a ledger file. A last line without its newline is a
@@ -82,7 +89,7 @@ export function parseLedger(text: string, file: string): LedgerRecord[] {
       throw new LedgerCorruptError(`${file}:${lineNo}: not a JSON record`, { cause: e });
     }
     const t = (rec as { t?: unknown })?.t;
-    if (t !== "begin" && t !== "claim" && t !== "sent" && t !== "fail" && t !== "end") {
+    if (t !== "begin" && t !== "claim" && t !== "sent" && t !== "fail" && t !== "release" && t !== "end") {
       throw new LedgerCorruptError(`${file}:${lineNo}: unknown record type`);
     }
     out.push(rec as LedgerRecord);

@@ -39,6 +39,9 @@ export function applyRecord(state: LedgerState, rec: LedgerRecord): void {
     case "fail":
       if (r.get(rec.fp) !== "sent") r.set(rec.fp, rec.permanent ? "failed-permanent" : "failed-transient");
       break;
+    case "release":
+      for (const fp of rec.fps) if (r.get(fp) === "claimed") r.delete(fp);
+      break;
     case "end":
       state.ends.push(rec);
       break;

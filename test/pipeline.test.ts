@@ -1,0 +1,165 @@
+/**
+ * The send loop with hand-made fakes for the transport and guard (ports),
+ * and a real file ledger. The real-SMTP end-to-end tests are in send.test.ts.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import type { GuardVerdict } from "../src/guard/port.ts";
+import { FsLedgerStore } from "../src/ledger/fs-store.ts";
+import { Ledger } from "../src/ledger/ledger.ts";
+import { Halt } from "../src/send/halt.ts";
+import { runPipeline, type PipelineOptions, type SendItem } from "../src/send/pipeline.ts";
+import type { DeliveryResult, Envelope, MailTransport } from "../src/transport/port.ts";
+
+function items(n: number): SendItem[] {
+  return Array.from({ length: n }, (_, i) => ({
+    fp: `fp${i}`,
+    masked: `r***@e***.com`,
+    build: () => ({
+      envelope: { from: "news@corp.example", to: `r${i}@example.com` },
+      raw: Buffer.from(`To: r${i}@example.com\r\n\r\nhi\r\n`),
+      messageId: `m${i}@corp.example`,
+      guard: { recipient: `r${i}@example.com`, allowAddresses: new Set(), allowDomains: [], ownAddresses: new Set() },
+    }),
+  }));
+}
+
+class FakeTransport implements MailTransport {
+  readonly name = "fake";
+  delivered: string[] = [];
+  calls = 0;
+  constructor(private readonly answer: (env: Envelope, call: number) => DeliveryResult = () => ({ ok: true, response: "250" })) {}
+  async deliver(env: Envelope): Promise<DeliveryResult> {
+    const r = this.answer(env, this.calls++);
+    await new Promise((res) => setTimeout(res, 1));
+    if (r.ok) this.delivered.push(env.to);
+    return r;
+  }
+  async close() {}
+}
+
+const okGuard = (): GuardVerdict => ({ ok: true });
+const base: PipelineOptions = {
+  rate: 1e6, maxInFlight: 4, batchSize: 8, maxFailureRate: 0.05, resendInDoubt: false, dryRun: false, total: 0,
+  retry: { maxAttempts: 3, baseMs: 1, capMs: 2 },
+};
+
+async function ledger(dir = mkdtempSync(path.join(tmpdir(), "nl-pipe-"))) {
+  const store = new FsLedgerStore(path.join(dir, "l.jsonl"));
+  const l = await Ledger.open(store, {
+    id: "2026-12-01-x", list: "c", listRows: 100, digest: "d".repeat(64), shard: "all", count: 100, secret: "s", now: () => new Date(),
+  });
+  return { l, dir };
+}
+
+describe("send pipeline", () => {
+  it("sends everyone once, and a second run sends nothing", async () => {
+    const { l, dir } = await ledger();
+    const t = new FakeTransport();
+    const r = await runPipeline(items(50), { transport: t, ledger: l, guard: okGuard }, base, new Halt());
+    expect(r.sent).toBe(50);
+    expect(new Set(t.delivered).size).toBe(50);
+    await l.close();
+    const { l: l2 } = await ledger(dir);
+    const t2 = new FakeTransport(() => {
+      throw new Error("this call must not happen");
+    });
+    const r2 = await runPipeline(items(50), { transport: t2, ledger: l2, guard: okGuard }, base, new Halt());
+    expect(r2.sent).toBe(0);
+    expect(r2.alreadySent).toBe(50);
+    expect(t2.calls).toBe(0);
+  });
+
+  it("retries transient failures and records permanent ones", async () => {
+    const { l } = await ledger();
+    const t = new FakeTransport((env, call) =>
+      env.to === "r3@example.com" ? { ok: false, permanent: true, code: 550, message: "550 no such user" }
+        : call % 3 === 0 ? { ok: false, permanent: false, code: 421, message: "421 try later" } : { ok: true, response: "250" },
+    );
+    const r = await runPipeline(items(30), { transport: t, ledger: l, guard: okGuard }, { ...base, maxFailureRate: 1 }, new Halt());
+    expect(r.failed.map((f) => f.fp)).toEqual(["fp3"]);
+    expect(r.sent).toBe(29);
+    expect(l.counts()).toMatchObject({ sent: 29, failed: 1, inDoubt: 0 });
+  });
+
+  it("a guard violation aborts: the message and all after it are never handed over", async () => {
+    const { l } = await ledger();
+    const t = new FakeTransport();
+    const guard = (_raw: Buffer, env: Envelope): GuardVerdict =>
+      env.to === "r10@example.com" ? { ok: false, reason: "foreign-address", where: "body/text/plain", masked: "o***@e***.com", detail: "x" } : { ok: true };
+    const r = await runPipeline(items(40), { transport: t, ledger: l, guard }, base, new Halt());
+    expect(r.outcome).toBe("aborted");
+    expect(t.delivered).not.toContain("r10@example.com");
+    expect(t.delivered.length).toBeLessThanOrEqual(10);
+    // Released, not in doubt: they were never handed over.
+    expect(l.counts().inDoubt).toBe(0);
+  });
+
+  it("the circuit breaker aborts when the failure rate exceeds the limit", async () => {
+    const { l } = await ledger();
+    const t = new FakeTransport(() => ({ ok: false, permanent: true, code: 550, message: "550" }));
+    const r = await runPipeline(items(500), { transport: t, ledger: l, guard: okGuard }, base, new Halt());
+    expect(r.outcome).toBe("aborted");
+    expect(r.halt.cause).toMatchObject({ kind: "abort" });
+    expect(t.calls).toBeLessThan(100);
+  });
+
+  it("a halt stops new messages at once and releases unsent claims", async () => {
+    const { l } = await ledger();
+    const halt = new Halt();
+    const t = new FakeTransport((_e, call) => {
+      if (call === 20) halt.stop({ kind: "signal", signal: "SIGTERM" });
+      return { ok: true, response: "250" };
+    });
+    const r = await runPipeline(items(200), { transport: t, ledger: l, guard: okGuard }, base, halt);
+    expect(r.outcome).toBe("halted");
+    expect(t.calls).toBeLessThanOrEqual(20 + base.maxInFlight);
+    expect(l.counts().inDoubt).toBe(0);
+    expect(l.counts().sent).toBe(t.delivered.length);
+  });
+
+  it("skips in-doubt recipients unless asked to resend them", async () => {
+    const { l, dir } = await ledger();
+    await l.claim(["fp1", "fp2"]);
+    await l.close();
+    const { l: l2 } = await ledger(dir);
+    const t = new FakeTransport();
+    const r = await runPipeline(items(5), { transport: t, ledger: l2, guard: okGuard }, base, new Halt());
+    expect(r.inDoubt.map((x) => x.fp)).toEqual(["fp1", "fp2"]);
+    expect(t.delivered).toHaveLength(3);
+    await l2.close();
+    const { l: l3 } = await ledger(dir);
+    const t3 = new FakeTransport();
+    await runPipeline(items(5), { transport: t3, ledger: l3, guard: okGuard }, { ...base, resendInDoubt: true }, new Halt());
+    expect(t3.delivered.sort()).toEqual(["r1@example.com", "r2@example.com"]);
+  });
+
+  it("sends the canary, pauses, then the rest; a halt during the pause stops there", async () => {
+    const { l } = await ledger();
+    const halt = new Halt();
+    const t = new FakeTransport();
+    let pausedAfter = -1;
+    const r = await runPipeline(
+      items(30),
+      { transport: t, ledger: l, guard: okGuard, onCanaryPause: (sent) => { pausedAfter = sent; setTimeout(() => halt.stop({ kind: "signal", signal: "SIGINT" }), 20); } },
+      { ...base, canary: { size: 5, pauseMs: 60_000 } },
+      halt,
+    );
+    expect(pausedAfter).toBe(5);
+    expect(r.sent).toBe(5);
+    expect(r.outcome).toBe("halted");
+    expect(l.counts().inDoubt).toBe(0);
+  });
+
+  it("a dry run composes and guards every message but hands none over and writes no ledger", async () => {
+    const { l } = await ledger();
+    const t = new FakeTransport(() => {
+      throw new Error("this call must not happen");
+    });
+    const r = await runPipeline(items(12), { transport: t, ledger: l, guard: okGuard }, { ...base, dryRun: true }, new Halt());
+    expect(r.dryRunChecked).toBe(12);
+    expect(t.calls).toBe(0);
+  });
+});
