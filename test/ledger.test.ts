@@ -65,19 +65,20 @@ describe("ledger", () => {
     await expect(Ledger.open(new FsLedgerStore(file), { ...open, secret: "other" })).rejects.toBeInstanceOf(RefusedError);
   });
 
-  it("outcomes buffered at a crash are lost only as in-doubt, never as sent", async () => {
+  it("a killed process keeps written outcomes; a torn last write is cut and the rest stays in doubt", async () => {
     const { file, store } = tmpStore();
     const l = await Ledger.open(store, open);
     await l.claim(["a", "b"]);
-    l.recordSent("a", "m1@corp.example"); // buffered, not flushed: the process "dies" here
-    appendFileSync(file, '{"t":"sent","fp":"b","mid":"x"'); // and a torn write
+    l.recordSent("a", "m1@corp.example"); // written at once (write(2)), not fsynced
+    await new Promise((r) => setTimeout(r, 20));
+    appendFileSync(file, '{"t":"sent","fp":"b","mid":"x"'); // the process dies mid-write
     const again = await Ledger.open(new FsLedgerStore(file), open);
-    expect(again.counts()).toEqual({ sent: 0, failed: 0, inDoubt: 2, retryable: 0 });
+    expect(again.counts()).toEqual({ sent: 1, failed: 0, inDoubt: 1, retryable: 0 });
     // The torn tail was cut, so records written after the crash parse.
     again.recordSent("b", "m2@corp.example");
     await again.close();
     const third = await Ledger.open(new FsLedgerStore(file), open);
-    expect(third.counts()).toEqual({ sent: 1, failed: 0, inDoubt: 1, retryable: 0 });
+    expect(third.counts()).toEqual({ sent: 2, failed: 0, inDoubt: 0, retryable: 0 });
     expect(readFileSync(file, "utf8")).not.toMatch(/@example\.(com|net|org)/);
   });
 

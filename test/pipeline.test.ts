@@ -74,14 +74,22 @@ describe("send pipeline", () => {
 
   it("retries transient failures and records permanent ones", async () => {
     const { l } = await ledger();
-    const t = new FakeTransport((env, call) =>
-      env.to === "r3@example.com" ? { ok: false, permanent: true, code: 550, message: "550 no such user" }
-        : call % 3 === 0 ? { ok: false, permanent: false, code: 421, message: "421 try later" } : { ok: true, response: "250" },
-    );
+    const attempts = new Map<string, number>();
+    const t = new FakeTransport((env) => {
+      const n = (attempts.get(env.to) ?? 0) + 1;
+      attempts.set(env.to, n);
+      if (env.to === "r3@example.com") return { ok: false, permanent: true, code: 550, message: "550 no such user" };
+      // Every other recipient is refused twice with 421 before it is accepted.
+      return n <= 2 && Number(env.to.slice(1, env.to.indexOf("@"))) % 2 === 0
+        ? { ok: false, permanent: false, code: 421, message: "421 try later" }
+        : { ok: true, response: "250" };
+    });
     const r = await runPipeline(items(30), { transport: t, ledger: l, guard: okGuard }, { ...base, maxFailureRate: 1 }, new Halt());
     expect(r.failed.map((f) => f.fp)).toEqual(["fp3"]);
     expect(r.sent).toBe(29);
     expect(l.counts()).toMatchObject({ sent: 29, failed: 1, inDoubt: 0 });
+    expect(attempts.get("r4@example.com")).toBe(3);
+    expect(attempts.get("r3@example.com")).toBe(1); // permanent: never retried
   });
 
   it("a guard violation aborts: the message and all after it are never handed over", async () => {

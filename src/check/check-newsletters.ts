@@ -146,10 +146,14 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
   };
 
   if (!/^newsletters\/[^/]+$/.test(dir)) {
-    findings.push(finding("newsletter-id", dir, 1, 1, `${dir} is not a folder directly under newsletters/ (expected newsletters/YYYY-MM-DD-slug)`));
-  } else {
-    findings.push(...checkNewsletterId(id, dir));
+    // The root, `newsletters/` itself, `recipients/` or a file: not a newsletter
+    // folder, so its entries are not "unexpected files" nor its missing
+    // newsletter.yml an unreadable input. Say so once and check nothing else.
+    const shown = dir === "" ? "." : dir;
+    findings.push(finding("newsletter-id", shown, 1, 1, `${shown} is not a folder directly under newsletters/ (expected newsletters/YYYY-MM-DD-slug)`));
+    return { findings, checked };
   }
+  findings.push(...checkNewsletterId(id, dir));
   if (!(await repo.isDir(dir))) {
     findings.push(finding("input-missing", dir, 1, 1, `${dir}: newsletter folder not found`));
     return { findings, checked };
@@ -195,13 +199,15 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
       summary.recipients = list.sendCount;
       summary.suppressed = list.suppressed;
       const last = lastSendOfList(shared.history, meta.recipients, id);
+      // A stated expected_change that does not match is reported on its own line.
+      const where = (meta.expected_change !== undefined ? positions.expected_change : undefined) ?? positions.recipients;
       const change = checkRowChange({
         ...(last ? { previous: last.list_rows } : {}),
         current: list.valid,
         ...(meta.expected_change !== undefined ? { expectedChange: meta.expected_change } : {}),
         file: metaFile,
-        line: positions.recipients?.line ?? 1,
-        column: positions.recipients?.column ?? 1,
+        line: where?.line ?? 1,
+        column: where?.column ?? 1,
       });
       if (change) findings.push(change);
     }

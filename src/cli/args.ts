@@ -11,15 +11,34 @@ import { FORMATS, type Format as FormatName } from "../report/index.ts";
 export type CliInput =
   | { command: "check"; root: string; dirs: string[]; format: FormatName }
   | { command: "manifest"; root: string; dir: string }
+  | {
+      command: "send";
+      root: string;
+      dir: string;
+      dryRun: boolean;
+      shard: { index: number; count: number } | null;
+      resendInDoubt: boolean;
+      expectDigest?: string;
+      requireApproval: boolean;
+    }
+  | { command: "status"; root: string; dir: string; format: "text" | "json" }
+  | { command: "preview"; root: string; dir: string; recipient?: string; out?: string }
+  | { command: "test-send"; root: string; dir: string; to: string[] }
   | { command: "help"; root: string };
 
-export const COMMANDS = ["check", "manifest"] as const;
+export const COMMANDS = ["check", "manifest", "preview", "test-send", "send", "status"] as const;
 
 export const USAGE = `usage: newsletter [--root DIR] <command> ...
 
 commands:
   check <dir>... [--format text|json|sarif|github]   schema, content and leakage checks (exit 0 clean, 1 findings, 2 usage/unreadable)
   manifest <dir>                                     JSON manifest with the digest of every input (exit 0, 2)
+  preview <dir> [--recipient EMAIL] [--out FILE]     the exact message one recipient gets (.eml, or .html by extension)
+  test-send <dir> [--to EMAIL...]                    the approval copy to the approvers (default: all in config)
+  send <dir> [--dry-run] [--shard I/N] [--resend-in-doubt] [--expect-digest HEX] [--require-approval]
+                                                     the real send (exit 0 done, 1 refused, 3 some failed/in doubt,
+                                                     4 aborted by guard or breaker, 130/143 halted by signal)
+  status <dir> [--format json]                       progress from the ledger
 
 <dir> is a newsletter folder such as newsletters/2026-12-01-winter-update.
 `;
@@ -34,6 +53,14 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
       options: {
         root: { type: "string" },
         format: { type: "string" },
+        "dry-run": { type: "boolean" },
+        shard: { type: "string" },
+        "resend-in-doubt": { type: "boolean" },
+        "expect-digest": { type: "string" },
+        "require-approval": { type: "boolean" },
+        recipient: { type: "string" },
+        out: { type: "string" },
+        to: { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -50,7 +77,15 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
       throw new UsageError(`--${flag} is not an option of '${command}'\n\n${USAGE}`);
     }
   };
-  onlyFor("format", ["check"]);
+  onlyFor("format", ["check", "status"]);
+  for (const f of ["dry-run", "shard", "resend-in-doubt", "expect-digest", "require-approval"] as const) onlyFor(f, ["send"]);
+  onlyFor("recipient", ["preview"]);
+  onlyFor("out", ["preview"]);
+  onlyFor("to", ["test-send"]);
+  const oneDir = () => {
+    if (rest.length !== 1) throw new UsageError(`${command} needs exactly one newsletter folder\n\n${USAGE}`);
+    return toRepoPath(root, cwd, rest[0]!);
+  };
 
   switch (command) {
     case "check": {
@@ -65,6 +100,43 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
       if (rest.length !== 1) throw new UsageError(`manifest needs exactly one newsletter folder\n\n${USAGE}`);
       return { command, root, dir: toRepoPath(root, cwd, rest[0]!) };
     }
+    case "send": {
+      const dir = oneDir();
+      let shard: { index: number; count: number } | null = null;
+      if (values.shard !== undefined) {
+        const m = /^(\d+)\/(\d+)$/.exec(values.shard);
+        const index = m ? Number(m[1]) : NaN;
+        const count = m ? Number(m[2]) : NaN;
+        if (!m || count < 1 || count > 1000 || index < 1 || index > count) {
+          throw new UsageError(`--shard '${values.shard}' must be I/N with 1 ≤ I ≤ N ≤ 1000, e.g. --shard 2/4`);
+        }
+        shard = { index, count };
+      }
+      const expectDigest = values["expect-digest"];
+      if (expectDigest !== undefined && !/^[0-9a-fA-F]{64}$/.test(expectDigest)) {
+        throw new UsageError(`--expect-digest must be the 64-hex-digit digest from the manifest`);
+      }
+      return {
+        command, root, dir, shard,
+        dryRun: values["dry-run"] ?? false,
+        resendInDoubt: values["resend-in-doubt"] ?? false,
+        requireApproval: values["require-approval"] ?? false,
+        ...(expectDigest !== undefined ? { expectDigest } : {}),
+      };
+    }
+    case "status": {
+      const format = values.format ?? "text";
+      if (format !== "text" && format !== "json") throw new UsageError(`status --format must be text or json`);
+      return { command, root, dir: oneDir(), format };
+    }
+    case "preview":
+      return {
+        command, root, dir: oneDir(),
+        ...(values.recipient !== undefined ? { recipient: values.recipient } : {}),
+        ...(values.out !== undefined ? { out: path.resolve(cwd, values.out) } : {}),
+      };
+    case "test-send":
+      return { command, root, dir: oneDir(), to: values.to ?? [] };
     default:
       throw new UsageError(`unknown command '${command}'; commands: ${COMMANDS.join(", ")}\n\n${USAGE}`);
   }

@@ -10,6 +10,10 @@ import { isNewsletterError } from "../errors.ts";
 import { parseCli, USAGE } from "./args.ts";
 import { runCheckCommand } from "./commands/check.ts";
 import { runManifestCommand } from "./commands/manifest.ts";
+import { runPreviewCommand } from "./commands/preview.ts";
+import { runSendCommand } from "./commands/send.ts";
+import { runStatusCommand } from "./commands/status.ts";
+import { runTestSendCommand } from "./commands/test-send.ts";
 import type { Io } from "./io.ts";
 
 export async function main(argv: readonly string[], io: Io, cwd: string): Promise<number> {
@@ -23,6 +27,14 @@ export async function main(argv: readonly string[], io: Io, cwd: string): Promis
         return await runCheckCommand(input, io);
       case "manifest":
         return await runManifestCommand(input, io);
+      case "preview":
+        return await runPreviewCommand(input, io);
+      case "test-send":
+        return await runTestSendCommand(input, io);
+      case "send":
+        return await runSendCommand(input, io);
+      case "status":
+        return await runStatusCommand(input, io);
     }
   } catch (e) {
     if (isNewsletterError(e)) {

@@ -30,7 +30,7 @@ export class FsLedgerStore implements LedgerStore {
     }
   }
 
-  async append(lines: string): Promise<void> {
+  async append(lines: string, durable = true): Promise<void> {
     if (!this.fh) {
       const dir = path.dirname(this.file);
       await mkdir(dir, { recursive: true });
@@ -43,7 +43,7 @@ export class FsLedgerStore implements LedgerStore {
       }
     }
     await this.fh.appendFile(lines, "utf8");
-    await this.fh.datasync();
+    if (durable) await this.fh.datasync();
   }
 
   async truncateTo(keepChars: number): Promise<void> {

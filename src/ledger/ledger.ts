@@ -2,10 +2,12 @@
  * The ledger as the send loop uses it: open (refusing a digest or key
  * mismatch), claim a batch durably before sending it, record outcomes, end.
  *
- * Outcomes are buffered and written with the next claim or flush: they need
- * not be durable at once, because a lost outcome leaves its recipient
- * claimed, i.e. in doubt — never marked sent without being sent. The claim,
- * which is what prevents a duplicate, is always durable before sending.
+ * Outcomes are written at once but not fsynced: write(2) puts them in the
+ * kernel, where they survive a killed process (kill -9, a cancelled runner
+ * step), so after such a crash only the messages truly in flight are in
+ * doubt. Only a machine crash can lose them, and a lost outcome leaves its
+ * recipient claimed, i.e. in doubt — never marked sent without being sent.
+ * The claim, which is what prevents a duplicate, is fsynced before sending.
  */
 import { createHmac } from "node:crypto";
 import { RefusedError } from "../errors.ts";
@@ -29,6 +31,9 @@ export interface LedgerOpen {
 }
 
 export class Ledger {
+  /** Outcome writes in order; a failure is raised at the next claim or flush. */
+  private tail: Promise<void> = Promise.resolve();
+  private writeError: unknown = null;
   private pending: string[] = [];
   private constructor(
     private readonly store: LedgerStore,
@@ -77,7 +82,7 @@ export class Ledger {
     return countLedger(this.state);
   }
 
-  /** Durable before it resolves; carries any buffered outcomes with it. */
+  /** Durable before it resolves, together with every outcome written before it. */
   async claim(fps: readonly string[]): Promise<void> {
     if (fps.length === 0) return;
     this.apply({ t: "claim", fps: [...fps], at: this.now().toISOString() });
@@ -102,19 +107,11 @@ export class Ledger {
     await this.flush();
   }
 
-  /** Writes buffered records durably. */
+  /** Waits for every write so far and makes it durable; raises a failed write. */
   async flush(): Promise<void> {
-    if (this.readOnly || this.pending.length === 0) {
-      this.pending = [];
-      return;
-    }
-    const lines = this.pending.join("");
-    this.pending = [];
-    await this.store.append(lines);
-  }
-
-  get pendingCount(): number {
-    return this.pending.length;
+    await this.tail;
+    if (this.writeError) throw this.writeError;
+    if (!this.readOnly) await this.store.append("", true);
   }
 
   async close(): Promise<void> {
@@ -123,7 +120,19 @@ export class Ledger {
   }
 
   private apply(rec: LedgerRecord): void {
-    this.pending.push(`${JSON.stringify(rec)}\n`);
     applyRecord(this.state, rec);
+    if (this.readOnly) return;
+    this.pending.push(`${JSON.stringify(rec)}\n`);
+    if (this.pending.length > 1) return; // a write is already scheduled and will take this line too
+    // Lines recorded in the same turn of the event loop go out in one write(2).
+    this.tail = this.tail
+      .then(() => {
+        const lines = this.pending.join("");
+        this.pending = [];
+        return this.store.append(lines, false);
+      })
+      .catch((e: unknown) => {
+        this.writeError ??= e;
+      });
   }
 }

@@ -11,11 +11,14 @@ export interface LedgerStore {
   read(): Promise<string>;
 
   /**
-   * Append complete JSONL lines. When the promise resolves the lines are
+   * Append complete JSONL lines. With `durable` (the default) the promise
+   * resolves once the lines — and everything appended before them — are
    * durable (fsynced, or pushed): the send loop relies on this before it
-   * sends a claimed batch. Appends are never concurrent (the caller serialises).
+   * sends a claimed batch. Without it the lines are handed to the OS
+   * (write(2)): they survive the death of this process (kill -9), not of the
+   * machine. Appends are never concurrent (the caller serialises).
    */
-  append(lines: string): Promise<void>;
+  append(lines: string, durable?: boolean): Promise<void>;
 
   /**
    * Cut a write torn by a crash: keep only the first `keepChars` characters

@@ -9,7 +9,7 @@ import { hasErrors, sortFindings, type Finding } from "../check/finding.ts";
 import { parseMailbox } from "./mailbox.ts";
 import { NEWSLETTER_PATTERN_TEXT, SUPPRESSION_LIST, newsletterValidator, type NewsletterMeta } from "./schema/newsletter.ts";
 import { findingAt, schemaFindings } from "./schema-findings.ts";
-import { locateValue, parseYaml, type Position } from "./yaml-doc.ts";
+import { locateValue, parseYaml, valueLocator, type Position, type ValueLocator } from "./yaml-doc.ts";
 
 export type { NewsletterMeta } from "./schema/newsletter.ts";
 
@@ -25,6 +25,12 @@ export interface MetaPositions {
   /** The list name (row-count findings point here). */
   recipients?: Position;
   expected_change?: Position;
+  /**
+   * Exact position of every character of the subject and preheader, also
+   * when the value is folded over lines or holds escapes (the plain
+   * `subject` position plus an offset is then wrong).
+   */
+  locators?: { subject?: ValueLocator; preheader?: ValueLocator };
 }
 
 export interface NewsletterMetaLoad {
@@ -40,6 +46,10 @@ export function parseNewsletterMeta(text: string, file: string): NewsletterMetaL
   for (const key of ["subject", "preheader", "reply_to", "recipients", "expected_change"] as const) {
     const p = locateValue(source, `/${key}`);
     if (p) positions[key] = p;
+  }
+  for (const key of ["subject", "preheader"] as const) {
+    const l = valueLocator(source, `/${key}`);
+    if (l) (positions.locators ??= {})[key] = l;
   }
   if (data === null) return { meta: null, findings: sortFindings(findings), positions };
 

@@ -29,6 +29,7 @@ import {
   type Document,
   type ErrorCode,
   type Node,
+  type Scalar,
   type YAMLError,
 } from "yaml";
 import type { Finding } from "../check/finding.ts";
@@ -307,20 +308,86 @@ export function locate(src: YamlSource, pointer: string, target: "node" | "key" 
 export function locateValue(src: YamlSource, pointer: string): Position | undefined {
   const { node, complete } = walk(src, pointer);
   if (!complete || !isScalar(node) || !node.range) return undefined;
-  const start = node.range[0];
+  return offsetPosition(src, contentStart(src, node));
+}
+
+/** Offset in the text of a scalar's first content character (see `locateValue`). */
+function contentStart(src: YamlSource, node: Scalar): number {
+  const range = node.range!;
+  const start = range[0];
   switch (node.type) {
     case "QUOTE_DOUBLE":
     case "QUOTE_SINGLE":
-      return offsetPosition(src, start + 1);
+      return start + 1;
     case "BLOCK_LITERAL":
     case "BLOCK_FOLDED": {
       const nl = src.text.indexOf("\n", start);
-      if (nl < 0) return offsetPosition(src, start);
+      if (nl < 0) return start;
       let i = nl + 1;
-      while (i < node.range[1] && (src.text[i] === " " || src.text[i] === "\n" || src.text[i] === "\r")) i++;
-      return offsetPosition(src, i);
+      while (i < range[1] && (src.text[i] === " " || src.text[i] === "\n" || src.text[i] === "\r")) i++;
+      return i;
     }
     default:
-      return offsetPosition(src, start);
+      return start;
   }
+}
+
+/** Source position of a character of a string value, by its UTF-16 offset in the value. */
+export type ValueLocator = (offset: number) => Position;
+
+/**
+ * Where each character of the string value at `pointer` stands in the file,
+ * also when the value is not a copy of one stretch of a line: a plain or
+ * quoted scalar folded over several lines, a block scalar (`>-`, `|`), or a
+ * double-quoted scalar with escapes (`\u00e9`, `\"`). Findings on the subject
+ * then point at the line and column a reader sees. Undefined when there is
+ * no string scalar at `pointer`.
+ *
+ * The value is aligned with its source text character by character: equal
+ * characters match; a double-quoted escape matches the character(s) it
+ * stands for; a space or line break that folding made matches the line
+ * break it came from; any other source character (indentation, a doubled
+ * `''`, a line break folded away) is skipped.
+ */
+export function valueLocator(src: YamlSource, pointer: string): ValueLocator | undefined {
+  const { node, complete } = walk(src, pointer);
+  if (!complete || !isScalar(node) || !node.range || typeof node.value !== "string") return undefined;
+  const value = node.value;
+  const text = src.text;
+  const end = node.range[1];
+  const dq = node.type === "QUOTE_DOUBLE";
+  const first = contentStart(src, node);
+  const map = new Array<number>(value.length);
+  let i = 0;
+  let j = first;
+  while (i < value.length && j < end) {
+    const c = text[j]!;
+    if (dq && c === "\\") {
+      const e = text[j + 1];
+      if (e === "\n" || e === "\r") {
+        // An escaped line break joins the lines: it and the next line's indentation stand for nothing.
+        j += e === "\r" && text[j + 2] === "\n" ? 3 : 2;
+        while (j < end && (text[j] === " " || text[j] === "\t")) j++;
+        continue;
+      }
+      const len = e === "x" ? 4 : e === "u" ? 6 : e === "U" ? 10 : 2;
+      const units = e === "U" && Number.parseInt(text.slice(j + 2, j + 10), 16) > 0xffff ? 2 : 1;
+      for (let k = 0; k < units && i < value.length; k++) map[i++] = j;
+      j += len;
+      continue;
+    }
+    const v = value[i]!;
+    if (c === v || ((v === " " || v === "\n") && (c === "\n" || c === "\r"))) {
+      map[i++] = j++;
+      continue;
+    }
+    j++;
+  }
+  const base = offsetPosition(src, first);
+  return (offset: number): Position => {
+    const o = Math.max(0, Math.trunc(offset));
+    if (o < i) return offsetPosition(src, map[o]!);
+    // Past what could be aligned (should not happen): the old estimate, on the first line.
+    return { line: base.line, column: base.column + o };
+  };
 }

@@ -3,6 +3,7 @@
  * state. Everything a formatter prints comes from the CheckReport; these
  * helpers only order, count and escape it, and never add source content.
  */
+import { mask } from "../address/mask.ts";
 import { redact } from "../address/redact.ts";
 import { sortFindings, type Finding, type Severity } from "../check/finding.ts";
 import { RULES, type RuleId, type RuleInfo } from "../check/rules.ts";
@@ -49,8 +50,15 @@ export function position(n: number): number {
  * address-shaped text it still finds (already masked values are left as is).
  */
 export function safeText(s: string): string {
-  return redact(s);
+  return redact(s).replace(WIDE_AT_ADDRESS, (m) => mask(m.normalize("NFKC")));
 }
+
+/**
+ * `redact` knows the ASCII `@` only; an address written with a full-width or
+ * small at sign (`ｔａｒｏ＠ｅｘａｍｐｌｅ．ｃｏｍ`) is the same address after
+ * NFKC (DESIGN.md invariant 3), e.g. in the name of a file a finding names.
+ */
+const WIDE_AT_ADDRESS = /[^\s<>()[\]"'`,;:@＠﹫]+[＠﹫][^\s<>()[\]"'`,;:@＠﹫]+/gu;
 
 const FALLBACK_RULE: RuleInfo = { severity: "error", title: "Check finding", help: "See the message." };
 

@@ -7,6 +7,7 @@
  */
 import type { Finding } from "../finding.ts";
 import type { MetaPositions, NewsletterMeta } from "../../load/newsletter-meta.ts";
+import type { Position, ValueLocator } from "../../load/yaml-doc.ts";
 import { checkLinks } from "./links.ts";
 import { checkMarkers } from "./markers.ts";
 import { checkPlaceholders } from "./placeholders.ts";
@@ -36,15 +37,20 @@ export function checkContent(input: ContentInput): Finding[] {
   const { meta, positions, metaFile, bodyFile, body, columns, emptyFields } = input;
   const findings: Finding[] = [];
 
-  const texts: Array<{ text: string; at: { line: number; column: number } | undefined; kind: "subject" | "body" }> = [
-    { text: meta.subject, at: positions.subject, kind: "subject" },
+  const texts: Array<{ text: string; at: Position | undefined; locate: ValueLocator | undefined; kind: "subject" | "body" }> = [
+    { text: meta.subject, at: positions.subject, locate: positions.locators?.subject, kind: "subject" },
   ];
   // The preheader is the inbox preview line: placeholders and markers matter there as in the subject.
-  if (meta.preheader !== undefined) texts.push({ text: meta.preheader, at: positions.preheader, kind: "body" });
+  if (meta.preheader !== undefined) {
+    texts.push({ text: meta.preheader, at: positions.preheader, locate: positions.locators?.preheader, kind: "body" });
+  }
   for (const t of texts) {
-    const where = { file: metaFile, text: t.text, baseLine: t.at?.line ?? 1, baseColumn: t.at?.column ?? 1, markdown: false };
-    findings.push(...checkPlaceholders({ ...where, columns, emptyFields }));
-    findings.push(...checkMarkers({ ...where, kind: t.kind }));
+    // Checked as one line from (1, 1), then each finding is placed where that
+    // character stands in newsletter.yml: a folded or escaped value is not a
+    // copy of one stretch of a line, so "start + offset" would be wrong.
+    const where = { file: metaFile, text: t.text, baseLine: 1, baseColumn: 1, markdown: false };
+    const found = [...checkPlaceholders({ ...where, columns, emptyFields }), ...checkMarkers({ ...where, kind: t.kind })];
+    findings.push(...found.map((f) => placeInFile(f, t.at, t.locate)));
   }
 
   findings.push(...checkPlaceholders({ file: bodyFile, text: body, columns, emptyFields, markdown: true }));
@@ -54,4 +60,16 @@ export function checkContent(input: ContentInput): Finding[] {
 
   if (input.listKnown) return findings;
   return findings.filter((f) => f.rule !== "placeholder-unknown" && f.rule !== "placeholder-empty");
+}
+
+/**
+ * A finding on a subject or preheader checked from (1, 1) → its place in
+ * newsletter.yml. The values are single lines (the schema refuses line
+ * breaks), so the column is the offset in the value plus one.
+ */
+function placeInFile(f: Finding, start: Position | undefined, locate: ValueLocator | undefined): Finding {
+  if (f.line !== 1) return f;
+  const offset = f.column - 1;
+  const p = locate ? locate(offset) : { line: start?.line ?? 1, column: (start?.column ?? 1) + offset };
+  return { ...f, line: p.line, column: p.column };
 }

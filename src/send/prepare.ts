@@ -1,0 +1,44 @@
+/**
+ * Before the first message: re-run every check (invariant 3, "again inside
+ * send"), verify the digest (invariant 5), read the list bytes once and
+ * prove they are the bytes the checks hashed. Shared by send, test-send,
+ * preview and status.
+ */
+import { checkNewsletters, type CheckedNewsletter, type CheckDeps } from "../check/check-newsletters.ts";
+import type { CheckReport } from "../check/report.ts";
+import { RefusedError, FindingsError } from "../errors.ts";
+import { canonicalSha256 } from "../manifest/digest.ts";
+
+export interface Prepared {
+  checked: CheckedNewsletter & { meta: NonNullable<CheckedNewsletter["meta"]>; config: NonNullable<CheckedNewsletter["config"]>; list: NonNullable<CheckedNewsletter["list"]>; body: string; digest: string };
+  report: CheckReport;
+  listBytes: Uint8Array;
+}
+
+export class CheckFailedError extends FindingsError {
+  constructor(readonly report: CheckReport, message: string) {
+    super(message);
+  }
+}
+
+export async function prepareNewsletter(deps: CheckDeps, dir: string, opts: { expectDigest?: string } = {}): Promise<Prepared> {
+  const outcome = await checkNewsletters(deps, [dir]);
+  const n = outcome.newsletters[0];
+  const errors = outcome.report.findings.filter((f) => f.severity === "error");
+  if (!n || !outcome.report.ok || !n.meta || !n.config || !n.list || n.body === null || !n.digest) {
+    throw new CheckFailedError(
+      outcome.report,
+      `refused: ${errors.length} check error${errors.length === 1 ? "" : "s"} in ${dir}; nothing was sent (run \`check ${dir}\` for details)`,
+    );
+  }
+  if (opts.expectDigest !== undefined && opts.expectDigest.toLowerCase() !== n.digest) {
+    throw new RefusedError(
+      `refused: the inputs digest to ${n.digest}, but ${opts.expectDigest} was approved; what was approved is not what would be sent`,
+    );
+  }
+  const listBytes = await deps.repo.readBytes(n.list.file);
+  if (canonicalSha256(listBytes) !== n.list.sha256) {
+    throw new RefusedError(`refused: ${n.list.file} changed while it was being checked; nothing was sent`);
+  }
+  return { checked: n as Prepared["checked"], report: outcome.report, listBytes };
+}

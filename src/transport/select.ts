@@ -1,0 +1,51 @@
+/**
+ * Which transport a command uses (DESIGN.md, "Command line", Transports):
+ *
+ * | purpose | first                    | then                  | else   |
+ * | ------- | ------------------------ | --------------------- | ------ |
+ * | send    | NEWSLETTER_SMTP_URL      | —                     | outbox |
+ * | test    | NEWSLETTER_TEST_SMTP_URL | NEWSLETTER_SMTP_URL   | outbox |
+ *
+ * A variable that is empty or only blanks counts as unset: GitHub Actions
+ * expands a secret that does not exist to "" rather than leaving it out.
+ * A real send never falls back to the test server's URL.
+ */
+import type { MailTransport } from "./port.ts";
+import { createOutboxTransport } from "./outbox.ts";
+import { createSmtpTransport, type SmtpTransportOptions } from "./smtp.ts";
+
+export type TransportPurpose = "send" | "test";
+
+export const SMTP_URL_VAR = "NEWSLETTER_SMTP_URL";
+export const TEST_SMTP_URL_VAR = "NEWSLETTER_TEST_SMTP_URL";
+type UrlVar = typeof SMTP_URL_VAR | typeof TEST_SMTP_URL_VAR;
+
+/** The decision alone, without the URL (it may hold a password): for messages and tests. */
+export type TransportChoice = { kind: "smtp"; variable: UrlVar } | { kind: "outbox"; dir: string };
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface SelectOptions extends Omit<SmtpTransportOptions, "label"> {
+  /** The embedded default's folder, used when no SMTP URL is set. */
+  outboxDir: string;
+}
+
+export function chooseTransport(env: Env, purpose: TransportPurpose, outboxDir: string): TransportChoice {
+  const order: UrlVar[] = purpose === "test" ? [TEST_SMTP_URL_VAR, SMTP_URL_VAR] : [SMTP_URL_VAR];
+  for (const variable of order) {
+    if (isSet(env[variable])) return { kind: "smtp", variable };
+  }
+  return { kind: "outbox", dir: outboxDir };
+}
+
+/** Throws UsageError (exit 2) for a malformed URL; the message names the variable, never its value. */
+export function createTransportFromEnv(env: Env, purpose: TransportPurpose, opts: SelectOptions): MailTransport {
+  const choice = chooseTransport(env, purpose, opts.outboxDir);
+  if (choice.kind === "outbox") return createOutboxTransport(choice.dir);
+  const { outboxDir: _unused, ...smtpOpts } = opts;
+  return createSmtpTransport(env[choice.variable] ?? "", { ...smtpOpts, label: choice.variable });
+}
+
+function isSet(v: string | undefined): v is string {
+  return v !== undefined && v.trim() !== "";
+}

@@ -1,0 +1,74 @@
+/**
+ * nodemailer outcome → DeliveryResult. Pure.
+ *
+ * | what happened                                           | permanent | why |
+ * | ------------------------------------------------------- | --------- | --- |
+ * | 5yz to MAIL FROM / RCPT TO / DATA (EENVELOPE, EMESSAGE) | yes       | RFC 5321 §4.2.1: "5yz Permanent Negative Completion" |
+ * | 503 (bad sequence of commands)                          | no        | RFC 5321 §4.2.4: a session-state error, not a verdict on the message |
+ * | 4yz, including 421 "closing transmission channel"       | no        | RFC 5321 §4.2.1: "4yz Transient Negative Completion" |
+ * | 5yz outside the transaction (EAUTH 535, a 554 greeting) | no        | the server refused us, not this recipient: marking every recipient permanently failed would skip them all on the re-run after the fix; the caller's circuit breaker stops the send |
+ * | refused by nodemailer before sending (invalid address, over the server's SIZE, RFC 1870 §6.1) | yes | the same message fails the same way again |
+ * | connection errors: ECONNECTION, ESOCKET (ECONNREFUSED, ECONNRESET, EPIPE), ETIMEDOUT (connect, greeting, idle), EPROTOCOL, EDNS, ETLS, EREQUIRETLS, pool closed | no | the message may go through on another connection |
+ *
+ * Every text passes `redact()` and a literal scrub of the envelope addresses
+ * and credentials: servers quote the recipient in their replies
+ * ("550 5.1.1 <taro@example.jp>: Recipient address rejected").
+ */
+import { mask } from "../address/mask.ts";
+import { redact } from "../address/redact.ts";
+import type { DeliveryResult } from "./port.ts";
+
+/** The fields of nodemailer's NodemailerError we read (errors.d.ts). */
+export interface SmtpErrorLike {
+  message?: unknown;
+  code?: unknown;
+  responseCode?: unknown;
+  command?: unknown;
+  originalCode?: unknown;
+}
+
+/** Literal strings to remove from any text we return (envelope addresses, credentials). */
+export type Secrets = readonly string[];
+
+const MAX_TEXT = 300;
+const MESSAGE_SCOPED = new Set(["EENVELOPE", "EMESSAGE"]);
+
+export function failureFromError(err: unknown, secrets: Secrets): DeliveryResult & { ok: false } {
+  const e: SmtpErrorLike = typeof err === "object" && err !== null ? (err as SmtpErrorLike) : { message: String(err) };
+  const code = typeof e.code === "string" ? e.code : undefined;
+  const responseCode = typeof e.responseCode === "number" && Number.isInteger(e.responseCode) ? e.responseCode : undefined;
+  const command = typeof e.command === "string" ? e.command : undefined;
+  const original = typeof e.originalCode === "string" ? e.originalCode : undefined;
+
+  const messageScoped = code !== undefined && MESSAGE_SCOPED.has(code);
+  const permanent =
+    responseCode !== undefined
+      ? messageScoped && responseCode >= 500 && responseCode < 600 && responseCode !== 503
+      : messageScoped;
+
+  const label = [code ?? "ERROR", original && original !== code ? `(${original})` : "", command ? `[${command}]` : ""]
+    .filter(Boolean)
+    .join(" ");
+  const message = clean(`${label}: ${typeof e.message === "string" ? e.message : String(e.message)}`, secrets);
+  return { ok: false, permanent, ...(responseCode !== undefined ? { code: responseCode } : {}), message };
+}
+
+export function successResponse(info: { response?: unknown }, secrets: Secrets): string {
+  return clean(typeof info.response === "string" ? info.response : "accepted", secrets);
+}
+
+/** Scrub literals, then mask anything address-shaped, then bound the length. */
+export function clean(text: string, secrets: Secrets): string {
+  let out = text.replace(/[\r\n]+/g, " ");
+  for (const s of secrets) {
+    if (!s || (s.length < 4 && !s.includes("@"))) continue; // a short password: removing it would mangle the text
+    out = replaceAllInsensitive(out, s, s.includes("@") ? mask(s) : "***");
+  }
+  out = redact(out);
+  return out.length > MAX_TEXT ? `${out.slice(0, MAX_TEXT - 1)}…` : out;
+}
+
+function replaceAllInsensitive(text: string, needle: string, by: string): string {
+  const escaped = needle.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return text.replace(new RegExp(escaped, "giu"), by);
+}
