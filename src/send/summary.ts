@@ -28,9 +28,9 @@ export function formatSendSummary(r: PipelineResult, o: { id: string; shard: str
     for (const f of transient.slice(0, 20)) lines.push(`    ${f.masked}  ${f.fp.slice(0, 12)}  ${f.reason}`);
   }
   if (r.inDoubt.length) {
+    // Listed in full: their number is bounded by what was in flight when a run died.
     lines.push(`  IN DOUBT (claimed by an earlier run that died; skipped — check the mail server's log, then re-run with --resend-in-doubt): ${r.inDoubt.length}`);
-    for (const f of r.inDoubt.slice(0, 50)) lines.push(`    ${f.masked}  ${f.fp.slice(0, 12)}`);
-    if (r.inDoubt.length > 50) lines.push(`    … and ${r.inDoubt.length - 50} more`);
+    for (const f of r.inDoubt) lines.push(`    ${f.masked}  ${f.fp.slice(0, 12)}`);
   }
   if (r.halt.cause?.kind === "abort") lines.push(`  ABORTED: ${r.halt.cause.reason}`);
   if (r.halt.cause?.kind === "signal") lines.push(`  HALTED by ${r.halt.cause.signal}: re-run send to resume`);
