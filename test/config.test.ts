@@ -6,7 +6,7 @@ import { parseNewsletterMeta } from "../src/load/newsletter-meta.ts";
 import { applyConfigDefaults } from "../src/load/schema/config.ts";
 import { createAjv, schemaFindings } from "../src/load/schema-findings.ts";
 import { checkNewsletterId } from "../src/load/schema/newsletter.ts";
-import { locate, locateValue, parseYaml } from "../src/load/yaml-doc.ts";
+import { locate, locateValue, parseYaml, valueLocator } from "../src/load/yaml-doc.ts";
 
 // The DESIGN.md example, with reserved domains only.
 const FULL = `# .github/newsletter.yml
@@ -568,6 +568,30 @@ describe("parseNewsletterMeta", () => {
     const r = parseNewsletterMeta("subject: >-\n  Winter\n  news\nrecipients: customers\n", NL);
     expect(r.meta?.subject).toBe("Winter news");
     expect(r.positions.subject).toEqual({ line: 2, column: 3 });
+  });
+
+  it("locates every character of folded, multi-line and escaped values", () => {
+    const where = (text: string, needle: string) => {
+      const { source, data } = parseYaml(text, NL);
+      const subject = String(data!.subject);
+      return valueLocator(source, "/subject")!(subject.indexOf(needle));
+    };
+    const pos = (text: string, needle: string) => {
+      const i = text.indexOf(needle);
+      return { line: text.slice(0, i).split("\n").length, column: i - (text.lastIndexOf("\n", i - 1) + 1) + 1 };
+    };
+    const cases = [
+      ["subject: >-\n  Winter\n  news TODO\nrecipients: customers\n", "TODO"],
+      ["subject: |-\n  Winter\n  news TODO\nrecipients: customers\n", "TODO"],
+      ["subject: Winter\n  news\n  TODO\nrecipients: customers\n", "TODO"],
+      ["subject: \"Winter\r\n  news TODO\"\r\nrecipients: customers\r\n", "TODO"],
+      ["subject: 'it''s TODO'\nrecipients: customers\n", "TODO"],
+      ['subject: "Caf\\u00e9 \\U0001F600 \\x41 \\"q\\" TODO"\nrecipients: customers\n', "TODO"],
+      ['subject: "Winter \\\n    news TODO"\nrecipients: customers\n', "TODO"],
+    ] as const;
+    for (const [text, needle] of cases) {
+      expect(where(text, needle), text).toEqual(pos(text, needle));
+    }
   });
 
   it("warns when a # turns the rest of the subject into a comment", () => {

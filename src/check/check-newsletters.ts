@@ -30,6 +30,9 @@ export const SUPPRESSIONS_FILE = `${RECIPIENTS_DIR}/${SUPPRESSION_LIST}.csv`;
 /** The only files a newsletter folder may hold (DESIGN.md: attachments refused). */
 export const NEWSLETTER_FILES = ["newsletter.yml", "body.md"] as const;
 
+/** Findings of one rule in one file before the rest are summed up: a broken file must not print 100,000 lines. */
+export const MAX_PER_RULE_AND_FILE = 200;
+
 /** Rules that mean an input could not be read at all: exit 2 instead of 1. */
 export const UNREADABLE_RULES: ReadonlySet<RuleId> = new Set(["input-missing", "input-encoding"]);
 
@@ -70,7 +73,7 @@ export async function checkNewsletters(deps: CheckDeps, dirs: readonly string[])
     all.push(...n.findings);
     newsletters.push(n.checked);
   }
-  const findings = sortFindings(dedupe(all));
+  const findings = sortFindings(capPerRule(dedupe(all), MAX_PER_RULE_AND_FILE));
   const report: CheckReport = { ok: !hasErrors(findings), findings, newsletters: newsletters.map((n) => n.summary) };
   return { report, newsletters, unreadable: findings.some((f) => UNREADABLE_RULES.has(f.rule)) };
 }
@@ -181,6 +184,7 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
   }
   checked.meta = meta;
   checked.body = bodyText?.text ?? null;
+  if (bodyText && bodyText.text.trim() === "") findings.push(finding("body-empty", bodyFile, 1, 1, `${bodyFile} is empty`));
 
   let list: ListReport | null = null;
   let listFile: string | null = null;
@@ -214,21 +218,24 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
   }
   checked.list = list;
 
+  // List addresses in the content are looked for even when the config is broken: that
+  // finding must not wait for a YAML typo to be fixed. Without a config there is no
+  // allowlist, so only the allowlist rule waits.
+  const sources = [metaText && { file: metaFile, text: metaText.text }, bodyText && { file: bodyFile, text: bodyText.text }].filter(
+    (x): x is { file: string; text: string } => Boolean(x),
+  );
+  if (sources.length > 0) {
+    const config = shared.config;
+    const leaks = checkLeaks(sources, {
+      listAddresses: shared.book,
+      allowAddresses: new Set(config?.leakage.allow_addresses ?? []),
+      allowDomains: config?.leakage.allow_domains ?? [],
+    });
+    findings.push(...(config ? leaks.findings : leaks.findings.filter((f) => f.rule === "leak-list-address")));
+    if (config) summary.contentAddresses = leaks.distinct;
+  }
   if (metaText && bodyText && shared.config) {
     const config = shared.config;
-    const leaks = checkLeaks(
-      [
-        { file: metaFile, text: metaText.text },
-        { file: bodyFile, text: bodyText.text },
-      ],
-      {
-        listAddresses: shared.book,
-        allowAddresses: new Set(config.leakage.allow_addresses),
-        allowDomains: config.leakage.allow_domains,
-      },
-    );
-    findings.push(...leaks.findings);
-    summary.contentAddresses = leaks.distinct;
     if (meta) {
       findings.push(
         ...checkContent({
@@ -253,6 +260,14 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
       { role: "suppressions", path: SUPPRESSIONS_FILE, sha256: shared.suppressions?.sha256 ?? null },
     ];
     checked.digest = computeDigest(checked.inputs);
+    // DESIGN.md: a newsletter folder, once its send began, is never edited again.
+    const begun = shared.history.find((r) => r.id === id && r.digest !== checked.digest);
+    if (begun) {
+      findings.push(
+        finding("edited-after-send", metaFile, 1, 1,
+          `${id} began sending on ${begun.at} with digest ${begun.digest.slice(0, 12)}…; its inputs now digest to ${checked.digest.slice(0, 12)}… — a sent newsletter is never edited`),
+      );
+    }
   }
   checked.ok = !hasErrors(findings) && !hasErrors(shared.findings);
   return { findings, checked };
@@ -291,6 +306,27 @@ async function guardStream<T>(file: string, findings: Finding[], run: () => Prom
 
 function finding(rule: RuleId, file: string, line: number, column: number, message: string): Finding {
   return { rule, severity: RULES[rule].severity, file, line, column, message };
+}
+
+function capPerRule(findings: Finding[], max: number): Finding[] {
+  const seen = new Map<string, number>();
+  const out: Finding[] = [];
+  const over = new Map<string, { first: Finding; count: number }>();
+  for (const f of findings) {
+    const k = `${f.rule}\0${f.file}`;
+    const n = (seen.get(k) ?? 0) + 1;
+    seen.set(k, n);
+    if (n <= max) out.push(f);
+    else {
+      const o = over.get(k);
+      if (o) o.count++;
+      else over.set(k, { first: f, count: 1 });
+    }
+  }
+  for (const { first, count } of over.values()) {
+    out.push(finding("findings-capped", first.file, first.line, first.column, `…and ${count} more ${first.rule} finding${count === 1 ? "" : "s"} in ${first.file} from here on`));
+  }
+  return out;
 }
 
 /** The same config finding must not be listed once per newsletter. */

@@ -50,15 +50,8 @@ export function position(n: number): number {
  * address-shaped text it still finds (already masked values are left as is).
  */
 export function safeText(s: string): string {
-  return redact(s).replace(WIDE_AT_ADDRESS, (m) => mask(m.normalize("NFKC")));
+  return redact(s);
 }
-
-/**
- * `redact` knows the ASCII `@` only; an address written with a full-width or
- * small at sign (`ｔａｒｏ＠ｅｘａｍｐｌｅ．ｃｏｍ`) is the same address after
- * NFKC (DESIGN.md invariant 3), e.g. in the name of a file a finding names.
- */
-const WIDE_AT_ADDRESS = /[^\s<>()[\]"'`,;:@＠﹫]+[＠﹫][^\s<>()[\]"'`,;:@＠﹫]+/gu;
 
 const FALLBACK_RULE: RuleInfo = { severity: "error", title: "Check finding", help: "See the message." };
 
