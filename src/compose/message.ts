@@ -70,22 +70,46 @@ export interface MessageInput {
   boundarySeed: string;
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
 const PART_HEAD_TEXT =
   "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n";
 const PART_HEAD_HTML =
   "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n";
 
+/**
+ * One remembered field per slot: From, Subject and the like are the same for
+ * every recipient of a send, so they are encoded once. The value is a pure
+ * function of the key; the memo only saves the work.
+ */
+const memo = new Map<string, { key: string; line: string }>();
+function remembered(slot: string, key: string, make: () => string): string {
+  const hit = memo.get(slot);
+  if (hit !== undefined && hit.key === key) return hit.line;
+  const line = make();
+  memo.set(slot, { key, line });
+  return line;
+}
+
 /** The header section, CRLF-terminated lines, without the empty line that ends it. */
 export function composeHeaders(m: MessageInput, boundary: string): string {
-  let h = `Date: ${formatDate(m.date)}\r\n`;
-  h += mailboxField("From", m.from);
-  if (m.replyTo !== undefined) h += field("Reply-To", [{ sep: " ", text: checkAddress("Reply-To", m.replyTo) }]);
+  const t = m.date.getTime();
+  let h = remembered("Date", String(t), () => `Date: ${formatDate(m.date)}\r\n`);
+  const from = m.from;
+  h += remembered("From", `${from.name ?? ""}\0${from.address}`, () => mailboxField("From", from));
+  const replyTo = m.replyTo;
+  if (replyTo !== undefined) {
+    h += remembered("Reply-To", replyTo, () => field("Reply-To", [{ sep: " ", text: checkAddress("Reply-To", replyTo) }]));
+  }
   h += mailboxField("To", m.to);
-  h += unstructuredField("Subject", m.subject);
+  h += remembered("Subject", m.subject, () => unstructuredField("Subject", m.subject));
   h += field("Message-ID", [{ sep: " ", text: `<${checkMessageId(m.messageId)}>` }]);
-  if (m.listId !== undefined) {
-    const id: Piece = { sep: " ", text: `<${checkListId(m.listId)}>` };
-    h += field("List-Id", [...phrasePieces("List-Id", m.listName ?? ""), id]);
+  const listId = m.listId;
+  if (listId !== undefined) {
+    h += remembered("List-Id", `${m.listName ?? ""}\0${listId}`, () => {
+      const id: Piece = { sep: " ", text: `<${checkListId(listId)}>` };
+      return field("List-Id", [...phrasePieces("List-Id", m.listName ?? ""), id]);
+    });
   } else if (m.listName !== undefined) {
     composeFail("listName is set without listId");
   }
@@ -103,14 +127,30 @@ export function composeHeaders(m: MessageInput, boundary: string): string {
     // RFC 8058 §3.1: one-click only with an https URI in List-Unsubscribe.
     if (url !== undefined) h += "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n";
   }
-  for (const [name, value] of m.headers ?? []) h += unstructuredField(checkExtraHeaderName(name), value);
+  const extra = m.headers ?? [];
+  for (let i = 0; i < extra.length; i++) {
+    const [name, value] = extra[i]!;
+    h += remembered(`extra ${i}`, `${name}\0${value}`, () => unstructuredField(checkExtraHeaderName(name), value));
+  }
   h += "MIME-Version: 1.0\r\n";
   // The boundary is 45 characters: the parameter always goes on its own line.
   h += `Content-Type: multipart/alternative;\r\n boundary="${boundary}"\r\n`;
   return h;
 }
 
-let scratch = Buffer.allocUnsafe(64 * 1024);
+/**
+ * Reused work areas: the octets of one part, and the message being built.
+ * Only ever touched inside one synchronous call, so the function stays pure.
+ */
+let source = Buffer.allocUnsafe(64 * 1024);
+let work = Buffer.allocUnsafe(256 * 1024);
+
+/** The UTF-8 octets of `s` in the reused source area (valid until the next call). */
+function utf8(s: string): Buffer {
+  // A UTF-16 code unit is at most 3 UTF-8 octets.
+  if (source.length < s.length * 3) source = Buffer.allocUnsafe(Math.max(s.length * 3, source.length * 2));
+  return source.subarray(0, source.write(s, 0, "utf8"));
+}
 
 /** Composes the complete message for ONE recipient. Throws FindingsError for a value it cannot emit safely. */
 export function composeMessage(m: MessageInput): Buffer {
@@ -119,20 +159,21 @@ export function composeMessage(m: MessageInput): Buffer {
   const head = `${composeHeaders(m, boundary)}\r\n--${boundary}\r\n${PART_HEAD_TEXT}`;
   const mid = `\r\n--${boundary}\r\n${PART_HEAD_HTML}`;
   const tail = `\r\n--${boundary}--\r\n`;
-  const text = Buffer.from(m.text, "utf8");
-  const html = Buffer.from(m.html, "utf8");
 
-  const need = head.length + mid.length + tail.length + qpMaxLength(text.length) + qpMaxLength(html.length);
-  if (scratch.length < need) scratch = Buffer.allocUnsafe(Math.max(need, scratch.length * 2));
-  const buf = scratch;
+  // Every header path above emits ASCII only (encoded-words, checked addresses and URLs); latin1 writes it as is.
+  if (NON_ASCII.test(head)) throw new InternalError("a composed header holds a non-ASCII character");
+  const fixed = head.length + mid.length + tail.length;
+  const worst = fixed + qpMaxLength(m.text.length * 3) + qpMaxLength(m.html.length * 3);
+  if (work.length < worst) work = Buffer.allocUnsafe(Math.max(worst, work.length * 2));
+  const buf = work;
 
   let pos = buf.write(head, 0, "latin1");
   const textStart = pos;
-  pos = encodeQuotedPrintableInto(text, buf, pos);
+  pos = encodeQuotedPrintableInto(utf8(m.text), buf, pos);
   const textEnd = pos;
   pos += buf.write(mid, pos, "latin1");
   const htmlStart = pos;
-  pos = encodeQuotedPrintableInto(html, buf, pos);
+  pos = encodeQuotedPrintableInto(utf8(m.html), buf, pos);
   const htmlEnd = pos;
   pos += buf.write(tail, pos, "latin1");
 

@@ -24,7 +24,11 @@
  *   octet).
  *
  * The output depends on nothing but the input bytes, so the same text always
- * gives the same octets.
+ * gives the same octets. It is also line-local: every rule looks no further
+ * than the next hard break, and the column restarts at 0 after it, so the
+ * encoding of a text is the encodings of its source lines joined by CRLF. A
+ * compose-once fast path can therefore keep the encoded static lines and
+ * re-encode only the lines that hold a per-recipient value, byte-identically.
  */
 
 const CR = 0x0d;
@@ -73,11 +77,18 @@ export function encodeQuotedPrintableInto(src: Uint8Array, out: Uint8Array, pos:
   let i = 0;
   while (i < n) {
     const b = src[i]!;
-    // Hot path: an always-literal octet inside a line (not at its start, room left).
-    if (LITERAL[b] === 1 && col !== 0 && col < MAX_CONTENT) {
-      out[pos++] = b;
-      col++;
-      i++;
+    // Hot path: a run of always-literal octets inside a line (not at its start, room left).
+    if (col !== 0 && LITERAL[b] === 1 && col < MAX_CONTENT) {
+      const stop = Math.min(n, i + MAX_CONTENT - col);
+      let j = i;
+      let c = b;
+      do {
+        out[pos++] = c;
+        if (++j === stop) break;
+        c = src[j]!;
+      } while (LITERAL[c] === 1);
+      col += j - i;
+      i = j;
       continue;
     }
     if (b === LF || b === CR) {

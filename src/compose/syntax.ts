@@ -6,6 +6,7 @@
  * Errors name the field and mask any address (src/address/mask.ts).
  */
 import { mask } from "../address/mask.ts";
+import { redact } from "../address/redact.ts";
 import { FindingsError } from "../errors.ts";
 
 /** RFC 5322 §3.2.3 atext, as a character class body. */
@@ -32,8 +33,9 @@ const HTTPS_URL = /^https:\/\/[A-Za-z0-9.-]+(?::[0-9]+)?(?:[/?#]|$)/;
 /** Header values: CR and LF would end the field (RFC 5322 §2.2), NUL is never allowed. */
 const BREAKS_HEADER = /[\r\n\0]/;
 
+/** Every message passes through redact() as well: a value quoted in it may hold an address. */
 function fail(message: string): never {
-  throw new FindingsError(`cannot compose: ${message}`);
+  throw new FindingsError(redact(`cannot compose: ${message}`));
 }
 
 /**
@@ -67,7 +69,7 @@ export function checkMessageId(id: string): string {
 /** RFC 2919 §2: list-label "." list-id-namespace, a dot-atom-text of at most 255 octets. */
 export function checkListId(id: string): string {
   if (id.length > 255 || !id.includes(".") || !DOT_ATOM_TEXT.test(id)) {
-    fail(`List-Id ${JSON.stringify(id)} is not list-label.namespace (RFC 2919 §2), without angle brackets`);
+    fail(`List-Id ${JSON.stringify(mask(id))} is not list-label.namespace (RFC 2919 §2), without angle brackets`);
   }
   return id;
 }
