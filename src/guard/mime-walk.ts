@@ -12,7 +12,6 @@
  */
 import { parseHeader, type Header } from "./content-type.ts";
 import { splitEntity, type Field } from "./header-block.ts";
-import { visibleText } from "./html-visible.ts";
 import { splitMultipart, validBoundary } from "./multipart.ts";
 import { unparseable } from "./refusal.ts";
 import { scanField, type Scanner } from "./scanner.ts";
@@ -77,13 +76,14 @@ function walk(
     if (h.type.params.has("name") || h.type.params.has("name*")) {
       unparseable(label, "a text part with a file name, which readers show as an attachment: we never send attachments");
     }
+    // RFC 3676: a reader joins flowed lines, which could join an address the line-wise scan saw in pieces.
+    if (h.type.params.get("format")?.toLowerCase() === "flowed") unparseable(label, "format=flowed text (RFC 3676), which we never write");
     const cs = (h.type.params.get("charset") ?? "us-ascii").toLowerCase();
     const charset = cs === "utf-8" || cs === "utf8" ? "utf-8" : cs === "us-ascii" ? "us-ascii" : undefined;
     if (charset === undefined) unparseable(label, "a charset other than UTF-8 or US-ASCII; we only write UTF-8");
     const { text, ascii } = decodeLeaf(body, h.cte, charset, label);
     const where = `body/${type}`;
-    scanner.add(where, text, ascii);
-    if (type === "text/html") scanner.add(where, visibleText(text), ascii);
+    scanner.add(where, text, ascii, type === "text/html");
     return;
   }
   const what = NAMEABLE.test(type) ? type : "non-text";

@@ -1,147 +1,161 @@
 /**
- * Address scanning for the guard: every header value and every decoded text
- * part goes in, the first address that is neither the recipient's, nor ours,
- * nor allowlisted comes out. Extraction is the static checks' own
- * (src/check/leak/extract.ts: entity, percent and escape decoding, NFKC,
- * dropping invisible characters, `＠`, `[at]`, `アットマーク`...), so the guard
- * sees every spelling the checks see.
+ * Address scanning for the guard: header values and decoded text parts go
+ * in; the first address that is not the recipient's, not ours and not
+ * allowlisted refuses the message. Extraction is the static checks' own
+ * (src/check/leak/extract.ts: character references, percent and escape
+ * decoding, NFKC, invisible characters dropped, `＠`, `[at]`, `アットマーク`...),
+ * so the guard sees every spelling the checks see.
  *
- * Weak candidates (the spaced word: "alice at example dot com") are ignored:
- * prose such as "available at example.com" produces them, and a guard that
- * aborted a million-message send on a sentence would be switched off. The
- * static checks still hold weak ones against the recipient lists.
+ * Weak candidates (the spaced word, "alice at example dot com") are
+ * ignored: prose such as "available at example.com" produces them, and a
+ * guard that aborted a million-message send on a sentence would soon be
+ * switched off. The static checks still hold weak ones against the lists.
  *
- * Speed: the extractor keeps positions for line/column findings and runs
- * several passes over its input, about 15 µs per KB. The guard does not
- * need all of the text: no step of the extractor joins two lines (its
- * decodings match within a line, its obfuscation patterns allow only SP and
- * HTAB, and a candidate stops at CR or LF), so an address can only be found
- * in a line that holds something that can become a strong `@`. Only such
- * lines are collected — at most once each — and extracted in ONE call, then
- * mapped back to where they came from. `mayHoldStrongAt` is a superset test
- * of "something that can become a strong `@`"; test/guard.test.ts checks it
- * against the extractor on generated tricky strings.
+ * Speed (the guard runs on every message): the extractor keeps positions for
+ * line/column findings and makes several passes, some 10–20 µs per KB. So
+ * only lines that can hold a strong address are collected (triggers.ts),
+ * each distinct line once, and the extractor runs once per message over
+ * those it has not seen before: a line's addresses depend on nothing but
+ * the line, and the lines of a newsletter's footer, sender headers and
+ * template repeat in every message, so they are remembered (bounded).
  */
 import { mask } from "../address/mask.ts";
 import { findAddresses } from "../check/leak/extract.ts";
 import { isAllowed } from "./allowed.ts";
-import { decodeEncodedWords, hex } from "./encoded-word.ts";
+import { decodeEncodedWords } from "./encoded-word.ts";
 import { UNUSUAL_NAME, type Field } from "./header-block.ts";
+import { visibleText } from "./html-visible.ts";
 import type { GuardContext } from "./port.ts";
 import { refuse } from "./refusal.ts";
+import { triggerLines } from "./triggers.ts";
 
-/**
- * A line may hold a strong address only if it has: `@` or any non-ASCII
- * character (`＠`, `﹫`, full-width and ignorable characters, `アットマーク`,
- * full-width brackets...); a backslash escape; a percent escape; a character
- * reference other than the few that decode to a quote, which take part in
- * no address spelling (`&amp;` does: `&amp;#64;` is decoded twice); or a
- * bracketed `at` in ASCII, in either case (the extractor lowercases).
- * Found with `indexOf` per character, which V8 runs at memchr speed: a
- * regex over the whole text cost more than the extraction it saved.
- */
-const TRIGGER_CHARS = ["@", "\\", "%", "&", "[", "(", "{", "<"] as const;
-const NON_ASCII = /[\u0080-\uffff]/g;
-const QUOTE_REFS = ["&quot;", "&apos;", "&#39;", "&#x27;", "&#X27;", "&#34;", "&#x22;", "&#X22;"];
-
-function triggersAt(text: string, p: number): boolean {
-  const c = text.charCodeAt(p);
-  if (c === 0x40 || c === 0x5c || c >= 0x80) return true;
-  if (c === 0x25) return hex(text.charCodeAt(p + 1)) >= 0 && hex(text.charCodeAt(p + 2)) >= 0;
-  if (c === 0x26) return !QUOTE_REFS.some((r) => text.startsWith(r, p));
-  // `[`, `(`, `{`, `<`: [ \t]* "at" [ \t]* and a closing bracket.
-  let i = p + 1;
-  while (isBlank(text.charCodeAt(i))) i++;
-  if ((text.charCodeAt(i) | 0x20) !== 0x61 || (text.charCodeAt(i + 1) | 0x20) !== 0x74) return false;
-  i += 2;
-  while (isBlank(text.charCodeAt(i))) i++;
-  const close = text.charCodeAt(i);
-  return close === 0x5d || close === 0x29 || close === 0x7d || close === 0x3e;
-}
-
-function isBlank(c: number): boolean {
-  return c === 0x20 || c === 0x09;
-}
-
-/** Is there anything in `line` that the extractor could turn into a strong `@`? */
-export function mayHoldStrongAt(line: string): boolean {
-  for (const ch of TRIGGER_CHARS) {
-    for (let p = line.indexOf(ch); p >= 0; p = line.indexOf(ch, p + 1)) if (triggersAt(line, p)) return true;
-  }
-  NON_ASCII.lastIndex = 0;
-  return NON_ASCII.test(line);
-}
+/** Line → the distinct strong addresses in it (normalised). */
+const seenLines = new Map<string, readonly string[]>();
+/** Bounds: some 8 MB of lines at most; forgotten all at once when full (the next message re-learns its template). */
+const MAX_REMEMBERED_CHARS = 4_000_000;
+const MAX_REMEMBERED_LENGTH = 4_096;
+let rememberedChars = 0;
+const NONE: readonly string[] = Object.freeze([]);
 
 export class Scanner {
   private readonly lines: string[] = [];
   private readonly wheres: string[] = [];
-  private readonly seen = new Set<string>();
+  private readonly collected = new Set<string>();
 
   /**
    * Collects the lines of `text` that may hold a strong address, labelled
-   * `where`. `ascii`: the caller knows the text is ASCII (Buffer `isAscii`),
-   * which skips the search for non-ASCII characters.
+   * `where`. `ascii`: the text is known to be ASCII. `html`: also collect
+   * each such line as a reader shows it (html-visible.ts), so that an
+   * address split by a tag or a comment is found; a tag left open at the end
+   * of a line is read on to its end.
+   *
+   * Like the static checks, this reads line by line: an obfuscation spread
+   * over several source lines (`hanako⏎[at]⏎shop.example`, which HTML shows
+   * on one line) is not put together; the list checks read a field's
+   * value line by line too.
    */
-  add(where: string, text: string, ascii = false): void {
-    const starts: number[] = [];
-    const mark = (p: number): number => {
-      starts.push(text.lastIndexOf("\n", p) + 1);
-      const e = text.indexOf("\n", p);
-      return e < 0 ? text.length : e;
-    };
-    for (const ch of TRIGGER_CHARS) {
-      let p = text.indexOf(ch);
-      while (p >= 0) p = triggersAt(text, p) ? text.indexOf(ch, mark(p) + 1) : text.indexOf(ch, p + 1);
-    }
-    if (!ascii) {
-      const re = NON_ASCII;
-      re.lastIndex = 0;
-      for (let m = re.exec(text); m !== null; m = re.exec(text)) re.lastIndex = mark(m.index) + 1;
-    }
-    if (starts.length === 0) return;
-    starts.sort((a, b) => a - b);
-    let prev = -1;
+  add(where: string, text: string, ascii = false, html = false): void {
+    const starts = triggerLines(text, ascii, html);
+    let covered = -1;
     for (const s of starts) {
-      if (s === prev) continue;
-      prev = s;
-      let e = text.indexOf("\n", s);
-      if (e < 0) e = text.length;
-      const line = text.slice(s, e);
-      if (this.seen.has(line)) continue;
-      this.seen.add(line);
-      this.lines.push(line);
-      this.wheres.push(where);
+      if (s <= covered) continue;
+      let e = lineEnd(text, s);
+      if (!html) {
+        this.push(text.slice(s, e), where);
+        continue;
+      }
+      let block = text.slice(s, e);
+      while (e < text.length && block.lastIndexOf("<") > block.lastIndexOf(">")) {
+        const gt = text.indexOf(">", e);
+        if (gt < 0) break;
+        e = lineEnd(text, gt);
+        block = text.slice(s, e);
+      }
+      covered = e;
+      this.push(block, where);
+      if (block.includes("<")) this.push(visibleText(block), where);
     }
   }
 
-  /** Refuses at the first strong address that `ctx` does not allow; order: as added. */
+  private push(line: string, where: string): void {
+    if (this.collected.has(line)) return;
+    this.collected.add(line);
+    this.lines.push(line);
+    this.wheres.push(where);
+  }
+
+  /** Refuses at the first strong address (in the order collected) that `ctx` does not allow. */
   check(ctx: GuardContext): void {
-    if (this.lines.length === 0) return;
-    const text = this.lines.join("\n");
-    const found = findAddresses(text);
-    for (const f of found) {
-      if (!f.strong || isAllowed(f.address, ctx)) continue;
-      const where = this.wheres[this.lineAt(f.offset)]!;
-      const masked = mask(f.address);
-      refuse(
-        "foreign-address",
-        where,
-        `${masked} in ${where} is not the recipient, not one of our own addresses and not allowlisted ` +
-          "(leakage.allow_addresses, leakage.allow_domains): the send is aborted, not this message skipped",
-        masked,
-      );
+    const n = this.lines.length;
+    if (n === 0) return;
+    const found: Array<readonly string[] | undefined> = new Array(n);
+    const fresh: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const known = seenLines.get(this.lines[i]!);
+      if (known === undefined) fresh.push(i);
+      else found[i] = known;
+    }
+    if (fresh.length > 0) this.extract(fresh, found);
+    for (let i = 0; i < n; i++) {
+      for (const a of found[i] ?? NONE) {
+        if (isAllowed(a, ctx)) continue;
+        const where = this.wheres[i]!;
+        const masked = mask(a);
+        refuse(
+          "foreign-address",
+          where,
+          `${masked} in ${where} is not the recipient, not one of our own addresses and not allowlisted ` +
+            "(leakage.allow_addresses, leakage.allow_domains): the whole send is aborted, not just this message",
+          masked,
+        );
+      }
     }
   }
 
-  /** Index of the collected line holding `offset` of the joined text. */
-  private lineAt(offset: number): number {
-    let end = -1;
-    for (let i = 0; i < this.lines.length; i++) {
-      end += 1 + this.lines[i]!.length;
-      if (offset <= end) return i;
+  /** One extractor call over the lines not seen before; each hit assigned back to its line. */
+  private extract(fresh: readonly number[], found: Array<readonly string[] | undefined>): void {
+    const starts: number[] = [];
+    let pos = 0;
+    for (const i of fresh) {
+      starts.push(pos);
+      pos += this.lines[i]!.length + 1;
     }
-    return this.lines.length - 1;
+    const per: string[][] = fresh.map(() => []);
+    for (const f of findAddresses(fresh.map((i) => this.lines[i]!).join("\n"))) {
+      if (!f.strong) continue;
+      const k = lastAtOrBefore(starts, f.offset);
+      if (!per[k]!.includes(f.address)) per[k]!.push(f.address);
+    }
+    for (let k = 0; k < fresh.length; k++) {
+      const line = this.lines[fresh[k]!]!;
+      const list = per[k]!.length === 0 ? NONE : per[k]!;
+      found[fresh[k]!] = list;
+      if (line.length > MAX_REMEMBERED_LENGTH) continue;
+      if (rememberedChars + line.length > MAX_REMEMBERED_CHARS) {
+        seenLines.clear();
+        rememberedChars = 0;
+      }
+      seenLines.set(line, list);
+      rememberedChars += line.length;
+    }
   }
+}
+
+function lineEnd(text: string, from: number): number {
+  const e = text.indexOf("\n", from);
+  return e < 0 ? text.length : e;
+}
+
+/** Index of the last element of ascending `a` that is <= `x` (a[0] is 0). */
+function lastAtOrBefore(a: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (a[mid]! <= x) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 /** A header's value (RFC 2047-decoded and, where that changed it, raw too) and an unusual name. */
