@@ -79,3 +79,38 @@ export class InternalError extends NewsletterError {
 export function isNewsletterError(e: unknown): e is NewsletterError {
   return e instanceof NewsletterError;
 }
+
+/** What made the approval gate unable to decide (it then fails closed). */
+export type GateErrorKind =
+  /** The GitHub API answered with an error status, or could not be reached. */
+  | "api"
+  /** Something the gate needs does not exist (a 404 where existence is required). */
+  | "not-found"
+  /** A list came back capped or truncated (GitHub caps PR commits at 250 and PR files at 3000). */
+  | "truncated"
+  /** An answer the gate cannot trust: a malformed time, a field of the wrong shape, an inconsistent pair. */
+  | "invalid-response"
+  /** The port threw something untyped; wrapped so that the gate still has one failure path. */
+  | "port";
+
+/**
+ * The approval gate could not reach a verdict: any API error, 404 or truncated
+ * list (DESIGN.md, "The approval gate": "every API error, 404, or truncated list
+ * fails closed with a message naming the cause"). Exit 2. A verdict of "not
+ * approved" is not an error: it is a GateResult with `approved: false` (exit 1).
+ * Branch on `kind`, never on the message.
+ */
+export class GateError extends NewsletterError {
+  readonly code = "gate-error" as const;
+  readonly exitCode = 2;
+  /** The port call that failed, e.g. `reviews(12)`, when known. */
+  readonly operation: string | undefined;
+  constructor(
+    readonly kind: GateErrorKind,
+    message: string,
+    options?: { cause?: unknown; operation?: string },
+  ) {
+    super(message, options);
+    this.operation = options?.operation;
+  }
+}

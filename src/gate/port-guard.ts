@@ -1,0 +1,76 @@
+/**
+ * One failure path for the gate: every port call either returns or throws a
+ * GateError naming the call. A GateError from the adapter passes through
+ * unchanged (its kind says truncated / api / not-found); anything else is
+ * wrapped as kind "port" with the original as `cause`. DESIGN.md: "every API
+ * error, 404, or truncated list fails closed with a message naming the cause".
+ */
+import { GateError, type GateErrorKind } from "../errors.ts";
+import { GATE_PORT_METHODS, type GatePort, type GatePortMethod } from "./port.ts";
+
+// Compile-time: GATE_PORT_METHODS lists every method of GatePort.
+type Missing = Exclude<keyof GatePort, GatePortMethod>;
+const complete: [Missing] extends [never] ? true : never = true;
+void complete;
+
+function describe(method: string, args: readonly unknown[]): string {
+  return `${method}(${args.map((a) => (typeof a === "string" ? JSON.stringify(a) : String(a))).join(", ")})`;
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * The adapter should throw GateError itself; as a safety net, an error that
+ * carries the GitHub client's `kind` (src/github/errors.ts: http, network,
+ * not-found, rate-limited, truncated, invalid-response) keeps its meaning
+ * without this pure module importing the adapter. Anything else is "port".
+ */
+function kindOf(e: unknown): GateErrorKind {
+  const kind = e instanceof Error ? (e as { kind?: unknown }).kind : undefined;
+  switch (kind) {
+    case "truncated":
+    case "not-found":
+    case "invalid-response":
+      return kind;
+    case "http":
+    case "network":
+    case "rate-limited":
+      return "api";
+    default:
+      return "port";
+  }
+}
+
+/** Calls `fn`, turning anything it throws into a GateError that names `operation`. */
+export async function guardCall<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof GateError) {
+      if (e.operation !== undefined) throw e;
+      throw new GateError(e.kind, `${operation}: ${e.message}`, { cause: e, operation });
+    }
+    throw new GateError(kindOf(e), `${operation} failed: ${messageOf(e)}`, { cause: e, operation });
+  }
+}
+
+/** The same port, every method guarded. */
+export function guardPort(port: GatePort): GatePort {
+  const g = <T>(method: GatePortMethod, args: readonly unknown[], fn: () => Promise<T>): Promise<T> =>
+    guardCall(describe(method, args), fn);
+  return {
+    pullsForCommit: (sha) => g("pullsForCommit", [sha], () => port.pullsForCommit(sha)),
+    pull: (n) => g("pull", [n], () => port.pull(n)),
+    reviews: (n) => g("reviews", [n], () => port.reviews(n)),
+    commits: (n) => g("commits", [n], () => port.commits(n)),
+    files: (n) => g("files", [n], () => port.files(n)),
+    lastPushAt: (n, headSha) => g("lastPushAt", [n, headSha], () => port.lastPushAt(n, headSha)),
+    fileAtRef: (path, ref) => g("fileAtRef", [path, ref], () => port.fileAtRef(path, ref)),
+    teamMembership: (org, slug, login) => g("teamMembership", [org, slug, login], () => port.teamMembership(org, slug, login)),
+    permission: (login) => g("permission", [login], () => port.permission(login)),
+    changedBetween: (a, b) => g("changedBetween", [a, b], () => port.changedBetween(a, b)),
+    branchRules: (branch) => g("branchRules", [branch], () => port.branchRules(branch)),
+  };
+}
