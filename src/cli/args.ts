@@ -24,9 +24,10 @@ export type CliInput =
   | { command: "status"; root: string; dir: string; format: "text" | "json" }
   | { command: "preview"; root: string; dir: string; recipient?: string; out?: string }
   | { command: "test-send"; root: string; dir: string; to: string[] }
+  | { command: "gate"; root: string; target: { sha: string } | { pr: number }; format: "text" | "json" }
   | { command: "help"; root: string };
 
-export const COMMANDS = ["check", "manifest", "preview", "test-send", "send", "status"] as const;
+export const COMMANDS = ["check", "manifest", "preview", "test-send", "gate", "send", "status"] as const;
 
 export const USAGE = `usage: newsletter [--root DIR] <command> ...
 
@@ -35,6 +36,8 @@ commands:
   manifest <dir>                                     JSON manifest with the digest of every input (exit 0, 2)
   preview <dir> [--recipient EMAIL] [--out FILE]     the exact message one recipient gets (.eml, or .html by extension)
   test-send <dir> [--to EMAIL...]                    the approval copy to the approvers (default: all in config)
+  gate (--sha SHA | --pr N) [--format json]          verify the approvals through the GitHub API (exit 0 approved,
+                                                     1 not approved, 2 error: fail closed)
   send <dir> [--dry-run] [--shard I/N] [--resend-in-doubt] [--expect-digest HEX] [--require-approval]
                                                      the real send (exit 0 done, 1 refused, 3 some failed/in doubt,
                                                      4 aborted by guard or breaker, 130/143 halted by signal)
@@ -61,6 +64,8 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
         recipient: { type: "string" },
         out: { type: "string" },
         to: { type: "string", multiple: true },
+        sha: { type: "string" },
+        pr: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -77,7 +82,9 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
       throw new UsageError(`--${flag} is not an option of '${command}'\n\n${USAGE}`);
     }
   };
-  onlyFor("format", ["check", "status"]);
+  onlyFor("format", ["check", "status", "gate"]);
+  onlyFor("sha", ["gate"]);
+  onlyFor("pr", ["gate"]);
   for (const f of ["dry-run", "shard", "resend-in-doubt", "expect-digest", "require-approval"] as const) onlyFor(f, ["send"]);
   onlyFor("recipient", ["preview"]);
   onlyFor("out", ["preview"]);
@@ -137,6 +144,19 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
       };
     case "test-send":
       return { command, root, dir: oneDir(), to: values.to ?? [] };
+    case "gate": {
+      if (rest.length > 0) throw new UsageError(`gate takes no folder, only --sha SHA or --pr N\n\n${USAGE}`);
+      if ((values.sha === undefined) === (values.pr === undefined)) throw new UsageError(`gate needs exactly one of --sha SHA and --pr N`);
+      const format = values.format ?? "text";
+      if (format !== "text" && format !== "json") throw new UsageError(`gate --format must be text or json`);
+      if (values.sha !== undefined) {
+        if (!/^[0-9a-f]{40}$/.test(values.sha)) throw new UsageError(`--sha must be a full 40-hex commit SHA`);
+        return { command, root, target: { sha: values.sha }, format };
+      }
+      const pr = Number(values.pr);
+      if (!Number.isInteger(pr) || pr < 1) throw new UsageError(`--pr must be a pull request number`);
+      return { command, root, target: { pr }, format };
+    }
     default:
       throw new UsageError(`unknown command '${command}'; commands: ${COMMANDS.join(", ")}\n\n${USAGE}`);
   }

@@ -9,6 +9,7 @@ import { redact } from "../address/redact.ts";
 import { isNewsletterError } from "../errors.ts";
 import { parseCli, USAGE } from "./args.ts";
 import { runCheckCommand } from "./commands/check.ts";
+import { runGateCommand } from "./commands/gate.ts";
 import { runManifestCommand } from "./commands/manifest.ts";
 import { runPreviewCommand } from "./commands/preview.ts";
 import { runSendCommand } from "./commands/send.ts";
@@ -35,6 +36,8 @@ export async function main(argv: readonly string[], io: Io, cwd: string): Promis
         return await runSendCommand(input, io);
       case "status":
         return await runStatusCommand(input, io);
+      case "gate":
+        return await runGateCommand(input, io);
     }
   } catch (e) {
     if (isNewsletterError(e)) {

@@ -5,7 +5,9 @@
  */
 import path from "node:path";
 import { mask } from "../../address/mask.ts";
-import { RefusedError } from "../../errors.ts";
+import { NewsletterError, RefusedError } from "../../errors.ts";
+import { formatGateReport, gateStatusLine } from "../../gate/report.ts";
+import { gateFromEnv } from "./gate.ts";
 import { guardMessage } from "../../guard/guard.ts";
 import { FsHistory } from "../../ledger/fs-history.ts";
 import { FsLedgerStore, ledgerPath } from "../../ledger/fs-store.ts";
@@ -15,7 +17,7 @@ import { Halt } from "../../send/halt.ts";
 import { runPipeline, type Progress, type SendItem } from "../../send/pipeline.ts";
 import { makePlan } from "../../send/plan.ts";
 import { prepareNewsletter } from "../../send/prepare.ts";
-import { inShard, listRows, shardName } from "../../send/recipients.ts";
+import { shardName, shardRecipients } from "../../send/recipients.ts";
 import { resolveSecret } from "../../send/secret.ts";
 import { formatSendSummary, sendExitCode } from "../../send/summary.ts";
 import { createTransportFromEnv } from "../../transport/select.ts";
@@ -25,11 +27,26 @@ import { stateDir } from "./check.ts";
 import { formatProgress } from "./progress.ts";
 import { reportRefusal } from "./refusal.ts";
 
-export async function runSendCommand(input: Extract<CliInput, { command: "send" }>, io: Io): Promise<number> {
-  if (input.requireApproval) {
-    // Fail closed: the approval gate (issue D) is not part of this build yet.
-    throw new RefusedError("--require-approval: the approval gate is not available in this build; refusing to send");
+/**
+ * `--require-approval`: the gate for the commit being sent (GITHUB_SHA), before
+ * anything else. Not approved, or the gate could not decide → refused (exit 1).
+ */
+async function requireApproval(io: Io): Promise<void> {
+  const sha = io.env.GITHUB_SHA;
+  if (!sha || !/^[0-9a-f]{40}$/.test(sha)) throw new RefusedError("--require-approval needs GITHUB_SHA (the commit being sent)");
+  let verdict;
+  try {
+    verdict = await gateFromEnv(io.env, { sha });
+  } catch (e) {
+    if (e instanceof NewsletterError) throw new RefusedError(`refused: the approval gate failed closed: ${e.message}`, { cause: e });
+    throw e;
   }
+  io.err(`${formatGateReport(verdict.result)}\n`);
+  if (!verdict.result.approved) throw new RefusedError(`refused: ${gateStatusLine(verdict.result)}`);
+}
+
+export async function runSendCommand(input: Extract<CliInput, { command: "send" }>, io: Io): Promise<number> {
+  if (input.requireApproval) await requireApproval(io);
   const repo = new FsRepo(input.root);
   const state = stateDir(input.root, io);
   const prepared = await reportRefusal(io, () =>
@@ -45,16 +62,12 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
   const plan = makePlan({ id: checked.id, config: checked.config, meta: checked.meta, body: checked.body, digest: checked.digest, secret, date: now });
   const suppressions = checked.suppressions?.addresses ?? new Set<string>();
 
-  // Materialise this shard's recipients: fingerprints are needed up front for the count.
-  const mine: Array<{ address: string; row: Record<string, string>; fp: string }> = [];
-  for (const r of listRows(prepared.listBytes, checked.list.file, suppressions)) {
-    const fp = plan.fingerprintOf(r.address);
-    if (inShard(fp, input.shard)) mine.push({ ...r, fp });
-  }
-
+  // Two passes over the list bytes, never an array of every row: the first counts this shard's
+  // recipients (the ledger's begin record needs the count), the second streams them to the loop.
+  const recipients = shardRecipients(prepared.listBytes, checked.list.file, suppressions, input.shard, plan.fingerprintOf);
   const ledger = await Ledger.open(
     new FsLedgerStore(ledgerPath(state, checked.id, shard)),
-    { id: checked.id, list: checked.meta.recipients, listRows: checked.list.valid, digest: checked.digest, shard, count: mine.length, secret, now: () => new Date() },
+    { id: checked.id, list: checked.meta.recipients, listRows: checked.list.valid, digest: checked.digest, shard, count: recipients.count, secret, now: () => new Date() },
     { readOnly: input.dryRun },
   );
 
@@ -73,21 +86,28 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
   process.on("SIGINT", onInt);
   process.on("SIGTERM", onTerm);
 
-  const items: SendItem[] = [];
   // Monitors get the canary's message first (rendered from the first row's fields, to their own address).
   const canary = sending.canary && (!input.shard || input.shard.index === 1) ? sending.canary : undefined;
-  const first = mine[0];
+  const first = recipients.first;
+  const monitors: SendItem[] = [];
   if (canary && first) {
     for (const m of canary.monitors) {
       const address = m.toLowerCase();
-      items.push({ fp: plan.fingerprintOf(address), masked: mask(address), build: () => plan.messageFor(address, first.row) });
+      const fp = plan.fingerprintOf(address);
+      monitors.push({ fp, masked: mask(address), build: () => plan.messageFor(address, first.row, fp) });
     }
   }
-  for (const r of mine) items.push({ fp: r.fp, masked: mask(r.address), build: () => plan.messageFor(r.address, r.row) });
+  function* items(): Generator<SendItem> {
+    yield* monitors;
+    for (const r of recipients.rows()) {
+      yield { fp: r.fp, masked: mask(r.address), build: () => plan.messageFor(r.address, r.row, r.fp) };
+    }
+  }
+  const connections = sending.connections;
 
   try {
     const result = await runPipeline(
-      items,
+      items(),
       {
         transport,
         ledger,
@@ -98,12 +118,13 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
       },
       {
         rate: sending.rate_per_second,
-        maxInFlight: sending.connections * 2,
-        batchSize: Math.max(sending.connections * 2, 10),
+        // Claimed without an outcome, at most: what a crash can leave in doubt (the claim fsync is shared by a group).
+        maxInFlight: Math.max(connections * 4, 10),
+        batchSize: Math.max(connections * 4, 10),
         maxFailureRate: sending.max_failure_rate,
         resendInDoubt: input.resendInDoubt,
         dryRun: input.dryRun,
-        total: items.length,
+        total: monitors.length + recipients.count,
         progressEveryMs: 5000,
         ...(canary && canary.size > 0 ? { canary: { size: canary.size + canary.monitors.length, pauseMs: canary.pause_seconds * 1000 } } : {}),
       },
