@@ -1,15 +1,16 @@
 /**
- * `npm run bench [-- SUITE... ] [--reps N] [--keep] [--strict] [--rows N]`
+ * `npm run bench [-- SUITE... ] [--reps N] [--keep] [--strict] [--rows N] [--connections N] [--million]`
  *
  * Runs the benchmark suites (all when none is named) one after another, each
  * in its own temporary folder, and prints their tables. Suites register in
- * SUITES below; issue C adds `send` next to `check`.
+ * SUITES below: `check` (issue A) and `send` (issue C).
  *
  *   --reps N    measured runs per case (default 5; the table shows medians)
  *   --keep      keep the generated repositories and print where they are
  *   --strict    exit 1 when a goal is missed (default: only when a run misbehaves)
  *   --list      list the suites
- *   other --name value pairs go to the suites (check: --rows N)
+ *   other --name value pairs go to the suites (check: --rows N; send: --rows N,
+ *               --connections N, --million for the 1,000,000-recipient RSS run)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,6 +19,7 @@ import type { Suite } from "./suite.ts";
 
 const SUITES: Record<string, () => Promise<Suite>> = {
   check: async () => (await import("./check.ts")).checkSuite,
+  send: async () => (await import("./send.ts")).sendSuite,
 };
 
 interface Args {
@@ -38,8 +40,9 @@ function parseArgs(argv: readonly string[]): Args {
     else if (s === "--list" || s === "--help" || s === "-h") a.list = true;
     else if (s.startsWith("--")) {
       const [name, inline] = s.slice(2).split("=", 2) as [string, string | undefined];
-      const value = inline ?? argv[++i];
-      if (value === undefined) throw new Error(`--${name} needs a value`);
+      // A suite's flag without a value (`--million`) is "true".
+      const value = inline ?? (argv[i + 1] === undefined || argv[i + 1]!.startsWith("--") ? "true" : argv[++i]!);
+      if (name === "reps" && value === "true") throw new Error(`--reps needs a value`);
       if (name === "reps") {
         a.reps = Number(value);
         if (!Number.isInteger(a.reps) || a.reps < 1) throw new Error(`--reps must be a positive integer, not ${value}`);

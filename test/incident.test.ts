@@ -79,7 +79,7 @@ interface Run extends CliResult {
 
 async function check(root: string, format: Format): Promise<Run> {
   writeFileSync(summaryFile, "");
-  const env = format === "github" ? { GITHUB_STEP_SUMMARY: summaryFile, GITHUB_ACTIONS: "true" } : {};
+  const env = format === "github" ? { GITHUB_STEP_SUMMARY: summaryFile } : {};
   const r = await runCli(["--root", root, "check", SAMPLE_DIR, "--format", format], { env });
   return { ...r, summary: format === "github" ? readFileSync(summaryFile, "utf8") : "" };
 }

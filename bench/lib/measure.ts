@@ -5,7 +5,9 @@
  * without it (or with BENCH_RSS=wrapper) a TypeScript entry point is run
  * through rss-wrapper.ts, which reports `process.resourceUsage().maxRSS` of
  * the child itself, and a plain `node` command gets the same from a `-r`
- * preload. Wall time is taken by the parent around the whole child.
+ * preload. Wall time is taken by the parent around the whole child; CPU time
+ * (user + system) comes from the same report and is the steadier figure on a
+ * shared machine, where other processes stretch wall time but not CPU time.
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
@@ -37,6 +39,8 @@ export interface Measurement {
   wallS: number;
   /** Peak RSS in KiB. */
   maxRssKiB: number;
+  /** User + system CPU seconds of the child. */
+  cpuS: number;
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
@@ -82,10 +86,10 @@ export async function measureNode(cmd: NodeCommand, scratch: string, method: Rss
   } finally {
     rmSync(scratch, { force: true });
   }
-  const maxRssKiB = method === "gnu-time" ? parseGnuTimeRss(report) : Number.parseInt(report, 10);
+  const usage = method === "gnu-time" ? parseGnuTime(report) : parseWrapperReport(report);
   return {
     wallS,
-    maxRssKiB: Number.isFinite(maxRssKiB) ? maxRssKiB : Number.NaN,
+    ...usage,
     code,
     signal,
     stdout: Buffer.concat(out).toString("utf8"),
@@ -93,8 +97,24 @@ export async function measureNode(cmd: NodeCommand, scratch: string, method: Rss
   };
 }
 
-/** "Maximum resident set size (kbytes): 333536" from `time -v`. */
-export function parseGnuTimeRss(report: string): number {
-  const m = /Maximum resident set size \(kbytes\):\s*(\d+)/.exec(report);
-  return m ? Number(m[1]) : Number.NaN;
+/** "Maximum resident set size (kbytes): 333536", "User time (seconds): 2.41", "System time (seconds): 0.52" from `time -v`. */
+export function parseGnuTime(report: string): { maxRssKiB: number; cpuS: number } {
+  const num = (re: RegExp): number => {
+    const m = re.exec(report);
+    return m ? Number(m[1]) : Number.NaN;
+  };
+  return {
+    maxRssKiB: num(/Maximum resident set size \(kbytes\):\s*(\d+)/),
+    cpuS: num(/User time \(seconds\):\s*([\d.]+)/) + num(/System time \(seconds\):\s*([\d.]+)/),
+  };
+}
+
+/** `{"maxRSS": KiB, "cpu": µs}` as rss-wrapper.ts and rss-preload.cjs write it. */
+export function parseWrapperReport(report: string): { maxRssKiB: number; cpuS: number } {
+  try {
+    const r = JSON.parse(report) as { maxRSS?: number; cpu?: number };
+    return { maxRssKiB: r.maxRSS ?? Number.NaN, cpuS: r.cpu === undefined ? Number.NaN : r.cpu / 1e6 };
+  } catch {
+    return { maxRssKiB: Number.NaN, cpuS: Number.NaN };
+  }
 }

@@ -4,17 +4,13 @@
  * message and exits with its contract code; anything else is an internal
  * error (exit 2) whose stack is shown only with NEWSLETTER_DEBUG=1. Every
  * message on that path is redacted so no address can leak through it.
+ *
+ * Command modules are imported when their command runs: `check` on a
+ * million-row list should not pay for loading the SMTP, MIME and GitHub code.
  */
 import { redact } from "../address/redact.ts";
 import { isNewsletterError } from "../errors.ts";
 import { parseCli, USAGE } from "./args.ts";
-import { runCheckCommand } from "./commands/check.ts";
-import { runGateCommand } from "./commands/gate.ts";
-import { runManifestCommand } from "./commands/manifest.ts";
-import { runPreviewCommand } from "./commands/preview.ts";
-import { runSendCommand } from "./commands/send.ts";
-import { runStatusCommand } from "./commands/status.ts";
-import { runTestSendCommand } from "./commands/test-send.ts";
 import type { Io } from "./io.ts";
 
 export async function main(argv: readonly string[], io: Io, cwd: string): Promise<number> {
@@ -25,19 +21,19 @@ export async function main(argv: readonly string[], io: Io, cwd: string): Promis
         io.out(USAGE);
         return 0;
       case "check":
-        return await runCheckCommand(input, io);
+        return await (await import("./commands/check.ts")).runCheckCommand(input, io);
       case "manifest":
-        return await runManifestCommand(input, io);
+        return await (await import("./commands/manifest.ts")).runManifestCommand(input, io);
       case "preview":
-        return await runPreviewCommand(input, io);
+        return await (await import("./commands/preview.ts")).runPreviewCommand(input, io);
       case "test-send":
-        return await runTestSendCommand(input, io);
+        return await (await import("./commands/test-send.ts")).runTestSendCommand(input, io);
       case "send":
-        return await runSendCommand(input, io);
+        return await (await import("./commands/send.ts")).runSendCommand(input, io);
       case "status":
-        return await runStatusCommand(input, io);
+        return await (await import("./commands/status.ts")).runStatusCommand(input, io);
       case "gate":
-        return await runGateCommand(input, io);
+        return await (await import("./commands/gate.ts")).runGateCommand(input, io);
     }
   } catch (e) {
     if (isNewsletterError(e)) {
