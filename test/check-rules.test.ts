@@ -57,3 +57,18 @@ describe("check: more rules", () => {
     expect(r.stderr.normalize("NFKC")).not.toContain("taro@example.com");
   });
 });
+
+describe("check: repository visibility", () => {
+  it("refuses recipient lists in a public repository (from the Actions event payload)", async () => {
+    const { mkdtempSync, writeFileSync: write } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const event = path.join(mkdtempSync(path.join(tmpdir(), "nl-event-")), "event.json");
+    write(event, JSON.stringify({ repository: { private: false, visibility: "public" } }));
+    const root = makeRepo();
+    const pub = await runCli(["--root", root, "check", SAMPLE_DIR, "--format", "json"], { env: { GITHUB_EVENT_PATH: event } });
+    expect(pub.code).toBe(1);
+    expect(JSON.parse(pub.stdout).findings).toContainEqual(expect.objectContaining({ rule: "public-repository", file: "recipients/customers.csv" }));
+    write(event, JSON.stringify({ repository: { private: true, visibility: "private" } }));
+    expect((await runCli(["--root", root, "check", SAMPLE_DIR], { env: { GITHUB_EVENT_PATH: event } })).code).toBe(0);
+  });
+});

@@ -36,9 +36,13 @@ export const MAX_PER_RULE_AND_FILE = 200;
 /** Rules that mean an input could not be read at all: exit 2 instead of 1. */
 export const UNREADABLE_RULES: ReadonlySet<RuleId> = new Set(["input-missing", "input-encoding"]);
 
+export type Visibility = "public" | "private" | "internal";
+
 export interface CheckDeps {
   repo: RepoPort;
   history: HistoryPort;
+  /** The hosting repository's visibility when known (in Actions); null or absent locally. */
+  visibility?: Visibility | null;
 }
 
 export interface CheckedNewsletter {
@@ -132,6 +136,13 @@ async function loadShared(deps: CheckDeps): Promise<Shared> {
       // A list no newsletter here uses still must be readable (we need its addresses),
       // but its own row problems are reported when a newsletter binds it.
       findings.push(...report.findings.filter((f) => UNREADABLE_RULES.has(f.rule)));
+    }
+  }
+  // DESIGN.md invariant 3: a public repository holding recipient lists is refused —
+  // every customer address would be readable by anyone.
+  if (deps.visibility === "public") {
+    for (const file of [...lists.values()].map((l) => l.file).concat(suppressions ? [SUPPRESSIONS_FILE] : [])) {
+      findings.push(finding("public-repository", file, 1, 1, `${file} is a recipient list in a PUBLIC repository: make the repository private, and treat these addresses as exposed`));
     }
   }
   const history = await deps.history.beginRecords();

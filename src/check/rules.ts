@@ -19,6 +19,7 @@ export const RULES = {
   "newsletter-id": { severity: "error", title: "Newsletter folder name is not YYYY-MM-DD-slug", help: "Rename the folder, e.g. newsletters/2026-12-01-winter-update." },
   "unexpected-file": { severity: "error", title: "File not allowed in a newsletter folder", help: "A newsletter folder holds only newsletter.yml and body.md; attachments are refused. Host images and link to them over https." },
   // Recipient lists
+  "public-repository": { severity: "error", title: "Recipient list in a public repository", help: "Make the repository private (Settings → General → Danger Zone); addresses already pushed must be treated as exposed." },
   "list-missing": { severity: "error", title: "Recipient list not found", help: "Name a list that exists as recipients/<list>.csv." },
   "list-csv": { severity: "error", title: "CSV syntax error", help: "Fix the quoting at the given line (RFC 4180: a field with commas, quotes or newlines is quoted, quotes inside are doubled)." },
   "list-header": { severity: "error", title: "CSV header problem", help: "The first row names the columns; one of them must be `email`; names must be unique identifiers." },

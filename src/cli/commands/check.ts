@@ -1,16 +1,14 @@
 /** `check <dir>... [--format ...]`: exit 0 clean, 1 findings at error level, 2 unreadable input. */
-import path from "node:path";
 import { checkNewsletters } from "../../check/check-newsletters.ts";
-import { FsRepo } from "../../load/fs-repo.ts";
-import { FsHistory } from "../../ledger/fs-history.ts";
 import { informationUriFromEnv, renderReport } from "../../report/index.ts";
 import type { CliInput } from "../args.ts";
+import { commandDeps } from "./deps.ts";
 import type { Io } from "../io.ts";
 import { TOOL_VERSION } from "../version.ts";
 
 export async function runCheckCommand(input: Extract<CliInput, { command: "check" }>, io: Io): Promise<number> {
   const outcome = await checkNewsletters(
-    { repo: new FsRepo(input.root), history: new FsHistory(stateDir(input.root, io)) },
+    commandDeps(input.root, io),
     input.dirs,
   );
   const informationUri = informationUriFromEnv(io.env);
@@ -24,7 +22,4 @@ export async function runCheckCommand(input: Extract<CliInput, { command: "check
   return outcome.report.ok ? 0 : 1;
 }
 
-/** The local state folder (ledger, audit); in Actions the state branch is checked out there. */
-export function stateDir(root: string, io: Io): string {
-  return path.resolve(root, io.env.NEWSLETTER_STATE_DIR ?? ".newsletter-state");
-}
+export { stateDir } from "./deps.ts";

@@ -5,16 +5,15 @@
  */
 import { checkNewsletters } from "../../check/check-newsletters.ts";
 import { UnreadableInputError } from "../../errors.ts";
-import { FsHistory } from "../../ledger/fs-history.ts";
-import { FsRepo } from "../../load/fs-repo.ts";
 import { buildManifest } from "../../manifest/manifest.ts";
 import type { CliInput } from "../args.ts";
+import { commandDeps } from "./deps.ts";
 import type { Io } from "../io.ts";
 import { stateDir } from "./check.ts";
 
 export async function runManifestCommand(input: Extract<CliInput, { command: "manifest" }>, io: Io): Promise<number> {
   const outcome = await checkNewsletters(
-    { repo: new FsRepo(input.root), history: new FsHistory(stateDir(input.root, io)) },
+    commandDeps(input.root, io),
     [input.dir],
   );
   const n = outcome.newsletters[0];

@@ -10,20 +10,19 @@ import { mask } from "../../address/mask.ts";
 import { normaliseAddress } from "../../address/normalise.ts";
 import { GuardAbortError, UsageError } from "../../errors.ts";
 import { guardMessage } from "../../guard/guard.ts";
-import { FsHistory } from "../../ledger/fs-history.ts";
-import { FsRepo } from "../../load/fs-repo.ts";
 import { makePlan } from "../../send/plan.ts";
 import { prepareNewsletter } from "../../send/prepare.ts";
 import { listRows } from "../../send/recipients.ts";
 import { resolveSecret } from "../../send/secret.ts";
 import type { CliInput } from "../args.ts";
+import { commandDeps } from "./deps.ts";
 import type { Io } from "../io.ts";
 import { stateDir } from "./check.ts";
 import { reportRefusal } from "./refusal.ts";
 
 export async function runPreviewCommand(input: Extract<CliInput, { command: "preview" }>, io: Io): Promise<number> {
   const prepared = await reportRefusal(io, () =>
-    prepareNewsletter({ repo: new FsRepo(input.root), history: new FsHistory(stateDir(input.root, io)) }, input.dir),
+    prepareNewsletter(commandDeps(input.root, io), input.dir),
   );
   const { checked } = prepared;
   const { secret } = resolveSecret(io.env, false);

@@ -6,18 +6,17 @@ import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { checkNewsletters } from "../../check/check-newsletters.ts";
 import { UnreadableInputError } from "../../errors.ts";
-import { FsHistory } from "../../ledger/fs-history.ts";
 import { FsLedgerStore } from "../../ledger/fs-store.ts";
 import { parseLedger } from "../../ledger/records.ts";
 import { countLedger, foldLedger } from "../../ledger/state.ts";
-import { FsRepo } from "../../load/fs-repo.ts";
 import type { CliInput } from "../args.ts";
+import { commandDeps } from "./deps.ts";
 import type { Io } from "../io.ts";
 import { stateDir } from "./check.ts";
 
 export async function runStatusCommand(input: Extract<CliInput, { command: "status" }>, io: Io): Promise<number> {
   const state = stateDir(input.root, io);
-  const outcome = await checkNewsletters({ repo: new FsRepo(input.root), history: new FsHistory(state) }, [input.dir]);
+  const outcome = await checkNewsletters(commandDeps(input.root, io), [input.dir]);
   const n = outcome.newsletters[0];
   if (!n?.list) {
     throw new UnreadableInputError(input.dir, `status: cannot read the list of ${input.dir}; run \`check ${input.dir}\``);

@@ -15,8 +15,6 @@ import { mask } from "../../address/mask.ts";
 import { normaliseAddress } from "../../address/normalise.ts";
 import { GuardAbortError, RefusedError, UsageError } from "../../errors.ts";
 import { guardMessage } from "../../guard/guard.ts";
-import { FsHistory } from "../../ledger/fs-history.ts";
-import { FsRepo } from "../../load/fs-repo.ts";
 import { approvalBanner } from "../../send/approval-banner.ts";
 import { makePlan } from "../../send/plan.ts";
 import { prepareNewsletter } from "../../send/prepare.ts";
@@ -24,6 +22,7 @@ import { listRows } from "../../send/recipients.ts";
 import { resolveSecret } from "../../send/secret.ts";
 import { createTransportFromEnv } from "../../transport/select.ts";
 import type { CliInput } from "../args.ts";
+import { commandDeps } from "./deps.ts";
 import type { Io } from "../io.ts";
 import { stateDir } from "./check.ts";
 import { reportRefusal } from "./refusal.ts";
@@ -31,7 +30,7 @@ import { reportRefusal } from "./refusal.ts";
 export async function runTestSendCommand(input: Extract<CliInput, { command: "test-send" }>, io: Io): Promise<number> {
   const state = stateDir(input.root, io);
   const prepared = await reportRefusal(io, () =>
-    prepareNewsletter({ repo: new FsRepo(input.root), history: new FsHistory(state) }, input.dir),
+    prepareNewsletter(commandDeps(input.root, io), input.dir),
   );
   const { checked } = prepared;
   const config = checked.config;

@@ -1,0 +1,40 @@
+/**
+ * The adapters every newsletter command reads through, built once from the
+ * command's root and environment: the repository on disk, the send history
+ * in the state folder, and the repository's visibility as the Actions runner
+ * reports it (GITHUB_EVENT_PATH's `repository.private`/`visibility`).
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import type { CheckDeps, Visibility } from "../../check/check-newsletters.ts";
+import { FsHistory } from "../../ledger/fs-history.ts";
+import { FsRepo } from "../../load/fs-repo.ts";
+import type { Io } from "../io.ts";
+
+export function stateDir(root: string, io: Io): string {
+  return path.resolve(root, io.env.NEWSLETTER_STATE_DIR ?? ".newsletter-state");
+}
+
+export function commandDeps(root: string, io: Io): CheckDeps {
+  return { repo: new FsRepo(root), history: new FsHistory(stateDir(root, io)), visibility: repositoryVisibility(io.env) };
+}
+
+/**
+ * Locally there is no event: visibility is unknown (null) and not checked.
+ * An unreadable event file is also unknown — the workflow's own check job
+ * runs with a readable one.
+ */
+export function repositoryVisibility(env: Io["env"]): Visibility | null {
+  const file = env.GITHUB_EVENT_PATH;
+  if (!file) return null;
+  try {
+    const event = JSON.parse(readFileSync(file, "utf8")) as { repository?: { private?: boolean; visibility?: string } };
+    const repo = event.repository;
+    if (!repo) return null;
+    if (repo.visibility === "public" || repo.visibility === "private" || repo.visibility === "internal") return repo.visibility;
+    if (typeof repo.private === "boolean") return repo.private ? "private" : "public";
+    return null;
+  } catch {
+    return null;
+  }
+}
