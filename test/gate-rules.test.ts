@@ -440,7 +440,7 @@ const scenarios: Scenario[] = [
     setup: (d) => {
       d.commitPulls[MERGE] = [];
     },
-    fake: { forbid: ["pull", "reviews", "teamMembership", "permission"] },
+    fake: { forbid: ["pull", "reviews", "activeTeamMembers", "teamMembership", "permissions"] },
     check: (r) => {
       expect(r.mode).toBe("none");
       expect(r.pr).toBeNull();
@@ -558,10 +558,10 @@ describe("gate: failures fail closed with GateError", () => {
     },
     {
       name: "API error from the adapter",
-      fake: { fail: { permission: new GateError("api", "GET /repos/corp/news/collaborators/alice/permission: 502 Bad Gateway") } },
+      fake: { fail: { permissions: new GateError("api", "GET /repos/corp/news/collaborators: 502 Bad Gateway") } },
       kind: "api",
-      operation: 'permission("alice")',
-      table: "API error (502 on permission)",
+      operation: 'permissions(["alice", "bob", "carol"])',
+      table: "API error (502 on permissions)",
     },
     {
       name: "untyped error from the adapter",
@@ -579,7 +579,7 @@ describe("gate: failures fail closed with GateError", () => {
     },
     {
       name: "team the token cannot see",
-      fake: { fail: { teamMembership: new GateError("not-found", "team corp/newsletter-editors is not visible to this token") } },
+      fake: { fail: { activeTeamMembers: new GateError("not-found", "team corp/newsletter-editors is not visible to this token") } },
       kind: "not-found",
       table: "team not visible to the token (404)",
     },
@@ -633,5 +633,58 @@ describe("gate: stage assignment", () => {
     expect(assignOrdered(2, [c(1, 0, 1), c(2, 1)])).toEqual([0, 1]);
     expect(assignOrdered(3, [c(1, 0), c(2, 1), c(3, 2)])).toEqual([0, 1, 2]);
     expect(assignOrdered(2, [c(5, 0), c(5, 1)])).toEqual([0, undefined]);
+  });
+});
+
+describe("gate: questions to GitHub are few and batched", () => {
+  /** The sample configuration: each team-owned stage also names a user. */
+  function sampleConfig(ordered = false): ResolvedConfig {
+    return applyConfigDefaults({
+      sender: { from: "Example Corp News <news@corp.example>" },
+      approvals: {
+        ordered,
+        stages: [
+          { name: "content", owners: ["@corp/newsletter-editors", "@alice"] },
+          { name: "privacy", owners: ["@corp/privacy-office", "@bob"] },
+          { name: "release", owners: ["@carol"] },
+        ],
+      },
+    });
+  }
+
+  it("approvers named as users: no team question, one permissions question for all", async () => {
+    for (const ordered of [false, true]) {
+      const port = new FakeGatePort(world(), { forbid: ["activeTeamMembers", "teamMembership"] });
+      const r = await evaluateGate({ sha: MERGE, config: sampleConfig(ordered), port });
+      expect(r.approved).toBe(true);
+      expect(port.violations).toEqual([]);
+      expect(port.calls.filter((c) => c.startsWith("permissions"))).toEqual(['permissions(["alice","bob","carol"])']);
+    }
+  });
+
+  it("an approver known only through a team: every membership that matters, one question per team", async () => {
+    const d = world();
+    reviewsOf(d).push(review(104, "erin", "2024-06-01T12:30:00Z"));
+    const port = new FakeGatePort(d, { forbid: ["teamMembership"] });
+    const r = await evaluateGate({ sha: MERGE, config: sampleConfig(), port });
+    expect(r.approved).toBe(true);
+    // erin (editors) is a surplus approval: her reason needs her memberships.
+    expect(r.notCounted).toEqual([expect.objectContaining({ login: "erin", reason: "stage-already-approved" })]);
+    expect(port.calls.filter((c) => c.startsWith("activeTeamMembers"))).toEqual([
+      'activeTeamMembers("corp", "newsletter-editors", ["bob","carol","erin"])',
+      'activeTeamMembers("corp", "privacy-office", ["alice","carol","erin"])',
+    ]);
+    expect(port.calls.filter((c) => c.startsWith("permissions"))).toEqual(['permissions(["alice","bob","carol","erin"])']);
+  });
+
+  it("a user-named owner without write access: the full check still finds the team owner who counts", async () => {
+    const d = world();
+    d.permissions.bob = "read";
+    d.teams["corp/privacy-office"]!.erin = "active";
+    reviewsOf(d).push(review(104, "erin", "2024-06-01T12:30:00Z"));
+    const r = await evaluateGate({ sha: MERGE, config: sampleConfig(), port: new FakeGatePort(d) });
+    expect(r.approved).toBe(true);
+    expect(r.stages.map((s) => s.approval?.login)).toEqual(["alice", "erin", "carol"]);
+    expect(codes(r)).toContain("no-write-permission");
   });
 });

@@ -420,6 +420,7 @@ describe("the fake stays true to GitHub's OpenAPI description", () => {
     await gh.paginate("GET /orgs/{org}/teams/{team_slug}/members", { org: "corp", team_slug: "editors" });
     await o.repos.getCollaboratorPermissionLevel({ ...p, username: "bob" });
     await o.repos.getCollaboratorPermissionLevel({ ...p, username: "nobody" });
+    await gh.paginate("GET /repos/{owner}/{repo}/collaborators", { ...p, affiliation: "all" });
     await gh.paginate("GET /repos/{owner}/{repo}/rules/branches/{branch}", { ...p, branch: "main" });
     await gh.paginate("GET /repos/{owner}/{repo}/rulesets", p);
     await o.repos.getRepoRuleset({ ...p, ruleset_id: 77 });
@@ -560,31 +561,82 @@ describe("GitHubGatePort", () => {
       ["newsletters/2024-05-01-x/newsletter.yml", "added"],
     ]);
     expect(pushedAt).toBe("2024-05-01T08:10:00Z");
+    // One request: the ruleset requires reviews, so classic protection is not read; bypass
+    // actors are not listed by "Get rules for a branch" (unknown, with a note).
     expect(rules).toEqual({
       requiredApprovingReviewCount: 3,
       requireCodeOwnerReview: true,
       dismissStaleReviews: true,
       requireLastPushApproval: true,
-      requiredStatusChecks: ["check", "ci"],
-      bypassActorsPresent: false,
-      notes: [],
+      requiredStatusChecks: ["check"],
+      bypassActorsPresent: null,
+      notes: ['REST "Get rules for a branch" does not list bypass actors; check that ruleset 77 allows no bypass'],
     });
     // Squash merge with equal trees: the comparison alone shows it.
     expect(await port.changedBetween(pr.headSha, s.merge.sha)).toEqual([]);
-    // One request per question; pull() is fetched once and reused by commits, files and
-    // lastPushAt; branchRules is rules + ruleset (bypass actors) + classic protection.
-    expect(gh.requestCount).toBe(10);
+    // One request per question; pullsForCommit's pull-request-simple answers pull() (no "Get a
+    // pull request") and gives commits, files and lastPushAt the head branch.
+    expect(gh.requestCount).toBe(7);
+    expect(f.count("/repos/{owner}/{repo}/pulls/{pull_number}")).toBe(0);
 
     expect(await port.fileAtRef(".github/CODEOWNERS", s.base.sha)).toBe("newsletters/ @corp/editors\n");
     expect(await port.fileAtRef("docs/CODEOWNERS", s.base.sha)).toBeNull();
     expect(await port.teamMembership("corp", "editors", "bob")).toBe("active");
     expect(await port.teamMembership("corp", "editors", "frank")).toBe("pending");
     expect(await port.teamMembership("corp", "editors", "carol")).toBe("none");
-    expect(await port.permission("bob")).toBe("write");
-    expect(await port.permission("erin")).toBe("maintain");
-    expect(await port.permission("carol")).toBe("admin");
-    expect(await port.permission("tom")).toBe("triage");
-    expect(await port.permission("mallory")).toBe("none");
+    const before = gh.requestCount;
+    const perms = await port.permissions(["bob", "Erin", "carol", "tom", "mallory"]);
+    expect(Object.fromEntries(perms)).toEqual({ bob: "write", erin: "maintain", carol: "admin", tom: "triage", mallory: "none" });
+    // The collaborator list, then mallory (not on it) asked on her own.
+    expect(gh.requestCount - before).toBe(2);
+    expect(f.count("/repos/{owner}/{repo}/collaborators")).toBe(1);
+    expect(f.requests.at(-2)?.query["affiliation"]).toBe("all");
+  });
+
+  it("permissions: one login is one per-user question; a forbidden collaborator list falls back to them", async () => {
+    const f = await start();
+    scenario(f);
+    const { gh } = client(f);
+    const port = new GitHubGatePort(gh);
+    expect([...(await port.permissions(["bob"]))]).toEqual([["bob", "write"]]);
+    expect(f.count("/repos/{owner}/{repo}/collaborators")).toBe(0);
+    f.state.collaboratorList = "forbidden";
+    expect([...(await port.permissions(["bob", "carol"]))]).toEqual([
+      ["bob", "write"],
+      ["carol", "admin"],
+    ]);
+    expect(f.count("/repos/{owner}/{repo}/collaborators/{username}/permission")).toBe(3);
+  });
+
+  it("permissions and team members decide by request count on long lists", async () => {
+    const f = await start();
+    scenario(f);
+    // Sorted by login: bob, carol, erin, m000 ... m449, tom (page 5 of 5).
+    for (let i = 0; i < 450; i++) f.state.collaborators[`m${String(i).padStart(3, "0")}`] = "read";
+    const members: Record<string, { role: "member"; state: "active" }> = {};
+    for (let i = 0; i < 450; i++) members[`member${String(i).padStart(3, "0")}`] = { role: "member", state: "active" };
+    members["zed"] = { role: "member", state: "active" };
+    f.state.teams.push({ org: "corp", slug: "big", id: 56, members });
+    const { gh } = client(f);
+    const port = new GitHubGatePort(gh);
+    // bob and carol sort first: page 1 of 5 answers both.
+    expect([...(await port.permissions(["bob", "carol"]))]).toEqual([
+      ["bob", "write"],
+      ["carol", "admin"],
+    ]);
+    expect(gh.requestCount).toBe(1);
+    // tom is on page 5: one per-user question is cheaper than four more pages.
+    expect([...(await port.permissions(["erin", "tom"]))]).toEqual([
+      ["erin", "maintain"],
+      ["tom", "triage"],
+    ]);
+    expect(gh.requestCount).toBe(3);
+    // zed is on the last page of a 5-page team, mallory on none: two per-user questions.
+    const before = gh.requestCount;
+    expect([...(await port.activeTeamMembers("corp", "big", ["member000", "zed", "mallory"]))].sort()).toEqual(["member000", "zed"]);
+    expect(gh.requestCount - before).toBe(3);
+    // A pending member is not active, in the list or one by one.
+    expect([...(await port.activeTeamMembers("corp", "editors", ["bob", "frank", "carol"]))]).toEqual(["bob"]);
   });
 
   it("changedBetween: compare when the base is an ancestor, tree diff otherwise", async () => {
@@ -629,6 +681,9 @@ describe("GitHubGatePort", () => {
 
     f.state.teams = [];
     expect((await gateError(port.teamMembership("corp", "ghosts", "bob"))).kind).toBe("not-found");
+    const invisible = await gateError(port.activeTeamMembers("corp", "ghosts", ["bob", "carol"]));
+    expect(invisible.kind).toBe("not-found");
+    expect(invisible.message).toContain("cannot see it");
     expect(s.head.sha).toMatch(/^[0-9a-f]{40}$/);
   });
 
@@ -654,22 +709,31 @@ describe("GitHubGatePort", () => {
     expect((await gateError(port.fileAtRef("dir", c.sha))).kind).toBe("invalid-response");
   });
 
-  it("branchRules: unreadable classic protection leaves unknowns null, with a note", async () => {
+  it("branchRules: without a review ruleset, classic protection is read; unreadable leaves unknowns null, with a note", async () => {
     const f = await start();
     scenario(f);
-    f.state.protections["main"] = "forbidden";
-    const ruleset = f.state.rulesets[0];
-    if (ruleset) delete ruleset.bypassActors;
+    f.state.rulesets = [];
     const { gh } = client(f);
+    expect(await new GitHubGatePort(gh).branchRules("main")).toEqual({
+      requiredApprovingReviewCount: 2,
+      requireCodeOwnerReview: false,
+      dismissStaleReviews: false,
+      requireLastPushApproval: false,
+      requiredStatusChecks: ["ci"],
+      bypassActorsPresent: false,
+      notes: [],
+    });
+    expect(gh.requestCount).toBe(2);
+    f.state.protections["main"] = "forbidden";
     const rules = await new GitHubGatePort(gh).branchRules("main");
     expect(rules).toMatchObject({
       requiredApprovingReviewCount: null,
-      requireCodeOwnerReview: true,
-      dismissStaleReviews: true,
-      requireLastPushApproval: true,
+      requireCodeOwnerReview: null,
+      dismissStaleReviews: null,
+      requireLastPushApproval: null,
       requiredStatusChecks: null,
       bypassActorsPresent: null,
     });
-    expect(rules.notes).toHaveLength(2);
+    expect(rules.notes).toEqual([expect.stringContaining("needs administration: read")]);
   });
 });

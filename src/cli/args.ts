@@ -24,7 +24,7 @@ export type CliInput =
   | { command: "status"; root: string; dir: string; format: "text" | "json" }
   | { command: "preview"; root: string; dir: string; recipient?: string; out?: string }
   | { command: "test-send"; root: string; dir: string; to: string[] }
-  | { command: "gate"; root: string; target: { sha: string } | { pr: number }; format: "text" | "json" }
+  | { command: "gate"; root: string; target: { sha: string } | { pr: number }; format: "text" | "json"; publishStatus: boolean }
   | { command: "help"; root: string };
 
 export const COMMANDS = ["check", "manifest", "preview", "test-send", "gate", "send", "status"] as const;
@@ -36,8 +36,10 @@ commands:
   manifest <dir>                                     JSON manifest with the digest of every input (exit 0, 2)
   preview <dir> [--recipient EMAIL] [--out FILE]     the exact message one recipient gets (.eml, or .html by extension)
   test-send <dir> [--to EMAIL...]                    the approval copy to the approvers (default: all in config)
-  gate (--sha SHA | --pr N) [--format json]          verify the approvals through the GitHub API (exit 0 approved,
-                                                     1 not approved, 2 error: fail closed)
+  gate (--sha SHA | --pr N) [--format json] [--publish-status]
+                                                     verify the approvals through the GitHub API (exit 0 approved,
+                                                     1 not approved, 2 error: fail closed); --publish-status (with
+                                                     --pr) sets the commit status newsletter/approvals on the head
   send <dir> [--dry-run] [--shard I/N] [--resend-in-doubt] [--expect-digest HEX] [--require-approval]
                                                      the real send (exit 0 done, 1 refused, 3 some failed/in doubt,
                                                      4 aborted by guard or breaker, 130/143 halted by signal)
@@ -66,6 +68,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
         to: { type: "string", multiple: true },
         sha: { type: "string" },
         pr: { type: "string" },
+        "publish-status": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -85,6 +88,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
   onlyFor("format", ["check", "status", "gate"]);
   onlyFor("sha", ["gate"]);
   onlyFor("pr", ["gate"]);
+  onlyFor("publish-status", ["gate"]);
   for (const f of ["dry-run", "shard", "resend-in-doubt", "expect-digest", "require-approval"] as const) onlyFor(f, ["send"]);
   onlyFor("recipient", ["preview"]);
   onlyFor("out", ["preview"]);
@@ -149,13 +153,15 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
       if ((values.sha === undefined) === (values.pr === undefined)) throw new UsageError(`gate needs exactly one of --sha SHA and --pr N`);
       const format = values.format ?? "text";
       if (format !== "text" && format !== "json") throw new UsageError(`gate --format must be text or json`);
+      const publishStatus = values["publish-status"] ?? false;
       if (values.sha !== undefined) {
         if (!/^[0-9a-f]{40}$/.test(values.sha)) throw new UsageError(`--sha must be a full 40-hex commit SHA`);
-        return { command, root, target: { sha: values.sha }, format };
+        if (publishStatus) throw new UsageError(`--publish-status goes with --pr N (the status is set on the pull request's head)`);
+        return { command, root, target: { sha: values.sha }, format, publishStatus };
       }
       const pr = Number(values.pr);
       if (!Number.isInteger(pr) || pr < 1) throw new UsageError(`--pr must be a pull request number`);
-      return { command, root, target: { pr }, format };
+      return { command, root, target: { pr }, format, publishStatus };
     }
     default:
       throw new UsageError(`unknown command '${command}'; commands: ${COMMANDS.join(", ")}\n\n${USAGE}`);

@@ -15,10 +15,13 @@
  *   reviews: GitHub Docs, "About protected branches").
  *
  * Checks run cheapest first (no API call until the review passed every local
- * rule), and each review gets one reason: the first rule it fails.
+ * rule), and each review gets one reason: the first rule it fails. Questions to
+ * GitHub are batched: one for the permissions of every approver, one per team.
  */
 import { at, isBot, loginKey, shortSha } from "./identity.ts";
 import { canWrite, type OwnerResolver } from "./ownership.ts";
+import type { Permission } from "./port.ts";
+import { assignStages } from "./stages.ts";
 import type { ReasonCode, NotCounted } from "./result.ts";
 import type { ReviewerHistory, TimedReview } from "./reviews.ts";
 
@@ -44,6 +47,8 @@ export interface ApprovalContext {
   /** Login keys of every commit author and committer of the PR. */
   readonly commitPeople: ReadonlySet<string>;
   readonly stages: readonly StageOwners[];
+  /** `approvals.ordered`. */
+  readonly ordered: boolean;
   readonly resolver: OwnerResolver;
 }
 
@@ -82,10 +87,28 @@ function inactiveReason(r: TimedReview, decisive: TimedReview | undefined): { re
   }
 }
 
+interface Survivor {
+  readonly login: string;
+  readonly review: TimedReview;
+}
+
+/**
+ * Per-review rules, cheapest first: every local rule (no API call), then
+ * ownership, then permission.
+ *
+ * Ownership is resolved in two steps, so a typical run asks GitHub nothing
+ * about teams. First, `@user` tokens only (no API call): when every approval
+ * that passed the local rules belongs to an owner named as a user, and those
+ * with write access already approve every stage, the verdict cannot change by
+ * learning more (team memberships only add stages people may approve: more
+ * edges can only keep a complete assignment complete), so team memberships
+ * are not asked. Otherwise every membership that matters is asked, one
+ * question per team, and every review gets its exact reason.
+ */
 export async function classifyApprovals(histories: readonly ReviewerHistory[], ctx: ApprovalContext): Promise<ApprovalClassification> {
-  const eligible: EligibleApproval[] = [];
   const notCounted: NotCounted[] = [];
   const skip = (login: string, r: TimedReview, reason: ReasonCode, text: string) => notCounted.push({ login, reviewId: r.id, reason, text });
+  const survivors: Survivor[] = [];
 
   for (const h of histories) {
     for (const r of h.reviews) {
@@ -121,33 +144,74 @@ export async function classifyApprovals(histories: readonly ReviewerHistory[], c
         );
         continue;
       }
-      const stages = new Set<number>();
-      const pending: string[] = [];
-      for (let i = 0; i < ctx.stages.length; i++) {
-        const check = await ctx.resolver.check(ctx.stages[i]!.owners, login);
-        if (check.via !== undefined) stages.add(i);
-        else pending.push(...check.pending);
-      }
-      if (stages.size === 0) {
-        if (pending.length > 0) {
-          skip(
-            login,
-            r,
-            "team-membership-pending",
-            `${at(login)}'s membership of ${[...new Set(pending)].join(", ")} is pending (invitation not accepted); only active members count`,
-          );
-        } else {
-          skip(login, r, "not-owner", `${at(login)} is not an owner of any stage: ${stageList(ctx.stages)}`);
-        }
-        continue;
-      }
-      const permission = await ctx.resolver.permission(login);
-      if (!canWrite(permission)) {
-        skip(login, r, "no-write-permission", `${at(login)} now has ${permission} access to the repository; an approver needs write or higher`);
-        continue;
-      }
-      eligible.push({ login, review: r, stages });
+      survivors.push({ login, review: r });
     }
+  }
+
+  const { resolver, stages } = ctx;
+  const noWrite = (s: Survivor, permission: Permission) =>
+    skip(s.login, s.review, "no-write-permission", `${at(s.login)} now has ${permission} access to the repository; an approver needs write or higher`);
+
+  // Step 1: owners named as users.
+  const userStages = survivors.map((s) => {
+    const owned = new Set<number>();
+    stages.forEach((stage, i) => {
+      if (resolver.userVia(stage.owners, s.login) !== undefined) owned.add(i);
+    });
+    return owned;
+  });
+  if (survivors.length > 0 && userStages.every((owned) => owned.size > 0)) {
+    await resolver.prefetchPermissions(survivors.map((s) => s.login));
+    const eligible: EligibleApproval[] = [];
+    const denied: { s: Survivor; permission: Permission }[] = [];
+    for (let i = 0; i < survivors.length; i++) {
+      const s = survivors[i]!;
+      const permission = await resolver.permission(s.login);
+      if (canWrite(permission)) eligible.push({ login: s.login, review: s.review, stages: userStages[i]! });
+      else denied.push({ s, permission });
+    }
+    if (assignStages(stages, eligible, ctx.ordered).stages.every((st) => st.approval !== undefined)) {
+      for (const d of denied) noWrite(d.s, d.permission);
+      return { eligible, notCounted };
+    }
+  }
+
+  // Step 2: every membership that matters, one question per team.
+  for (const stage of stages) await resolver.prefetchTeams(stage.owners, survivors.map((s) => s.login));
+  const owners: { s: Survivor; owned: Set<number> }[] = [];
+  for (const s of survivors) {
+    const owned = new Set<number>();
+    const inactive: string[] = [];
+    for (let i = 0; i < stages.length; i++) {
+      const check = await resolver.check(stages[i]!.owners, s.login);
+      if (check.via !== undefined) owned.add(i);
+      else inactive.push(...check.inactiveTeams);
+    }
+    if (owned.size > 0) {
+      owners.push({ s, owned });
+      continue;
+    }
+    const pending = await resolver.pendingTeams([...new Set(inactive)], s.login);
+    if (pending.length > 0) {
+      skip(
+        s.login,
+        s.review,
+        "team-membership-pending",
+        `${at(s.login)}'s membership of ${pending.join(", ")} is pending (invitation not accepted); only active members count`,
+      );
+    } else {
+      skip(s.login, s.review, "not-owner", `${at(s.login)} is not an owner of any stage: ${stageList(stages)}`);
+    }
+  }
+  await resolver.prefetchPermissions(owners.map((o) => o.s.login));
+  const eligible: EligibleApproval[] = [];
+  for (const { s, owned } of owners) {
+    const permission = await resolver.permission(s.login);
+    if (!canWrite(permission)) {
+      noWrite(s, permission);
+      continue;
+    }
+    eligible.push({ login: s.login, review: s.review, stages: owned });
   }
   return { eligible, notCounted };
 }

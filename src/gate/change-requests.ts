@@ -22,6 +22,12 @@ export async function standingChangeRequests(
 ): Promise<Problem[]> {
   const out: Problem[] = [];
   const codeOwnerTokens = [...codeOwners.keys()];
+  // One question per team for every reviewer who requests changes (none in a typical run).
+  const requesting = histories.filter((h) => h.decisive?.state === "CHANGES_REQUESTED").map((h) => h.login);
+  if (requesting.length > 0) {
+    await resolver.prefetchTeams(codeOwnerTokens, requesting);
+    for (const stage of stages) await resolver.prefetchTeams(stage.owners, requesting);
+  }
   for (const h of histories) {
     const r = h.decisive;
     if (r === undefined || r.state !== "CHANGES_REQUESTED") continue;

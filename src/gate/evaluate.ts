@@ -36,8 +36,18 @@ export interface GateInput {
   readonly sha?: string;
   /** A pull request number (`gate --pr`). */
   readonly pr?: number;
-  /** The configuration read from the BASE branch (the PR may not change it: gate-config-changed). */
-  readonly config: ResolvedConfig;
+  /**
+   * The configuration read from the BASE branch (the PR may not change it:
+   * gate-config-changed). Either given, or read through `configAt`.
+   */
+  readonly config?: ResolvedConfig;
+  /**
+   * Reads the configuration at a commit: called once, with the pull request's
+   * base commit, or with the commit itself when no single pull request
+   * introduced it (the stage names are still reported). run.ts reads it
+   * through the same port, so the pull request is fetched once.
+   */
+  readonly configAt?: (ref: string) => Promise<ResolvedConfig>;
   readonly port: GatePort;
   /** Evaluation time, for the result and the audit record. */
   readonly now?: Date;
@@ -93,18 +103,30 @@ function commitProblems(commits: readonly PrCommit[]): { people: Set<string>; pr
   return { people, problems };
 }
 
+async function configOf(input: GateInput, ref: string): Promise<ResolvedConfig> {
+  if (input.config !== undefined) return input.config;
+  if (input.configAt !== undefined) return input.configAt(ref);
+  throw new UsageError("gate: no configuration given (config or configAt)");
+}
+
 export async function evaluateGate(input: GateInput): Promise<GateResult> {
   const target = targetOf(input);
+  if ((input.config === undefined) === (input.configAt === undefined)) {
+    throw new UsageError("gate: give exactly one of config and configAt");
+  }
   const port = guardPort(input.port);
-  const stageOwners: StageOwners[] = input.config.approvals.stages.map((s) => ({ name: s.name, owners: [...s.owners] }));
-  const ordered = input.config.approvals.ordered === true;
   const evaluatedAt = (input.now ?? new Date()).toISOString();
+  const stagesOf = (config: ResolvedConfig): StageOwners[] => config.approvals.stages.map((s) => ({ name: s.name, owners: [...s.owners] }));
 
   // Rule: exactly one PR introduced the commit.
   let prNumber: number;
   if (target.kind === "sha") {
     const found = singlePull(target.sha, await port.pullsForCommit(target.sha));
     if ("problem" in found) {
+      // No pull request to take a base from: the stage names come from the commit itself.
+      const config = await configOf(input, target.sha);
+      const stageOwners = stagesOf(config);
+      const ordered = config.approvals.ordered === true;
       return {
         approved: false,
         mode: "none",
@@ -127,20 +149,42 @@ export async function evaluateGate(input: GateInput): Promise<GateResult> {
   if (pr.number !== prNumber) {
     throw new GateError("invalid-response", `pull(${prNumber}) returned pull request #${pr.number}`, { operation: `pull(${prNumber})` });
   }
+  const config = await configOf(input, pr.baseSha);
+  const stageOwners = stagesOf(config);
+  const ordered = config.approvals.ordered === true;
   // Rules: merged (for --sha), into the default branch, not from a fork.
   const { problems: prProblems, mergeSha } = pullProblems(pr, target);
   if (pr.merged && mergeSha === undefined) {
     throw new GateError("invalid-response", `pull request #${pr.number} is merged but has no merge commit SHA`, { operation: `pull(${prNumber})` });
   }
 
-  const [reviews, commits, files, lastPushIso, rules, codeowners] = await Promise.all([
-    port.reviews(pr.number),
-    port.commits(pr.number),
-    port.files(pr.number),
-    port.lastPushAt(pr.number, pr.headSha),
-    port.branchRules(pr.baseRef),
-    readCodeowners(port, pr.baseSha),
-  ]);
+  // Rule: no forks. Refused at once: a fork's pushes are not in this repository's activity (no
+  // last push to check approvals against), and nothing else could make it pass.
+  if (prProblems.some((p) => p.code === "fork")) {
+    return {
+      approved: false,
+      mode: pr.merged ? "merged" : "open",
+      pr: pr.number,
+      headSha: pr.headSha,
+      ...(mergeSha !== undefined ? { mergeSha } : {}),
+      author: pr.author.login,
+      ordered,
+      evaluatedAt,
+      stages: stageOwners.map((s) => ({ name: s.name, owners: s.owners, waiting: "a pull request from a fork is never approved" })),
+      notCounted: [],
+      problems: prProblems,
+      warnings: [],
+    };
+  }
+
+  // One question after another: the client sends requests one at a time anyway ("Best practices
+  // for using the REST API": make requests serially), and the first failure stops the run.
+  const reviews = await port.reviews(pr.number);
+  const commits = await port.commits(pr.number);
+  const files = await port.files(pr.number);
+  const lastPushIso = await port.lastPushAt(pr.number, pr.headSha);
+  const rules = await port.branchRules(pr.baseRef);
+  const codeowners = await readCodeowners(port, pr.baseSha);
   const lastPushAt = timeOf(lastPushIso, `last push to the head of #${pr.number}`);
 
   const problems: Problem[] = [...prProblems];
@@ -175,6 +219,7 @@ export async function evaluateGate(input: GateInput): Promise<GateResult> {
     lastPushIso,
     commitPeople,
     stages: stageOwners,
+    ordered,
     resolver,
   });
   const outcome = assignStages(stageOwners, classified.eligible, ordered);

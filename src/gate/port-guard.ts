@@ -14,7 +14,9 @@ const complete: [Missing] extends [never] ? true : never = true;
 void complete;
 
 function describe(method: string, args: readonly unknown[]): string {
-  return `${method}(${args.map((a) => (typeof a === "string" ? JSON.stringify(a) : String(a))).join(", ")})`;
+  const show = (a: unknown): string =>
+    typeof a === "string" ? JSON.stringify(a) : Array.isArray(a) ? `[${a.map(show).join(", ")}]` : String(a);
+  return `${method}(${args.map(show).join(", ")})`;
 }
 
 function messageOf(e: unknown): string {
@@ -68,8 +70,10 @@ export function guardPort(port: GatePort): GatePort {
     files: (n) => g("files", [n], () => port.files(n)),
     lastPushAt: (n, headSha) => g("lastPushAt", [n, headSha], () => port.lastPushAt(n, headSha)),
     fileAtRef: (path, ref) => g("fileAtRef", [path, ref], () => port.fileAtRef(path, ref)),
+    activeTeamMembers: (org, slug, logins) =>
+      g("activeTeamMembers", [org, slug, logins], () => port.activeTeamMembers(org, slug, logins)),
     teamMembership: (org, slug, login) => g("teamMembership", [org, slug, login], () => port.teamMembership(org, slug, login)),
-    permission: (login) => g("permission", [login], () => port.permission(login)),
+    permissions: (logins) => g("permissions", [logins], () => port.permissions(logins)),
     changedBetween: (a, b) => g("changedBetween", [a, b], () => port.changedBetween(a, b)),
     branchRules: (branch) => g("branchRules", [branch], () => port.branchRules(branch)),
   };

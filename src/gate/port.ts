@@ -225,21 +225,41 @@ export interface GatePort {
   fileAtRef(path: string, ref: string): Promise<string | null>;
 
   /**
+   * Which of `logins` are ACTIVE members of team `org/slug` (child teams'
+   * members included, as GitHub counts them for code owners), as login keys
+   * (lowercase). One question per team for any number of logins: the adapter
+   * decides by request count between REST "List team members" (GET
+   * /orgs/{org}/teams/{team_slug}/members, which lists active members only:
+   * pending invitations are a separate list, "List pending team
+   * invitations") and one REST "Get team membership for a user" per login. A
+   * login that is absent is not an active member (it may be "pending": ask
+   * `teamMembership` when that matters). A team the token cannot see
+   * (GITHUB_TOKEN cannot read organization teams; a GitHub App token with
+   * members: read can) throws kind "not-found" or "api", naming the team, so
+   * the report says why rather than "not an owner".
+   */
+  activeTeamMembers(org: string, slug: string, logins: readonly string[]): Promise<ReadonlySet<string>>;
+
+  /**
    * `login`'s membership of team `org/slug` (REST "Get team membership for a
    * user"): "active", "pending" (invited, not yet accepted; never counts), or
-   * "none" (404 for a team the token can see). A team the token cannot see
-   * (GITHUB_TOKEN cannot read org teams; a GitHub App token with members read
-   * can) throws kind "not-found" or "api", naming the team, so the report
-   * says why rather than "not an owner".
+   * "none" (404 for a team the token can see). Asked only to explain why an
+   * approval does not count (a pending invitation), never to decide that one does.
+   * Team visibility fails as in `activeTeamMembers`.
    */
   teamMembership(org: string, slug: string, login: string): Promise<TeamMembership>;
 
   /**
-   * `login`'s current role on this repository (REST "Get repository
-   * permissions for a user"), "none" for a user with no access. Asked at gate
-   * time: an owner who lost write access since approving no longer counts.
+   * The current role on this repository of each of `logins`, keyed by login
+   * key (lowercase); "none" for a user with no access. Asked at gate time: an
+   * owner who lost write access since approving no longer counts. One
+   * question for all approvers: the adapter decides by request count between
+   * REST "List repository collaborators" (`affiliation=all`, `role_name` is
+   * the highest role over every grant) and REST "Get repository permissions
+   * for a user" per login, and answers every login it was asked (a login the
+   * list does not show is asked individually, never assumed).
    */
-  permission(login: string): Promise<Permission>;
+  permissions(logins: readonly string[]): Promise<ReadonlyMap<string, Permission>>;
 
   /**
    * Paths whose content or mode differs between the TREES of commits `baseSha`
@@ -271,8 +291,9 @@ export const GATE_PORT_METHODS = [
   "files",
   "lastPushAt",
   "fileAtRef",
+  "activeTeamMembers",
   "teamMembership",
-  "permission",
+  "permissions",
   "changedBetween",
   "branchRules",
 ] as const satisfies readonly (keyof GatePort)[];

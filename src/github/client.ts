@@ -125,6 +125,28 @@ export interface GitHubClient {
    * `total_count`. Throws GitHubTruncatedError when the list is or may be cut.
    */
   paginate<T>(route: string, params?: RequestParams, options?: PaginateOptions): Promise<T[]>;
+  /**
+   * The first page of a list endpoint (`per_page=100`), and how much is left,
+   * so a caller can decide by request count whether to read the rest or ask
+   * another, narrower question. `all()` continues exactly as `paginate` (same
+   * checks, the first page is not fetched again).
+   */
+  firstPage<T>(route: string, params?: RequestParams, options?: PaginateOptions): Promise<ListPage<T>>;
+}
+
+export interface ListPage<T> {
+  /** The items of the first page. */
+  readonly items: readonly T[];
+  /** True when the first page holds the whole list (no `rel="next"` link). */
+  readonly complete: boolean;
+  /**
+   * Pages after the first: 0 when complete; from the `rel="last"` link's `page`
+   * parameter otherwise; undefined when GitHub gave no usable `rel="last"`
+   * (some lists paginate by cursor and have none).
+   */
+  readonly remainingPages: number | undefined;
+  /** Every item of the list, following `rel="next"` to the end; memoised. */
+  all(): Promise<T[]>;
 }
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
@@ -140,13 +162,29 @@ interface Headers {
  * URLs are read between angle brackets, so a comma inside one does not split it.
  */
 export function nextLink(link: string | undefined): string | undefined {
+  return linkRel(link, "next");
+}
+
+/** The URL of relation `want` (`next`, `last`, ...) in a `link` header. */
+export function linkRel(link: string | undefined, want: string): string | undefined {
   if (!link) return undefined;
   for (const m of link.matchAll(/<([^>]*)>((?:\s*;\s*[^;,]*)*)/g)) {
     const rel = /;\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,]+))/i.exec(m[2] ?? "");
     const rels = (rel?.[1] ?? rel?.[2] ?? "").toLowerCase().split(/\s+/);
-    if (rels.includes("next")) return m[1];
+    if (rels.includes(want)) return m[1];
   }
   return undefined;
+}
+
+/** The `page` query parameter of a pagination URL, if it is a positive integer. */
+function pageOf(url: string | undefined): number | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const page = Number(new URL(url).searchParams.get("page"));
+    return Number.isSafeInteger(page) && page >= 1 ? page : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function header(headers: Headers | undefined, name: string): string | undefined {
@@ -403,49 +441,68 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     }
   }
 
-  async function paginate<T>(route: string, params: RequestParams = {}, opts: PaginateOptions = {}): Promise<T[]> {
+  async function firstPage<T>(route: string, params: RequestParams = {}, opts: PaginateOptions = {}): Promise<ListPage<T>> {
     const maxPages = opts.maxPages ?? 30;
     const cap = opts.documentedCap ?? DOCUMENTED_CAPS[route];
     const label = route;
-    const items: T[] = [];
-    let totalCount: number | undefined;
-    let response = await octokit.request(route, { ...params, per_page: MAX_PER_PAGE, request: { ghRoute: label } });
-    let pages = 1;
-    for (;;) {
-      const page = listOf<T>(response.data, label, response.status);
-      items.push(...page.items);
-      if (page.totalCount !== undefined) totalCount = page.totalCount;
-      const next = nextLink(header(response.headers as Headers, "link"));
-      if (next === undefined) break;
-      if (pages >= maxPages) {
+    const first = await octokit.request(route, { ...params, per_page: MAX_PER_PAGE, request: { ghRoute: label } });
+    const firstList = listOf<T>(first.data, label, first.status);
+    const firstLink = header(first.headers as Headers, "link");
+    const firstNext = nextLink(firstLink);
+    const lastPage = pageOf(linkRel(firstLink, "last"));
+
+    let whole: Promise<T[]> | undefined;
+    const all = async (): Promise<T[]> => {
+      const items: T[] = [...firstList.items];
+      let totalCount = firstList.totalCount;
+      let response = first;
+      let next = firstNext;
+      let pages = 1;
+      while (next !== undefined) {
+        if (pages >= maxPages) {
+          throw new GitHubTruncatedError(
+            describe(label, response.status, header(response.headers as Headers, "x-github-request-id"), `more than ${maxPages} pages of ${MAX_PER_PAGE}; refusing a partial list`),
+            { status: response.status, route: label, reason: "page-cap", received: items.length, limit: maxPages },
+          );
+        }
+        if (!sameApi(next)) {
+          throw new GitHubApiError(
+            describe(label, response.status, undefined, "pagination link points outside the API; not followed"),
+            { status: response.status, route: label },
+            "invalid-response",
+          );
+        }
+        response = await octokit.request({ method: "GET", url: next, request: { ghRoute: label } });
+        pages++;
+        const page = listOf<T>(response.data, label, response.status);
+        items.push(...page.items);
+        if (page.totalCount !== undefined) totalCount = page.totalCount;
+        next = nextLink(header(response.headers as Headers, "link"));
+      }
+      if (cap !== undefined && items.length >= cap) {
         throw new GitHubTruncatedError(
-          describe(label, response.status, header(response.headers as Headers, "x-github-request-id"), `more than ${maxPages} pages of ${MAX_PER_PAGE}; refusing a partial list`),
-          { status: response.status, route: label, reason: "page-cap", received: items.length, limit: maxPages },
+          describe(label, response.status, undefined, `${items.length} items reached GitHub's documented cap of ${cap}; the list may be cut short`),
+          { status: response.status, route: label, reason: "documented-cap", received: items.length, limit: cap },
         );
       }
-      if (!sameApi(next)) {
-        throw new GitHubApiError(
-          describe(label, response.status, undefined, "pagination link points outside the API; not followed"),
-          { status: response.status, route: label },
-          "invalid-response",
+      if (totalCount !== undefined && items.length < totalCount) {
+        throw new GitHubTruncatedError(
+          describe(label, response.status, undefined, `${items.length} items listed of total_count ${totalCount}`),
+          { status: response.status, route: label, reason: "total-count", received: items.length, limit: totalCount },
         );
       }
-      response = await octokit.request({ method: "GET", url: next, request: { ghRoute: label } });
-      pages++;
-    }
-    if (cap !== undefined && items.length >= cap) {
-      throw new GitHubTruncatedError(
-        describe(label, response.status, undefined, `${items.length} items reached GitHub's documented cap of ${cap}; the list may be cut short`),
-        { status: response.status, route: label, reason: "documented-cap", received: items.length, limit: cap },
-      );
-    }
-    if (totalCount !== undefined && items.length < totalCount) {
-      throw new GitHubTruncatedError(
-        describe(label, response.status, undefined, `${items.length} items listed of total_count ${totalCount}`),
-        { status: response.status, route: label, reason: "total-count", received: items.length, limit: totalCount },
-      );
-    }
-    return items;
+      return items;
+    };
+    return {
+      items: firstList.items,
+      complete: firstNext === undefined,
+      remainingPages: firstNext === undefined ? 0 : lastPage !== undefined && lastPage > 1 ? lastPage - 1 : undefined,
+      all: () => (whole ??= all()),
+    };
+  }
+
+  async function paginate<T>(route: string, params: RequestParams = {}, opts: PaginateOptions = {}): Promise<T[]> {
+    return (await firstPage<T>(route, params, opts)).all();
   }
 
   return {
@@ -458,5 +515,6 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     },
     repoParams: { owner, repo: name },
     paginate,
+    firstPage,
   };
 }

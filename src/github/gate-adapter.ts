@@ -8,16 +8,28 @@
  * x-github-request-id, stays as `cause`).
  *
  * One adapter serves one gate run: it remembers the pull requests it fetched
- * (commits(), files() and lastPushAt() compare against / read from the same
- * PR object instead of fetching it again), and nothing else.
+ * or was shown (commits(), files() and lastPushAt() read from the same PR
+ * object instead of fetching it again), the team member lists and the
+ * collaborator list it read, and nothing else.
  *
- * Typical request count for a merged PR with at most 100 reviews, commits and
- * files, one ruleset: pullsForCommit 1, pull 1, reviews 1, commits 1, files
- * 1, lastPushAt 1, changedBetween 1 (3 when the head is not an ancestor of the
- * merge commit and the two trees differ), branchRules 3 (rules, the ruleset
- * for its bypass actors, classic protection): 10. Plus one request per
- * fileAtRef, teamMembership and permission question (a membership 404 costs
- * one more, to tell "not a member" from "team not visible").
+ * Request count of a whole `gate --sha` run for a typical merged PR (at most
+ * 100 reviews, commits, files and collaborators; approvers named as users in
+ * the stage owners; .github/CODEOWNERS; one ruleset): 10, measured end to end
+ * in test/gate-e2e.test.ts —
+ *   1 pullsForCommit (its pull-request-simple also answers pull(): no "Get a
+ *     pull request"), 2 the configuration and 3 CODEOWNERS at the base
+ *     (contents), 4 reviews, 5 commits, 6 files, 7 repository activity
+ *     (lastPushAt), 8 compare head...merge (changedBetween), 9 rules for the
+ *     branch (branchRules), 10 the collaborator list (every approver's
+ *     permission).
+ * `gate --pr N` reads "Get a pull request" instead of pullsForCommit (same
+ * count; an open PR has no merge to compare: one fewer). Extras, each only
+ * when needed: one "List team members" per team the verdict depends on (none
+ * when the approvers are named as users); one per-user question for a login
+ * the collaborator list does not show, or a membership that may be pending;
+ * classic branch protection when no ruleset requires pull request reviews;
+ * two recursive trees when a squash or rebase merge changed the tree; the
+ * next CODEOWNERS location when .github/CODEOWNERS does not exist.
  */
 import type { RestEndpointMethodTypes } from "@octokit/rest";
 import { GateError, type GateErrorKind } from "../errors.ts";
@@ -43,6 +55,33 @@ type FileData = RestEndpointMethodTypes["pulls"]["listFiles"]["response"]["data"
 type PullSimpleData = RestEndpointMethodTypes["repos"]["listPullRequestsAssociatedWithCommit"]["response"]["data"][number];
 type ActivityData = RestEndpointMethodTypes["repos"]["listActivities"]["response"]["data"][number];
 type RuleData = RestEndpointMethodTypes["repos"]["getBranchRules"]["response"]["data"][number];
+type CollaboratorData = RestEndpointMethodTypes["repos"]["listCollaborators"]["response"]["data"][number];
+type TeamMemberData = RestEndpointMethodTypes["teams"]["listMembersInOrg"]["response"]["data"][number];
+
+/** The fields the gate reads of a pull request: "Get a pull request" and pull-request-simple both have them. */
+interface PullCore {
+  readonly number: number;
+  readonly state: string;
+  readonly merged: boolean;
+  readonly merge_commit_sha: string | null | undefined;
+  readonly merged_at: string | null | undefined;
+  readonly head: { readonly sha: string; readonly ref: string; readonly repo: { readonly full_name: string } | null };
+  readonly base: { readonly sha: string; readonly ref: string; readonly repo: { readonly full_name: string; readonly default_branch: string } };
+  readonly user: { readonly login: string; readonly type: string } | null;
+}
+
+function pullCore(d: PullData | PullSimpleData, merged: boolean): PullCore {
+  return {
+    number: d.number,
+    state: d.state,
+    merged,
+    merge_commit_sha: d.merge_commit_sha,
+    merged_at: d.merged_at,
+    head: { sha: d.head.sha, ref: d.head.ref, repo: d.head.repo ? { full_name: d.head.repo.full_name } : null },
+    base: { sha: d.base.sha, ref: d.base.ref, repo: { full_name: d.base.repo.full_name, default_branch: d.base.repo.default_branch } },
+    user: d.user ? { login: d.user.login, type: d.user.type } : null,
+  };
+}
 
 const FILE_STATUSES = new Set(["added", "removed", "modified", "renamed", "copied", "changed", "unchanged"]);
 const REVIEW_STATES = new Set<ReviewState>(["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"]);
@@ -73,8 +112,38 @@ function str(operation: string, field: string, v: unknown): string {
 
 const SHA = /^[0-9a-f]{40}$/i;
 
+function teamKey(org: string, slug: string): string {
+  return `${org}/${slug}`.toLowerCase();
+}
+
+/** A base repository role by name (GitHub spells write/read also as push/pull in places); undefined for a custom role. */
+function baseRole(name: unknown): Permission | undefined {
+  switch (name) {
+    case "admin":
+    case "maintain":
+    case "write":
+    case "triage":
+    case "read":
+    case "none":
+      return name;
+    case "push":
+      return "write";
+    case "pull":
+      return "read";
+    default:
+      return undefined;
+  }
+}
+
 export class GitHubGatePort implements GatePort {
+  /** "Get a pull request" answers, fetched or in flight. */
   private readonly pulls = new Map<number, Promise<PullData>>();
+  /** pull-request-simple objects listed by pullsForCommit. */
+  private readonly listed = new Map<number, PullSimpleData>();
+  /** Complete active-member lists of teams, by `org/slug` (lowercase): login keys. */
+  private readonly teamLists = new Map<string, ReadonlySet<string>>();
+  /** Teams this token was shown (so a per-user 404 means "not a member", not "no such team"). */
+  private readonly visibleTeams = new Set<string>();
 
   constructor(private readonly gh: GitHubClient) {}
 
@@ -117,6 +186,9 @@ export class GitHubGatePort implements GatePort {
         });
         return list.map((p) => {
           if (!Number.isInteger(p.number)) throw invalid(operation, "a pull request without a number");
+          // REST "List pull requests associated with a commit" returns pull-request-simple: every
+          // field the gate reads of a pull request, so pull() need not ask again.
+          this.listed.set(p.number, p);
           return p.number;
         });
       } catch (e) {
@@ -132,10 +204,37 @@ export class GitHubGatePort implements GatePort {
     });
   }
 
+  /**
+   * The pull request as the gate reads it: "Get a pull request" when it was fetched, else the
+   * pull-request-simple of pullsForCommit (same fields; `merged` is `merged_at` being set: REST
+   * "Get a pull request" documents `merged_at` as the time of the merge, null when not merged),
+   * else fetched now.
+   */
+  private pullCore(n: number): Promise<PullCore> {
+    const fetched = this.pulls.get(n);
+    if (fetched) return fetched.then((d) => pullCore(d, d.merged === true));
+    const simple = this.listed.get(n);
+    if (simple) return Promise.resolve(pullCore(simple, simple.merged_at !== null && simple.merged_at !== undefined));
+    return this.pullData(n).then((d) => pullCore(d, d.merged === true));
+  }
+
+  /**
+   * The PR's own counts of commits and changed files, when "Get a pull request" was (or is
+   * being) fetched; undefined when only the pull-request-simple is known. Without them the
+   * commit and file lists are still complete by GitHub's documented caps (commits: "a maximum
+   * of 250", files: "a maximum of 3000"), which the client refuses to reach.
+   */
+  private async counts(n: number): Promise<{ commits: number; changedFiles: number } | undefined> {
+    const fetched = this.pulls.get(n) ?? (this.listed.has(n) ? undefined : this.pullData(n));
+    if (!fetched) return undefined;
+    const d = await fetched;
+    return { commits: d.commits, changedFiles: d.changed_files };
+  }
+
   pull(n: number): Promise<PullRequest> {
     const operation = `pull(${n})`;
     return this.op(operation, async () => {
-      const d = await this.pullData(n);
+      const d = await this.pullCore(n);
       if (d.state !== "open" && d.state !== "closed") throw invalid(operation, `state ${JSON.stringify(d.state)}`);
       if (!d.user) throw invalid(operation, "no user");
       const headSha = str(operation, "head.sha", d.head.sha);
@@ -144,7 +243,7 @@ export class GitHubGatePort implements GatePort {
       return {
         number: d.number,
         state: d.state,
-        merged: d.merged === true,
+        merged: d.merged,
         mergeCommitSha: d.merged ? (d.merge_commit_sha ?? null) : null,
         headSha,
         headRef: str(operation, "head.ref", d.head.ref),
@@ -186,17 +285,17 @@ export class GitHubGatePort implements GatePort {
   commits(n: number): Promise<readonly PrCommit[]> {
     const operation = `commits(${n})`;
     return this.op(operation, async () => {
-      const pr = await this.pullData(n);
+      const counts = await this.counts(n);
       // The client refuses 250 or more (GitHub's documented cap) as truncated.
       const list = await this.gh.paginate<CommitData>("GET /repos/{owner}/{repo}/pulls/{pull_number}/commits", {
         ...this.gh.repoParams,
         pull_number: n,
       });
-      if (list.length < pr.commits) {
-        throw new GateError("truncated", `${operation}: GitHub listed ${list.length} of the pull request's ${pr.commits} commits`, { operation });
+      if (counts && list.length < counts.commits) {
+        throw new GateError("truncated", `${operation}: GitHub listed ${list.length} of the pull request's ${counts.commits} commits`, { operation });
       }
-      if (list.length > pr.commits) {
-        throw invalid(operation, `${list.length} commits listed, the pull request says ${pr.commits}: it changed while the gate read it`);
+      if (counts && list.length > counts.commits) {
+        throw invalid(operation, `${list.length} commits listed, the pull request says ${counts.commits}: it changed while the gate read it`);
       }
       return list.map((c) => ({
         sha: str(operation, "sha", c.sha),
@@ -209,14 +308,14 @@ export class GitHubGatePort implements GatePort {
   files(n: number): Promise<readonly PrFile[]> {
     const operation = `files(${n})`;
     return this.op(operation, async () => {
-      const pr = await this.pullData(n);
+      const counts = await this.counts(n);
       // The client refuses 3000 or more (GitHub's documented cap) as truncated.
       const list = await this.gh.paginate<FileData>("GET /repos/{owner}/{repo}/pulls/{pull_number}/files", {
         ...this.gh.repoParams,
         pull_number: n,
       });
-      if (list.length < pr.changed_files) {
-        throw new GateError("truncated", `${operation}: GitHub listed ${list.length} of the pull request's ${pr.changed_files} changed files`, {
+      if (counts && list.length < counts.changedFiles) {
+        throw new GateError("truncated", `${operation}: GitHub listed ${list.length} of the pull request's ${counts.changedFiles} changed files`, {
           operation,
         });
       }
@@ -234,7 +333,7 @@ export class GitHubGatePort implements GatePort {
   lastPushAt(n: number, headSha: string): Promise<string> {
     const operation = `lastPushAt(${n}, ${headSha})`;
     return this.op(operation, async () => {
-      const pr = await this.pullData(n);
+      const pr = await this.pullCore(n);
       const ref = `refs/heads/${pr.head.ref}`;
       // REST "List repository activities" (GET /repos/{owner}/{repo}/activity): push, force_push and
       // branch_creation events of the head branch carry the server time and the `after` sha.
@@ -295,59 +394,171 @@ export class GitHubGatePort implements GatePort {
     });
   }
 
+  private teamNotVisible(operation: string, org: string, slug: string, cause: unknown): GateError {
+    return new GateError(
+      "not-found",
+      `${operation}: team @${org}/${slug} does not exist or this token cannot see it (GITHUB_TOKEN cannot read organization teams; use a GitHub App token with members: read, or list owners as users)`,
+      { cause, operation },
+    );
+  }
+
+  /** REST "Get team membership for a user": the exact state, without asking about the team's existence. */
+  private async membershipOf(org: string, slug: string, login: string): Promise<TeamMembership | "not-found"> {
+    try {
+      const { data } = await this.gh.octokit.rest.teams.getMembershipForUserInOrg({ org, team_slug: slug, username: login });
+      if (data.state !== "active" && data.state !== "pending") {
+        throw invalid(`teamMembership(${org}/${slug}, ${login})`, `state ${JSON.stringify(data.state)}`);
+      }
+      this.visibleTeams.add(teamKey(org, slug));
+      return data.state;
+    } catch (e) {
+      if (e instanceof GitHubApiError && e.kind === "not-found") return "not-found";
+      throw e;
+    }
+  }
+
   teamMembership(org: string, slug: string, login: string): Promise<TeamMembership> {
     const operation = `teamMembership(${org}/${slug}, ${login})`;
     return this.op(operation, async () => {
-      try {
-        // REST "Get team membership for a user".
-        const { data } = await this.gh.octokit.rest.teams.getMembershipForUserInOrg({ org, team_slug: slug, username: login });
-        if (data.state !== "active" && data.state !== "pending") throw invalid(operation, `state ${JSON.stringify(data.state)}`);
-        return data.state;
-      } catch (e) {
-        if (!(e instanceof GitHubApiError) || e.kind !== "not-found") throw e;
-      }
-      // 404 means "not a member" or "no such team / not visible to this token": tell them apart
-      // with REST "Get a team by name" (one more request, on this path only).
-      try {
-        await this.gh.octokit.rest.teams.getByName({ org, team_slug: slug });
-      } catch (e) {
-        if (e instanceof GitHubApiError && e.kind === "not-found") {
-          throw new GateError(
-            "not-found",
-            `${operation}: team @${org}/${slug} does not exist or this token cannot see it (GITHUB_TOKEN cannot read organization teams; use a GitHub App token with members: read, or list owners as users)`,
-            { cause: e, operation },
-          );
+      const state = await this.membershipOf(org, slug, login);
+      if (state !== "not-found") return state;
+      // A 404 means "not a member" or "no such team / not visible to this token". A team already
+      // seen in this run is visible; otherwise tell them apart with REST "Get a team by name".
+      if (!this.visibleTeams.has(teamKey(org, slug))) {
+        try {
+          await this.gh.octokit.rest.teams.getByName({ org, team_slug: slug });
+          this.visibleTeams.add(teamKey(org, slug));
+        } catch (e) {
+          if (e instanceof GitHubApiError && e.kind === "not-found") throw this.teamNotVisible(operation, org, slug, e);
+          throw e;
         }
-        throw e;
       }
       return "none";
     });
   }
 
-  permission(login: string): Promise<Permission> {
-    const operation = `permission(${login})`;
-    return this.op(
-      operation,
-      async () => {
-        // REST "Get repository permissions for a user". The legacy `permission` folds maintain into
-        // write and triage into read; `user.permissions` and `role_name` keep them apart.
-        const { data } = await this.gh.octokit.rest.repos.getCollaboratorPermissionLevel({ ...this.gh.repoParams, username: login });
-        const p = data.user?.permissions;
-        if (p) {
-          if (p.admin) return "admin";
-          if (p.maintain) return "maintain";
-          if (p.push) return "write";
-          if (p.triage) return "triage";
-          if (p.pull) return "read";
-          return "none";
+  /**
+   * Decided by request count: the first page of REST "List team members" (100 members; it lists
+   * active members only, pending invitations being "List pending team invitations"). When the
+   * team has more pages and fewer logins are still unanswered than pages remain, each of those is
+   * asked with "Get team membership for a user" (one request each; the team is known visible, so
+   * a 404 is "not a member"); otherwise the rest of the list is read, to the end.
+   */
+  activeTeamMembers(org: string, slug: string, logins: readonly string[]): Promise<ReadonlySet<string>> {
+    const wanted = [...new Set(logins.map((l) => l.toLowerCase()))];
+    const operation = `activeTeamMembers(${org}/${slug}, [${wanted.join(", ")}])`;
+    return this.op(operation, async () => {
+      const key = teamKey(org, slug);
+      const pick = (members: ReadonlySet<string>) => new Set(wanted.filter((l) => members.has(l)));
+      const known = this.teamLists.get(key);
+      if (known) return pick(known);
+      if (wanted.length === 0) return new Set<string>();
+      let page;
+      try {
+        page = await this.gh.firstPage<TeamMemberData>("GET /orgs/{org}/teams/{team_slug}/members", { org, team_slug: slug });
+      } catch (e) {
+        if (e instanceof GitHubApiError && e.kind === "not-found") throw this.teamNotVisible(operation, org, slug, e);
+        throw e;
+      }
+      this.visibleTeams.add(key);
+      const loginsOf = (list: readonly TeamMemberData[]) => new Set(list.map((m) => str(operation, "member login", m.login).toLowerCase()));
+      const first = loginsOf(page.items);
+      if (page.complete) {
+        this.teamLists.set(key, first);
+        return pick(first);
+      }
+      const missing = wanted.filter((l) => !first.has(l));
+      if (page.remainingPages !== undefined && missing.length < page.remainingPages) {
+        const out = pick(first);
+        for (const login of missing) {
+          const state = await this.membershipOf(org, slug, login);
+          if (state === "active") out.add(login);
         }
-        const known: readonly Permission[] = ["admin", "maintain", "write", "triage", "read", "none"];
-        if (known.includes(data.role_name as Permission)) return data.role_name as Permission;
-        if (known.includes(data.permission as Permission)) return data.permission as Permission;
-        throw invalid(operation, `permission ${JSON.stringify(data.permission)}`);
-      },
-      () => "none" as const,
-    );
+        return out;
+      }
+      const all = loginsOf(await page.all());
+      this.teamLists.set(key, all);
+      return pick(all);
+    });
+  }
+
+  /** REST "Get repository permissions for a user", one login. */
+  private async permissionOf(operation: string, login: string): Promise<Permission> {
+    try {
+      // The legacy `permission` folds maintain into write and triage into read; `user.permissions`
+      // and `role_name` keep them apart.
+      const { data } = await this.gh.octokit.rest.repos.getCollaboratorPermissionLevel({ ...this.gh.repoParams, username: login });
+      const p = data.user?.permissions;
+      if (p) {
+        if (p.admin) return "admin";
+        if (p.maintain) return "maintain";
+        if (p.push) return "write";
+        if (p.triage) return "triage";
+        if (p.pull) return "read";
+        return "none";
+      }
+      const role = baseRole(data.role_name) ?? baseRole(data.permission);
+      if (role === undefined) throw invalid(operation, `permission ${JSON.stringify(data.permission)} of ${login}`);
+      return role;
+    } catch (e) {
+      if (e instanceof GitHubApiError && e.kind === "not-found") return "none";
+      throw e;
+    }
+  }
+
+  /**
+   * Decided by request count. One login: "Get repository permissions for a user". More: the
+   * first page of REST "List repository collaborators" with `affiliation=all` (outside
+   * collaborators, direct members, members through teams, through the organization's base
+   * role, and owners); its `role_name` is "the highest role assigned to the collaborator after
+   * considering all sources of grants". When pages remain and fewer logins are unanswered than
+   * pages remain, those are asked one by one; otherwise the list is read to the end. A login the
+   * whole list does not show, or shows with a custom role, is asked one by one too (never
+   * assumed). The list needs more than GITHUB_TOKEN may have (GitHub Apps: organization
+   * members: read): a 403 falls back to one question per login.
+   */
+  permissions(logins: readonly string[]): Promise<ReadonlyMap<string, Permission>> {
+    const wanted = [...new Set(logins.map((l) => l.toLowerCase()))];
+    const operation = `permissions([${wanted.join(", ")}])`;
+    return this.op(operation, async () => {
+      const out = new Map<string, Permission>();
+      const oneByOne = async (list: readonly string[]) => {
+        for (const login of list) out.set(login, await this.permissionOf(operation, login));
+      };
+      if (wanted.length <= 1) {
+        await oneByOne(wanted);
+        return out;
+      }
+      let page;
+      try {
+        page = await this.gh.firstPage<CollaboratorData>("GET /repos/{owner}/{repo}/collaborators", {
+          ...this.gh.repoParams,
+          affiliation: "all",
+        });
+      } catch (e) {
+        if (e instanceof GitHubApiError && e.status === 403) {
+          await oneByOne(wanted);
+          return out;
+        }
+        throw e;
+      }
+      const take = (list: readonly CollaboratorData[]) => {
+        for (const c of list) {
+          const login = str(operation, "collaborator login", c.login).toLowerCase();
+          if (!wanted.includes(login)) continue;
+          const role = baseRole(c.role_name);
+          if (role !== undefined) out.set(login, role);
+        }
+      };
+      take(page.items);
+      let missing = wanted.filter((l) => !out.has(l));
+      if (missing.length > 0 && !page.complete && !(page.remainingPages !== undefined && missing.length < page.remainingPages)) {
+        take(await page.all());
+        missing = wanted.filter((l) => !out.has(l));
+      }
+      await oneByOne(missing);
+      return out;
+    });
   }
 
   changedBetween(baseSha: string, headSha: string): Promise<readonly string[]> {
@@ -406,7 +617,10 @@ export class GitHubGatePort implements GatePort {
     const operation = `branchRules(${branch})`;
     return this.op(operation, async () => {
       const notes: string[] = [];
-      // REST "Get rules for a branch": every active rule from rulesets (repository and organization).
+      // REST "Get rules for a branch": "all active rules that apply to the specified branch ...
+      // regardless of the level at which they are configured" (repository or organization), in one
+      // list. Classic branch protection (REST "Get branch protection") is read only when no ruleset
+      // requires pull request reviews.
       const rules = await this.gh.paginate<RuleData>("GET /repos/{owner}/{repo}/rules/branches/{branch}", {
         ...this.gh.repoParams,
         branch,
@@ -416,10 +630,12 @@ export class GitHubGatePort implements GatePort {
       let dismissStale = false;
       let lastPush = false;
       const checks = new Set<string>();
-      const rulesetIds = new Set<number>();
+      let reviewRule = false;
+      const rulesets = new Set<number>();
       for (const r of rules) {
-        if (typeof r.ruleset_id === "number") rulesetIds.add(r.ruleset_id);
+        if (typeof r.ruleset_id === "number") rulesets.add(r.ruleset_id);
         if (r.type === "pull_request" && r.parameters) {
+          reviewRule = true;
           count = Math.max(count, r.parameters.required_approving_review_count);
           codeOwner ||= r.parameters.require_code_owner_review;
           dismissStale ||= r.parameters.dismiss_stale_reviews_on_push;
@@ -429,21 +645,27 @@ export class GitHubGatePort implements GatePort {
           for (const c of r.parameters.required_status_checks) checks.add(c.context);
         }
       }
-      // Bypass actors are only on the ruleset itself (REST "Get a repository ruleset", including
-      // rulesets from higher levels), and only for tokens that may administer it.
+      // Bypass actors are only on each ruleset (REST "Get a repository ruleset", one request per
+      // ruleset, and visible only to tokens that may administer it): not read, so unknown.
       let bypass: boolean | null = false;
-      for (const id of [...rulesetIds].sort((x, y) => x - y)) {
-        const { data } = await this.gh.octokit.rest.repos.getRepoRuleset({
-          ...this.gh.repoParams,
-          ruleset_id: id,
-          includes_parents: true,
-        });
-        if (data.bypass_actors === undefined) {
-          notes.push(`ruleset "${data.name}" (${id}): bypass actors not readable with this token`);
-          if (bypass === false) bypass = null;
-        } else if (data.bypass_actors.length > 0) {
-          bypass = true;
-        }
+      if (rulesets.size > 0) {
+        bypass = null;
+        const ids = [...rulesets].sort((x, y) => x - y).join(", ");
+        notes.push(`REST "Get rules for a branch" does not list bypass actors; check that ruleset${rulesets.size === 1 ? "" : "s"} ${ids} allow${rulesets.size === 1 ? "s" : ""} no bypass`);
+      }
+      if (reviewRule) {
+        // A ruleset requires reviews: that is the first fence the warnings are about. Classic
+        // protection could only add requirements (the summary takes the strongest), so it is not
+        // read; leaving it out can only add warnings, never hide one.
+        return {
+          requiredApprovingReviewCount: count,
+          requireCodeOwnerReview: codeOwner,
+          dismissStaleReviews: dismissStale,
+          requireLastPushApproval: lastPush,
+          requiredStatusChecks: [...checks].sort(),
+          bypassActorsPresent: bypass,
+          notes,
+        };
       }
       // Classic branch protection (REST "Get branch protection"): needs administration read.
       let classic: Record<string, unknown> | "unreadable" | "none";
@@ -465,11 +687,11 @@ export class GitHubGatePort implements GatePort {
         // What the rulesets already guarantee stays known; the rest may be stronger in classic protection.
         return {
           requiredApprovingReviewCount: null,
-          requireCodeOwnerReview: codeOwner ? true : null,
-          dismissStaleReviews: dismissStale ? true : null,
-          requireLastPushApproval: lastPush ? true : null,
+          requireCodeOwnerReview: null,
+          dismissStaleReviews: null,
+          requireLastPushApproval: null,
           requiredStatusChecks: null,
-          bypassActorsPresent: bypass === true ? true : null,
+          bypassActorsPresent: null,
           notes,
         };
       }

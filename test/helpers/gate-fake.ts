@@ -99,13 +99,18 @@ export class FakeGatePort implements GatePort {
     this.enter("fileAtRef", path, ref);
     return this.data.filesAtRef[`${ref}:${path}`] ?? null;
   }
+  async activeTeamMembers(org: string, slug: string, logins: readonly string[]): Promise<ReadonlySet<string>> {
+    this.enter("activeTeamMembers", org, slug, logins);
+    const team = this.data.teams[`${org}/${slug}`.toLowerCase()] ?? {};
+    return new Set(logins.map((l) => l.toLowerCase()).filter((l) => team[l] === "active"));
+  }
   async teamMembership(org: string, slug: string, login: string): Promise<TeamMembership> {
     this.enter("teamMembership", org, slug, login);
     return this.data.teams[`${org}/${slug}`.toLowerCase()]?.[login.toLowerCase()] ?? "none";
   }
-  async permission(login: string): Promise<Permission> {
-    this.enter("permission", login);
-    return this.data.permissions[login.toLowerCase()] ?? "none";
+  async permissions(logins: readonly string[]): Promise<ReadonlyMap<string, Permission>> {
+    this.enter("permissions", logins);
+    return new Map(logins.map((l) => [l.toLowerCase(), this.data.permissions[l.toLowerCase()] ?? "none"] as const));
   }
   async changedBetween(baseSha: string, headSha: string): Promise<readonly string[]> {
     this.enter("changedBetween", baseSha, headSha);

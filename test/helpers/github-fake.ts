@@ -202,6 +202,8 @@ export interface FakeState {
   timeline: Record<number, unknown[]>;
   teams: FakeTeam[];
   collaborators: Record<string, RepoRole>;
+  /** "forbidden": REST "List repository collaborators" answers 403 (a token without organization members: read). */
+  collaboratorList: "ok" | "forbidden";
   rulesets: FakeRuleset[];
   /** Classic branch protection: branch → partial `branch-protection` body, or "forbidden" (403, the token cannot read it). */
   protections: Record<string, Record<string, unknown> | "forbidden">;
@@ -369,6 +371,7 @@ export async function startGitHubFake(options: GitHubFakeOptions = {}): Promise<
     timeline: {},
     teams: [],
     collaborators: {},
+    collaboratorList: "ok",
     rulesets: [],
     protections: {},
     rateLimit: { limit: 5000, remaining: 5000, reset: Math.floor(Date.now() / 1000) + 3600, used: 0 },
@@ -611,19 +614,18 @@ export async function startGitHubFake(options: GitHubFakeOptions = {}): Promise<
     return seen;
   }
 
+  /**
+   * Git's merge base: a best common ancestor, one that no other common ancestor descends from.
+   * (A breadth-first walk is not enough: from a merge commit whose first parent is the base
+   * branch, it would meet the base before the merged head that is itself an ancestor.)
+   */
   function mergeBase(a: string, b: string): string | undefined {
     const ofA = ancestors(a);
-    // Breadth-first from b: the nearest commit that is also an ancestor of a.
-    const queue = [b];
-    const seen = new Set<string>();
-    while (queue.length > 0) {
-      const s = queue.shift() as string;
-      if (seen.has(s)) continue;
-      seen.add(s);
-      if (ofA.has(s)) return s;
-      queue.push(...(findCommit(s)?.parents ?? []));
-    }
-    return undefined;
+    const common = [...ancestors(b)].filter((s) => ofA.has(s));
+    // Common ancestors are closed under "parent of": one is not best exactly when it is the
+    // parent of another.
+    const parents = new Set(common.flatMap((c) => findCommit(c)?.parents ?? []));
+    return common.filter((c) => !parents.has(c)).sort()[0];
   }
 
   function pullFiles(p: FakePull): { files: FakeFile[]; tree: Record<string, string> } {
@@ -1336,6 +1338,27 @@ export async function startGitHubFake(options: GitHubFakeOptions = {}): Promise<
         },
       },
     };
+  });
+
+  // REST "List repository collaborators": `role_name` is the highest role over every grant; the
+  // `permissions` hash the base role (the fake has one role per user: both agree). `affiliation`
+  // outside/direct/all all list everyone here (the fake has no organization base role).
+  route("GET", `${R}/collaborators`, (ctx, path) => {
+    if (state.collaboratorList === "forbidden") throw new HttpError(403, "Must have push access to view repository collaborators.");
+    const rank = ["read", "triage", "write", "maintain", "admin"];
+    const want = ctx.query["permission"];
+    const list = Object.entries(state.collaborators)
+      .filter(([, role]) => want === undefined || rank.indexOf(role) >= rank.indexOf(want === "push" ? "write" : want === "pull" ? "read" : want))
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([login, role]) => {
+        const level = rank.indexOf(role);
+        return {
+          ...simpleUser(login),
+          permissions: { admin: level >= 4, maintain: level >= 3, push: level >= 2, triage: level >= 1, pull: level >= 0 },
+          role_name: role,
+        };
+      });
+    return paginated(ctx, path, list);
   });
 
   route("GET", `${R}/rules/branches/{branch}`, (ctx, path) => {
