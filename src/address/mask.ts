@@ -26,5 +26,9 @@ function firstChar(s: string): string {
  * reversed by hashing a list of guessed addresses.
  */
 export function fingerprint(normalisedAddr: string, key: string | Buffer, hexChars = 32): string {
-  return createHmac("sha256", key).update(normalisedAddr).digest("hex").slice(0, hexChars);
+  const mac = createHmac("sha256", key).update(normalisedAddr).digest();
+  // Hex of only the bytes needed: the same characters as digest("hex").slice(0, hexChars), without a
+  // 64-character string kept alive under every fingerprint (a ledger holds a million of them).
+  const hex = mac.toString("hex", 0, Math.ceil(hexChars / 2));
+  return hex.length === hexChars ? hex : hex.slice(0, hexChars);
 }

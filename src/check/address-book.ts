@@ -1,12 +1,14 @@
 /**
  * Every recipient list's and the suppression list's addresses, looked up as
- * one. Holds the per-list Sets as they are instead of merging them: merging
- * a million-row list into a new Set or Map would double memory and time.
+ * one. Holds the per-list sets as they are (a list's AddressIndex, the
+ * suppressions' Set) instead of merging them: merging a million-row list
+ * into a new Set or Map would double memory and time.
  */
 export class AddressBook {
-  private readonly sources: Array<{ name: string; set: ReadonlySet<string> }> = [];
+  private readonly sources: Array<{ name: string; set: { has(normalisedAddr: string): boolean } }> = [];
 
-  add(name: string, set: ReadonlySet<string>): void {
+  /** `set`: exact membership of normalised addresses (a Set, or check/address-index.ts's AddressIndex). */
+  add(name: string, set: { has(normalisedAddr: string): boolean }): void {
     this.sources.push({ name, set });
   }
 

@@ -11,9 +11,10 @@
  */
 import { mask } from "../address/mask.ts";
 import { normaliseAddress } from "../address/normalise.ts";
-import { ADDRESS_PROBLEM_TEXT, addressProblem, type AddressProblem } from "../address/validate.ts";
+import { ADDRESS_PROBLEM_TEXT, addressProblem, isNormalValidAddress, type AddressProblem } from "../address/validate.ts";
 import { CsvParser, Utf8DecodeError, Utf8StreamDecoder, type FieldPositions } from "../load/csv.ts";
 import { CanonicalHasher } from "../manifest/digest.ts";
+import { AddressIndex } from "./address-index.ts";
 import type { Finding, Severity } from "./finding.ts";
 import { RULES, type RuleId } from "./rules.ts";
 
@@ -49,8 +50,8 @@ export interface ListReport {
   suppressed: number;
   /** `valid − suppressed`: how many messages a send would make. */
   sendCount: number;
-  /** Normalised addresses of all valid rows, suppressed ones included. */
-  addresses: Set<string>;
+  /** Normalised addresses of all valid rows, suppressed ones included, in order of first appearance. */
+  addresses: AddressIndex;
   /** Names of columns that are empty (or blank) in at least one row. */
   emptyFields: Set<string>;
   /** sha256 (hex) of the canonical bytes: BOM stripped, CRLF → LF (manifest/digest.ts). */
@@ -86,15 +87,14 @@ export async function checkRecipientList(input: AsyncIterable<Uint8Array>, opts:
   const sink = new FindingSink(file, opts.maxFindingsPerRule ?? DEFAULT_MAX_FINDINGS_PER_RULE);
   let header: Header | null = null;
   let rows = 0;
-  let suppressed = 0;
-  const addresses = new Set<string>();
-  /**
-   * Line of the i-th address added to `addresses`. A Set keeps insertion
-   * order, so the few duplicates' first lines are found by one walk at the
-   * end: cheaper for a million rows than a Map next to (or instead of) the Set.
-   */
-  const firstLines: number[] = [];
-  const duplicates: Array<{ finding: Finding; address: string }> = [];
+  // Every valid row's address is appended; duplicates are found at the end
+  // (address-index.ts: sorting beats probing a table here), and their
+  // findings put where they would have been had they been found in the row.
+  const addresses = new AddressIndex();
+  const rowsAt = new RowPositions();
+  /** Append numbers of valid rows whose address is suppressed, duplicates included. */
+  const suppressedRows: number[] = [];
+  const maySuppress = lengthFilter(suppressions);
   let empty: boolean[] = [];
 
   const onRecord = (fields: string[], line: number, pos: FieldPositions): void => {
@@ -123,22 +123,20 @@ export async function checkRecipientList(input: AsyncIterable<Uint8Array>, opts:
     if (raw !== undefined) {
       const fieldLine = pos.lines[emailCol] ?? line;
       const column = pos.columns[emailCol] ?? 1;
-      own = normaliseAddress(raw);
-      const problem = addressIssue(raw, own);
+      // Most rows hold an address that is valid and already normal: one pass instead of the regexes.
+      let problem: string | null = null;
+      if (isNormalValidAddress(raw)) own = raw;
+      else {
+        own = normaliseAddress(raw);
+        problem = addressIssue(raw, own);
+      }
       if (problem !== null) {
         sink.add("list-invalid-address", fieldLine, column, problem);
       } else {
         const addr = own!;
-        const before = addresses.size;
-        addresses.add(addr);
-        if (addresses.size === before) {
-          // The message names the first line once it is known (below).
-          const f = sink.add("list-duplicate", fieldLine, column, "");
-          if (f !== null) duplicates.push({ finding: f, address: addr });
-        } else {
-          firstLines.push(fieldLine);
-          if (suppressions !== undefined && suppressions.has(addr)) suppressed++;
-        }
+        const i = addresses.append(addr);
+        rowsAt.record(i, fieldLine, column, sink.position);
+        if (suppressions !== undefined && maySuppress(addr) && suppressions.has(addr)) suppressedRows.push(i);
       }
     }
     // Fields are rendered into messages: another person's address in one
@@ -168,20 +166,21 @@ export async function checkRecipientList(input: AsyncIterable<Uint8Array>, opts:
 
   // Assigned in the callbacks, which flow analysis does not follow.
   const h = header as Header | null;
-  if (duplicates.length > 0) {
-    const want = new Map(duplicates.map((d) => [d.address, 0]));
-    let i = 0;
-    let left = want.size;
-    for (const a of addresses) {
-      if (want.get(a) === 0) {
-        want.set(a, firstLines[i]!);
-        if (--left === 0) break;
-      }
-      i++;
+  const duplicates = addresses.seal();
+  for (const d of duplicates) {
+    const at = rowsAt.at(d.index);
+    const f = sink.addAt(at.position, "list-duplicate", at.line, at.column, "");
+    // The message (and its mask()) only for findings that are kept.
+    if (f !== null) {
+      f.message = `address ${mask(addresses.at(d.index))} is already on line ${rowsAt.at(d.first).line} (compared after NFKC normalisation and lowercasing)`;
     }
-    for (const d of duplicates) {
-      d.finding.message = `address ${mask(d.address)} is already on line ${want.get(d.address)} (compared after NFKC normalisation and lowercasing)`;
-    }
+  }
+  // Distinct suppressed addresses: the suppressed rows that are not a later occurrence.
+  let suppressed = 0;
+  for (let k = 0, d = 0; k < suppressedRows.length; k++) {
+    const i = suppressedRows[k]!;
+    while (d < duplicates.length && duplicates[d]!.index < i) d++;
+    if (d >= duplicates.length || duplicates[d]!.index !== i) suppressed++;
   }
   const valid = addresses.size;
   const sendCount = valid - suppressed;
@@ -411,7 +410,8 @@ async function scanCsv(
   onBadRecord: () => void,
 ): Promise<{ sha256: string; encodingError: boolean }> {
   const hasher = new CanonicalHasher();
-  const decoder = new Utf8StreamDecoder();
+  // Byte strings: validated, not converted; the parser decodes the few non-ASCII fields (load/csv.ts).
+  const decoder = new Utf8StreamDecoder({ byteString: true });
   const parser = new CsvParser({
     onRow: onRecord,
     onError: (e) => {
@@ -419,7 +419,8 @@ async function scanCsv(
       sink.add("list-csv", e.line, e.column, `${e.reason}${where}; the record is skipped`);
       onBadRecord();
     },
-  });
+  }, { byteString: true });
+  const push = (text: string): void => parser.push(text);
   let encodingError = false;
   const decodeFailed = (e: unknown): void => {
     if (!(e instanceof Utf8DecodeError)) throw e;
@@ -446,7 +447,8 @@ async function scanCsv(
     }
     if (encodingError) continue;
     try {
-      parser.push(decoder.push(chunk));
+      // Strings of at most 64 KiB, for the young generation (see pushEach).
+      decoder.pushEach(chunk, PIECE, push);
     } catch (e) {
       decodeFailed(e);
     }
@@ -463,6 +465,78 @@ async function scanCsv(
   return { sha256: hasher.digest(), encodingError };
 }
 
+const PIECE = 64 * 1024;
+
+/**
+ * Where each appended address was (line and column of its field) and the
+ * finding sink's position then, for the few that turn out to be
+ * duplicates. Lines and positions are kept as runs (the next valid row's
+ * address is usually on the next line, with no finding in between: a clean
+ * list is one run), columns as 16 bits a row in pages that never move (they
+ * vary from row to row when the email column is not the first: there, JS
+ * arrays of a million numbers, grown by copying, cost ~65 MB of peak RSS
+ * and ~29,000 page faults).
+ */
+class RowPositions {
+  private readonly first: number[] = [];
+  private readonly lines: number[] = [];
+  private readonly positions: number[] = [];
+  private readonly columnPages: Uint16Array[] = [];
+  /** Columns of 0xFFFF and more, by append number (the page holds 0xFFFF). */
+  private readonly wideColumns = new Map<number, number>();
+
+  /** Record append number `i`; called for 0, 1, 2, … in turn. */
+  record(i: number, line: number, column: number, position: number): void {
+    const slot = i & (COLUMN_PAGE - 1);
+    if (slot === 0) this.columnPages.push(new Uint16Array(COLUMN_PAGE));
+    const page = this.columnPages[this.columnPages.length - 1]!;
+    if (column < 0xffff) page[slot] = column;
+    else {
+      page[slot] = 0xffff;
+      this.wideColumns.set(i, column);
+    }
+    const k = this.first.length - 1;
+    if (k >= 0 && this.lines[k]! + (i - this.first[k]!) === line && this.positions[k] === position) return;
+    this.first.push(i);
+    this.lines.push(line);
+    this.positions.push(position);
+  }
+
+  at(i: number): { line: number; column: number; position: number } {
+    // The last run starting at or before i.
+    let lo = 0;
+    let hi = this.first.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.first[mid]! <= i) lo = mid;
+      else hi = mid - 1;
+    }
+    const c = this.columnPages[i >>> COLUMN_BITS]![i & (COLUMN_PAGE - 1)]!;
+    return {
+      line: this.lines[lo]! + (i - this.first[lo]!),
+      column: c === 0xffff ? this.wideColumns.get(i)! : c,
+      position: this.positions[lo]!,
+    };
+  }
+}
+
+const COLUMN_BITS = 16;
+const COLUMN_PAGE = 1 << COLUMN_BITS;
+
+/**
+ * A cheap "might be in the set" for suppressions, by length: most lists have
+ * few suppressions, and `Set.has` makes V8 hash each row's fresh string.
+ */
+function lengthFilter(set: ReadonlySet<string> | undefined): (s: string) => boolean {
+  if (set === undefined) return () => false;
+  const lengths = new Uint8Array(256);
+  for (const s of set) {
+    if (s.length >= lengths.length) return () => true;
+    lengths[s.length] = 1;
+  }
+  return (s) => s.length < lengths.length && lengths[s.length] === 1;
+}
+
 function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
   out.set(a, 0);
@@ -473,34 +547,79 @@ function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
 /**
  * Findings of one file, capped per rule: a broken million-row list gives
  * `max` findings per rule and one line summing up the rest.
+ *
+ * A finding known only later (a duplicate, found once the whole list is
+ * read) is added with `addAt` and the `position` of the moment it belongs
+ * to; `finish` puts it there, so the list — which findings are kept, their
+ * order, and the order of the summing-up lines — is the one streaming
+ * would have given.
  */
 class FindingSink {
   private readonly findings: Finding[] = [];
+  /** Per kept finding: 2 × position + 1 for `add`, 2 × position for `addAt` (before the `add` made then). */
+  private readonly keys: number[] = [];
+  private late = false;
+  private marks = 0;
   private readonly counts = new Map<RuleId, number>();
-  private readonly overflow = new Map<RuleId, { n: number; line: number; column: number; severity: Severity }>();
+  private readonly overflow = new Map<RuleId, { n: number; line: number; column: number; severity: Severity; key: number }>();
 
   constructor(
     private readonly file: string,
     private readonly max: number,
   ) {}
 
+  /**
+   * How many `add` calls so far left a mark: a kept finding, or a rule's
+   * first finding past the cap (where its summing-up line points). Only
+   * those have an order to keep; the others are only counted, so a broken
+   * list whose every row has a finding does not move the position per row.
+   */
+  get position(): number {
+    return this.marks;
+  }
+
   /** Returns the finding when it is kept (so a caller can complete its message), null when only counted. */
   add(rule: RuleId, line: number, column: number, message: string, severity: Severity = RULES[rule].severity): Finding | null {
+    const before = this.findings.length + this.overflow.size;
+    const f = this.put(2 * this.marks + 1, rule, line, column, message, severity);
+    if (this.findings.length + this.overflow.size !== before) this.marks++;
+    return f;
+  }
+
+  /**
+   * Add a finding that belongs where `position` was `at`. Of one rule, all
+   * or none must come this way, in the order they belong in (the cap counts
+   * them as they come).
+   */
+  addAt(at: number, rule: RuleId, line: number, column: number, message: string, severity: Severity = RULES[rule].severity): Finding | null {
+    this.late = true;
+    return this.put(2 * at, rule, line, column, message, severity);
+  }
+
+  private put(key: number, rule: RuleId, line: number, column: number, message: string, severity: Severity): Finding | null {
     const n = (this.counts.get(rule) ?? 0) + 1;
     this.counts.set(rule, n);
     if (n <= this.max) {
       const f: Finding = { rule, severity, file: this.file, line, column, message };
       this.findings.push(f);
+      this.keys.push(key);
       return f;
     }
     const o = this.overflow.get(rule);
     if (o) o.n++;
-    else this.overflow.set(rule, { n: 1, line, column, severity });
+    else this.overflow.set(rule, { n: 1, line, column, severity, key });
     return null;
   }
 
   finish(): Finding[] {
-    for (const [rule, o] of this.overflow) {
+    let overflow = [...this.overflow];
+    if (this.late) {
+      // Stable sorts: late findings of one position keep their order.
+      const byKey = this.findings.map((f, k) => ({ f, key: this.keys[k]! })).sort((a, b) => a.key - b.key);
+      this.findings.splice(0, this.findings.length, ...byKey.map((x) => x.f));
+      overflow = overflow.sort((a, b) => a[1].key - b[1].key);
+    }
+    for (const [rule, o] of overflow) {
       this.findings.push({
         rule,
         severity: o.severity,

@@ -152,16 +152,32 @@ function utf8(s: string): Buffer {
   return source.subarray(0, source.write(s, 0, "utf8"));
 }
 
+/**
+ * The fixed text around the two parts, shared with the compose-once fast path
+ * (fast.ts): after the header section, between the parts, and the close.
+ */
+export function messageFrame(boundary: string): { open: string; mid: string; tail: string } {
+  return {
+    // The empty line ends the header section (RFC 5322 §2.1); no preamble before the first delimiter.
+    open: `\r\n--${boundary}\r\n${PART_HEAD_TEXT}`,
+    mid: `\r\n--${boundary}\r\n${PART_HEAD_HTML}`,
+    tail: `\r\n--${boundary}--\r\n`,
+  };
+}
+
+/** Every header path emits ASCII only (encoded-words, checked addresses and URLs); latin1 writes it as is. */
+export function checkAsciiHead(head: string): void {
+  if (NON_ASCII.test(head)) throw new InternalError("a composed header holds a non-ASCII character");
+}
+
 /** Composes the complete message for ONE recipient. Throws FindingsError for a value it cannot emit safely. */
 export function composeMessage(m: MessageInput): Buffer {
   const boundary = boundaryFor(m.boundarySeed);
-  // The empty line ends the header section (RFC 5322 §2.1); no preamble before the first delimiter.
-  const head = `${composeHeaders(m, boundary)}\r\n--${boundary}\r\n${PART_HEAD_TEXT}`;
-  const mid = `\r\n--${boundary}\r\n${PART_HEAD_HTML}`;
-  const tail = `\r\n--${boundary}--\r\n`;
-
-  // Every header path above emits ASCII only (encoded-words, checked addresses and URLs); latin1 writes it as is.
-  if (NON_ASCII.test(head)) throw new InternalError("a composed header holds a non-ASCII character");
+  const frame = messageFrame(boundary);
+  const head = `${composeHeaders(m, boundary)}${frame.open}`;
+  const mid = frame.mid;
+  const tail = frame.tail;
+  checkAsciiHead(head);
   const fixed = head.length + mid.length + tail.length;
   const worst = fixed + qpMaxLength(m.text.length * 3) + qpMaxLength(m.html.length * 3);
   if (work.length < worst) work = Buffer.allocUnsafe(Math.max(worst, work.length * 2));

@@ -135,10 +135,17 @@ export class Scanner {
         seenLines.clear();
         rememberedChars = 0;
       }
-      seenLines.set(line, list);
+      // A copy, not the line itself: that is a slice of the whole decoded part, and a remembered
+      // slice would keep every message's part alive (~0.5 KB a message at a million messages).
+      seenLines.set(own(line), list);
       rememberedChars += line.length;
     }
   }
+}
+
+/** `s` in storage of its own (a slice in V8 points into its parent string and keeps all of it alive). */
+function own(s: string): string {
+  return ` ${s}`.slice(1);
 }
 
 function lineEnd(text: string, from: number): number {

@@ -2,7 +2,8 @@
  * Folds ledger records into what a resumed send needs. Pure.
  * Later records win: a transient `fail` followed by `sent` is sent.
  */
-import type { BeginRecordV1, EndRecord, LedgerRecord } from "./records.ts";
+import { claimRecordAt, sentFingerprint } from "./fold-bytes.ts";
+import { eachLedgerRecord, type BeginRecordV1, type ClaimRecord, type EndRecord, type LedgerRecord } from "./records.ts";
 
 export type RecipientState = "claimed" | "sent" | "failed-permanent" | "failed-transient";
 
@@ -17,6 +18,91 @@ export function foldLedger(records: readonly LedgerRecord[]): LedgerState {
   const state: LedgerState = { begin: null, recipients: new Map(), ends: [] };
   for (const rec of records) applyRecord(state, rec);
   return state;
+}
+
+/** parseLedger + foldLedger in one pass, never holding every record: what opening a big ledger needs. */
+export function foldLedgerText(text: string, file: string): LedgerState {
+  const fold = new LedgerFold(file);
+  fold.push(text);
+  return fold.finish();
+}
+
+/**
+ * foldLedger over the text of a ledger given piece by piece (whole lines),
+ * with the same result. One shortcut: a claim is applied when the next
+ * record that is not `sent` arrives (or at the end), so the sent records
+ * that follow it — nearly all of a ledger — cost one Map update each
+ * instead of three. Equivalent: `sent` overrides every state, and a claim
+ * never changes a sent recipient, so a claim and the sent records right
+ * after it give the same states in either order.
+ */
+export class LedgerFold {
+  private readonly state: LedgerState = { begin: null, recipients: new Map(), ends: [] };
+  private lines = 0;
+  private claim: ClaimRecord | null = null;
+
+  constructor(private readonly file: string) {}
+
+  push(text: string): void {
+    const r = this.state.recipients;
+    this.lines = eachLedgerRecord(
+      text,
+      this.file,
+      (rec) => {
+        this.settle();
+        if (rec.t === "claim") this.claim = rec;
+        else applyRecord(this.state, rec);
+      },
+      (fp) => r.set(fp, "sent"),
+      this.lines,
+    );
+  }
+
+  /**
+   * A piece of whole lines as UTF-8 bytes (FsLedgerStore.readPieces); returns
+   * its length in characters. A `sent` line as Ledger writes it is read in
+   * place, its fingerprint copied out as a string of its own (a substring
+   * of a big decoded text would keep all of that text alive); any other line
+   * is decoded and goes through push().
+   */
+  pushBytes(buf: Buffer): number {
+    const r = this.state.recipients;
+    let chars = 0;
+    let start = 0;
+    while (start < buf.length) {
+      const nl = buf.indexOf(0x0a, start);
+      if (nl < 0) break; // not a whole line: the caller passes whole lines only
+      const fp = sentFingerprint(buf, start, nl);
+      const claim = fp === null ? claimRecordAt(buf, start, nl) : null;
+      if (fp !== null) {
+        this.lines++;
+        r.set(fp, "sent");
+        chars += nl + 1 - start;
+      } else if (claim !== null) {
+        this.lines++;
+        this.settle();
+        this.claim = claim;
+        chars += nl + 1 - start;
+      } else {
+        const line = buf.toString("utf8", start, nl + 1);
+        chars += line.length;
+        this.push(line);
+      }
+      start = nl + 1;
+    }
+    return chars;
+  }
+
+  finish(): LedgerState {
+    this.settle();
+    return this.state;
+  }
+
+  private settle(): void {
+    if (this.claim === null) return;
+    applyRecord(this.state, this.claim);
+    this.claim = null;
+  }
 }
 
 /** Applies one record to the state (also used live by the Ledger as it writes). */

@@ -21,6 +21,22 @@ export interface LedgerStore {
   append(lines: string, durable?: boolean): Promise<void>;
 
   /**
+   * Optional: the same content as `read()`, as UTF-8 bytes in pieces of
+   * whole lines (the last piece: whatever follows the last newline), each
+   * valid until the next is asked for: for ledgers too big to hold as one
+   * string cheaply.
+   */
+  readPieces?(): AsyncIterable<Buffer>;
+
+  /**
+   * Optional: hand complete JSONL lines to the OS now, synchronously
+   * (write(2)), like a non-durable append. A store that has it lets the
+   * ledger write every outcome the moment it is known, at a few µs each,
+   * instead of through the promise queue of `append`. Throws on failure.
+   */
+  appendNow?(lines: string): void;
+
+  /**
    * Cut a write torn by a crash: keep only the first `keepChars` characters
    * (everything up to and including the last newline). Called before the
    * first append of a run, so new records never follow a partial line.

@@ -3,10 +3,16 @@
  * workflow run), the guard, or the circuit breaker. Once halted, the loop
  * starts no new message; sleeps (backoff, canary pause) end at once.
  */
+import { setMaxListeners } from "node:events";
+
 export type HaltCause = { kind: "signal"; signal: "SIGINT" | "SIGTERM" } | { kind: "abort"; reason: string };
 
 export class Halt {
   private readonly ac = new AbortController();
+  constructor() {
+    // Every message sleeping in backoff listens here (at most the in-flight bound): not a leak.
+    setMaxListeners(0, this.ac.signal);
+  }
   cause: HaltCause | null = null;
 
   get halted(): boolean {

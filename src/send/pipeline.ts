@@ -2,93 +2,33 @@
  * The send loop: ledger-aware, guarded, rate-limited, bounded in flight,
  * retrying transient failures, stopped by the breaker, the guard or a signal.
  *
- * Order per batch (DESIGN.md "The ledger"):
- *   1. claim the batch durably          (a crash after this: in doubt, never resent silently)
- *   2. per message: compose → guard → hand to the transport
- *   3. record the outcome                (buffered; rides with the next claim)
- * A guard violation aborts the whole send (invariant 4): the offending
- * message is not handed over, nothing after it starts.
+ * Order per group (DESIGN.md "The ledger"):
+ *   1. claim the group durably           (a crash after this: in doubt, never resent silently)
+ *   2. meanwhile compose and guard each of its messages (CPU work overlaps the fsync)
+ *   3. once the claim is durable, hand them to the transport
+ *   4. record each outcome               (written at once; made durable with the next claim)
+ *
+ * The in-doubt window is the in-flight window: a group is only as large as
+ * the free room under `maxInFlight`, counting claimed messages not yet
+ * handed over as in flight, so at any instant the recipients claimed without
+ * an outcome are at most `maxInFlight` — one fsync covers a whole group
+ * (group commit) without widening what a crash leaves in doubt.
+ *
+ * A guard violation aborts the whole send (invariant 4): neither the
+ * offending message nor any other message of its group is handed over
+ * (they are released: never sent, so not in doubt), nothing after it starts.
  */
-import type { GuardContext, GuardVerdict } from "../guard/port.ts";
-import type { Ledger } from "../ledger/ledger.ts";
-import type { DeliveryResult, Envelope, MailTransport } from "../transport/port.ts";
+import type { DeliveryResult } from "../transport/port.ts";
 import { Halt, sleep } from "./halt.ts";
-import { backoffMs, CircuitBreaker, DEFAULT_RETRY, type RetryPolicy } from "./policy.ts";
+import type { BuiltGroup, Checked, PipelineDeps, PipelineOptions, PipelineResult, SendItem } from "./pipeline-types.ts";
+import { backoffMs, CircuitBreaker, DEFAULT_RETRY } from "./policy.ts";
 
-/** One composed message, ready for the guard and the transport. */
-export interface Outgoing {
-  envelope: Envelope;
-  raw: Buffer;
-  messageId: string;
-  guard: GuardContext;
-}
+export type * from "./pipeline-types.ts";
 
-/** One recipient as the loop sees it: identity for the ledger, composition deferred until its turn. */
-export interface SendItem {
-  fp: string;
-  /** Masked address for reports. */
-  masked: string;
-  build(): Outgoing;
-}
-
-export interface PipelineDeps {
-  transport: MailTransport;
-  ledger: Ledger;
-  guard: (raw: Buffer, envelope: Envelope, ctx: GuardContext) => GuardVerdict;
-  random?: () => number;
-  now?: () => number;
-  onProgress?: (p: Progress) => void;
-  /** Told when the canary is out and the pause begins. */
-  onCanaryPause?: (sent: number, pauseMs: number) => void;
-}
-
-export interface PipelineOptions {
-  /** Messages per second (token bucket). */
-  rate: number;
-  maxInFlight: number;
-  /** Recipients per durable claim. Keeps the in-doubt window ≤ batch + in flight. */
-  batchSize: number;
-  maxFailureRate: number;
-  retry?: RetryPolicy;
-  resendInDoubt: boolean;
-  dryRun: boolean;
-  canary?: { size: number; pauseMs: number };
-  progressEveryMs?: number;
-  /** Recipients this run is expected to handle (for ETA). */
-  total: number;
-}
-
-export interface Progress {
-  sent: number;
-  failed: number;
-  skipped: number;
-  inFlight: number;
-  total: number;
-  ratePerSec: number;
-  etaSec: number | null;
-}
-
-export interface FailedRecipient {
-  fp: string;
-  masked: string;
-  permanent: boolean;
-  code?: number;
-  reason: string;
-}
-
-export interface PipelineResult {
-  outcome: "completed" | "halted" | "aborted";
-  halt: Halt;
-  sent: number;
-  /** Dry run: messages composed and guarded, not handed over. */
-  dryRunChecked: number;
-  alreadySent: number;
-  alreadyFailed: number;
-  failed: FailedRecipient[];
-  /** Recipients claimed by an earlier run without an outcome, skipped (no --resend-in-doubt). */
-  inDoubt: Array<{ fp: string; masked: string }>;
-  guardViolation?: Extract<GuardVerdict, { ok: false }>;
-}
+/** Below this a rate-limit wait is not slept (a timer's resolution is ~1 ms). */
+const TIMER_SLACK_MS = 1;
+/** Groups composed ahead of their claims when composing runs on other threads. */
+const LOOKAHEAD_GROUPS = 3;
 
 export async function runPipeline(
   items: AsyncIterable<SendItem> | Iterable<SendItem>,
@@ -102,7 +42,7 @@ export async function runPipeline(
   const breaker = new CircuitBreaker(opts.maxFailureRate);
   const states = deps.ledger.state.recipients;
   const result: PipelineResult = {
-    outcome: "completed", halt, sent: 0, dryRunChecked: 0, alreadySent: 0, alreadyFailed: 0, failed: [], inDoubt: [],
+    outcome: "completed", halt, sent: 0, dryRunChecked: 0, alreadySent: 0, alreadyFailed: 0, failed: [], inDoubt: [], duplicates: 0,
   };
 
   const inflight = new Set<Promise<void>>();
@@ -126,11 +66,11 @@ export async function runPipeline(
   const timer = deps.onProgress ? setInterval(progress, opts.progressEveryMs ?? 5000) : null;
   timer?.unref();
 
-  async function deliver(item: SendItem, out: Outgoing): Promise<void> {
+  async function deliver(item: SendItem, out: Checked): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       let res: DeliveryResult;
       try {
-        res = await deps.transport.deliver(out.envelope, out.raw);
+        res = await deps.transport.deliver(out.envelope, out.raw, { messageId: out.messageId });
       } catch (e) {
         // The port promises never to reject; if it does, treat it as transient and keep the recipient retryable.
         res = { ok: false, permanent: false, message: `transport error: ${(e as Error)?.name ?? "unknown"}` };
@@ -162,44 +102,95 @@ export async function runPipeline(
     }
   }
 
-  async function waitForSlot(): Promise<void> {
-    while (inflight.size >= opts.maxInFlight) await Promise.race(inflight);
-  }
-
   async function drain(): Promise<void> {
     while (inflight.size > 0) await Promise.race(inflight);
   }
 
-  /** Returns false when the loop must stop. */
-  async function sendBatch(batch: SendItem[]): Promise<boolean> {
-    if (!opts.dryRun) await deps.ledger.claim(batch.map((b) => b.fp));
-    for (let i = 0; i < batch.length; i++) {
-      const item = batch[i]!;
-      if (!halt.halted) await waitForSlot();
-      if (!halt.halted) {
-        // Token bucket with no burst: one message every 1/rate seconds.
-        const wait = nextSlotAt - now();
-        nextSlotAt = Math.max(nextSlotAt, now()) + interval;
-        if (wait > 0) await sleep(wait, halt.signal);
-      }
-      if (halt.halted) {
-        deps.ledger.release(batch.slice(i).map((b) => b.fp));
-        return false;
-      }
+  const iterator: AsyncIterator<SendItem> | Iterator<SendItem> =
+    Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : (items as Iterable<SendItem>)[Symbol.iterator]();
+
+  /**
+   * Recipients in a group not yet claimed. With the ledger's states (updated when a claim is
+   * made) this is the last guard against a recipient listed twice (the checks refuse duplicates;
+   * the list is streamed without a set of every address): every recipient is in one of the two
+   * from the moment its group is formed. A dry run claims nothing, so it keeps them all.
+   */
+  const forming = new Set<string>();
+
+  /** The next recipient to send, skipping those the ledger already settled; null at the end. */
+  async function nextToSend(): Promise<SendItem | null> {
+    for (;;) {
+      const step = await iterator.next();
+      if (step.done) return null;
+      const item = step.value;
+      const st = states.get(item.fp);
+      if (forming.has(item.fp)) result.duplicates++;
+      else if (st === "sent") result.alreadySent++;
+      else if (st === "failed-permanent") result.alreadyFailed++;
+      else if (st === "claimed" && !opts.resendInDoubt) result.inDoubt.push({ fp: item.fp, masked: item.masked });
+      else return item;
+    }
+  }
+
+  /** Composes and guards a group on this thread, stopping at the first message the guard refuses. */
+  function buildHere(group: readonly SendItem[]): BuiltGroup {
+    const messages: Checked[] = [];
+    for (const item of group) {
       const out = item.build();
       const verdict = deps.guard(out.raw, out.envelope, out.guard);
-      if (!verdict.ok) {
-        result.guardViolation = verdict;
-        halt.stop({ kind: "abort", reason: `guard: ${verdict.reason} in ${verdict.where} (${verdict.masked})` });
-        deps.ledger.release(batch.slice(i).map((b) => b.fp));
-        return false;
-      }
-      launched++;
-      if (opts.dryRun) {
-        result.dryRunChecked++;
-      } else {
-        const p: Promise<void> = deliver(item, out).finally(() => inflight.delete(p));
-        inflight.add(p);
+      if (!verdict.ok) return { messages, violation: verdict };
+      messages.push(out);
+    }
+    return { messages };
+  }
+
+  /** A guard violation aborts the whole send (invariant 4). Returns the messages to hand over, or null. */
+  function verdictOf(built: BuiltGroup): Checked[] | null {
+    if (built.violation === undefined) return built.messages;
+    const v = built.violation;
+    result.guardViolation ??= v;
+    halt.stop({ kind: "abort", reason: `guard: ${v.reason} in ${v.where} (${v.masked})` });
+    return null;
+  }
+
+  /** Claimed (or being claimed) and not yet handed over or released: counts against maxInFlight. */
+  let reserved = 0;
+  /** Hand-overs run one after another, in list order; false once the send must stop. Never rejects. */
+  let chain: Promise<boolean> = Promise.resolve(true);
+  const handovers = new Set<Promise<unknown>>();
+  /** The first failure of a hand-over (a claim that could not be written, a message that could not be composed). */
+  let failure: { error: unknown } | null = null;
+
+  /** After its claim is durable, hands a built group to the transport, rate-limited; releases what it does not hand over. */
+  async function handOver(group: readonly SendItem[], built: Promise<Checked[] | null>, claimed: Promise<void> | null, go: boolean): Promise<boolean> {
+    const fps = group.map((g) => g.fp);
+    let left = group.length;
+    const release = () => {
+      if (!opts.dryRun && left > 0) deps.ledger.release(fps.slice(group.length - left));
+      reserved -= left;
+      left = 0;
+    };
+    try {
+      const outs = await built;
+      await claimed;
+      if (!go || outs === null || halt.halted) return false;
+      for (let i = 0; i < group.length; i++) {
+        // One message every 1/rate seconds. A timer cannot wait less than ~1 ms, so a message at most
+        // TIMER_SLACK_MS early goes at once: at 10,000/s that is a burst of ≤ 10, and the average holds.
+        const t = now();
+        const wait = nextSlotAt - t;
+        nextSlotAt = Math.max(nextSlotAt, t) + interval;
+        if (wait > TIMER_SLACK_MS) await sleep(wait, halt.signal);
+        if (halt.halted) return false;
+        launched++;
+        reserved--;
+        left--;
+        if (opts.dryRun) {
+          result.dryRunChecked++;
+        } else {
+          const p: Promise<void> = deliver(group[i]!, outs[i]!).finally(() => inflight.delete(p));
+          inflight.add(p);
+        }
       }
       if (!canaryDone && launched >= opts.canary!.size) {
         canaryDone = true;
@@ -210,39 +201,110 @@ export async function runPipeline(
           await sleep(opts.canary!.pauseMs, halt.signal);
         }
       }
+      return !halt.halted;
+    } finally {
+      release();
     }
-    return !halt.halted;
+  }
+
+  /**
+   * A group is claimed once it fits in the free half of the window (or nothing is claimed at
+   * all): claims of one recipient each would cost a line and an fsync wait per message, and two
+   * half-window groups keep the pool busy while the next claim is made durable.
+   */
+  const groupSize = Math.max(1, Math.min(opts.batchSize, Math.ceil(opts.maxInFlight / 2)));
+  async function waitForRoom(): Promise<void> {
+    while (inflight.size + reserved > opts.maxInFlight - groupSize && inflight.size + reserved > 0) {
+      await Promise.race([...inflight, ...handovers]);
+    }
+  }
+
+  /** Recipients put into groups so far: the canary is cut to its exact size. */
+  let formed = 0;
+  async function formGroup(): Promise<SendItem[] | null> {
+    let size = groupSize;
+    if (opts.canary && formed < opts.canary.size) size = Math.min(size, opts.canary.size - formed);
+    const group: SendItem[] = [];
+    while (group.length < size) {
+      const item = await nextToSend();
+      if (item === null) break;
+      group.push(item);
+      forming.add(item.fp);
+    }
+    formed += group.length;
+    return group.length > 0 ? group : null;
+  }
+
+  function startBuild(group: readonly SendItem[]): Promise<Checked[] | null> {
+    let built: Promise<Checked[] | null>;
+    if (deps.buildGroup) {
+      built = deps.buildGroup(group).then(verdictOf);
+    } else {
+      try {
+        built = Promise.resolve(verdictOf(buildHere(group)));
+      } catch (e) {
+        built = Promise.reject(e);
+      }
+    }
+    // Not awaited here: a failure surfaces through the hand-over (which releases the group).
+    built.catch(() => undefined);
+    return built;
+  }
+
+  /**
+   * Compose threads work ahead of the claims: composing needs no claim, only handing over does,
+   * so a few groups are composed and guarded while earlier ones are claimed and sent. (A guard
+   * violation found ahead still aborts before its group is claimed.) On this thread there is
+   * nothing to gain: a group is composed while its claim's fsync runs.
+   */
+  const lookahead = deps.buildGroup ? LOOKAHEAD_GROUPS : 0;
+  const ahead: Array<{ group: SendItem[]; built: Promise<Checked[] | null> }> = [];
+  let exhausted = false;
+  async function fillAhead(): Promise<void> {
+    while (!exhausted && ahead.length < lookahead && !halt.halted) {
+      const group = await formGroup();
+      if (group === null) exhausted = true;
+      else ahead.push({ group, built: startBuild(group) });
+    }
   }
 
   try {
-    let batch: SendItem[] = [];
-    for await (const item of items) {
-      if (halt.halted) break;
-      const st = states.get(item.fp);
-      if (st === "sent") {
-        result.alreadySent++;
+    for (;;) {
+      if (halt.halted || failure) break;
+      await fillAhead();
+      await waitForRoom();
+      if (halt.halted || failure) break;
+      if (!canaryDone && launched + reserved >= opts.canary!.size) {
+        // Nothing past the canary is claimed before the pause is over: the pause never holds
+        // claims of unsent recipients.
+        if (!(await chain)) break;
         continue;
       }
-      if (st === "failed-permanent") {
-        result.alreadyFailed++;
-        continue;
-      }
-      if (st === "claimed" && !opts.resendInDoubt) {
-        result.inDoubt.push({ fp: item.fp, masked: item.masked });
-        continue;
-      }
-      batch.push(item);
-      // The canary boundary ends a batch, so the pause never holds claims of unsent recipients.
-      const canaryCut = !canaryDone && launched + batch.length >= opts.canary!.size;
-      if (batch.length >= opts.batchSize || canaryCut) {
-        const go = await sendBatch(batch);
-        batch = [];
-        if (!go) break;
-      }
+      const next = ahead.shift();
+      const group = next?.group ?? (exhausted ? null : await formGroup());
+      if (group === null) break;
+      reserved += group.length;
+      // The claim is written now and made durable on the thread pool while the group is composed and
+      // guarded (here, or on compose threads); claims made while one fsync runs share the next (ledger.ts).
+      const claimed = opts.dryRun ? null : deps.ledger.claim(group.map((g) => g.fp));
+      if (!opts.dryRun) for (const g of group) forming.delete(g.fp); // the ledger's states hold them now
+      const built = next?.built ?? startBuild(group);
+      // After a failure every later group is released, not sent (go = false).
+      const h: Promise<boolean> = chain
+        .then((go) => handOver(group, built, claimed, go && failure === null))
+        .catch((error: unknown) => {
+          failure ??= { error };
+          return false;
+        });
+      chain = h;
+      handovers.add(h);
+      void h.finally(() => handovers.delete(h));
     }
-    if (batch.length > 0 && !halt.halted) await sendBatch(batch);
+    await chain;
     await drain();
+    if (failure) throw (failure as { error: unknown }).error;
   } finally {
+    await chain.catch(() => undefined);
     await drain().catch(() => undefined);
     if (timer) clearInterval(timer);
     progress();

@@ -7,6 +7,7 @@
  */
 import { fingerprint, mask } from "../address/mask.ts";
 import { normaliseAddress } from "../address/normalise.ts";
+import { compileFastComposer, type FastMessageBase } from "../compose/fast.ts";
 import { composeMessage } from "../compose/message.ts";
 import { messageIdFor, unsubscribeToken } from "../compose/ids.ts";
 import { InternalError } from "../errors.ts";
@@ -35,8 +36,14 @@ export interface Plan {
   readonly digest: string;
   readonly secret: string;
   fingerprintOf(normalisedAddress: string): string;
-  /** The message for one recipient; `row` is that recipient's own row, nothing else. */
-  messageFor(address: string, row: Readonly<Record<string, string>>): Outgoing;
+  /**
+   * The message for one recipient; `row` is that recipient's own row, nothing
+   * else. `fp` is the address's fingerprint when the caller has it already.
+   * Compose-once fast path (compose/fast.ts).
+   */
+  messageFor(address: string, row: Readonly<Record<string, string>>, fp?: string): Outgoing;
+  /** The same message through the reference path (fillBody + composeMessage): byte-identical, slower. */
+  referenceMessageFor(address: string, row: Readonly<Record<string, string>>): Outgoing;
   /** The rendered HTML part alone (preview --out x.html). */
   htmlFor(address: string, row: Readonly<Record<string, string>>): string;
 }
@@ -68,44 +75,69 @@ export function makePlan(p: PlanInput): Plan {
 
   const fpOf = (addr: string) => fingerprint(addr, p.secret);
 
-  const render = (address: string, row: Readonly<Record<string, string>>) => {
-    const fp = fpOf(address);
+  /** Everything per recipient except the body: identifiers, the values the slots take, the subject. */
+  const recipient = (address: string, row: Readonly<Record<string, string>>, fp: string = fpOf(address)) => {
     const token = unsubscribeToken(p.secret, listId, fp);
     const unsubscribeUrl = unsub?.url ? unsub.url.replace(/\{\{\s*unsubscribe_token\s*\}\}/g, token) : "";
     const values: Record<string, string> = { ...row, email: address, unsubscribe_token: token, unsubscribe_url: unsubscribeUrl };
-    return { fp, token, unsubscribeUrl, filled: fillBody(compiled, values), subject: renderSubject(meta.subject, values) };
+    const subject = renderSubject(meta.subject, values);
+    const messageId = messageIdFor(p.secret, p.id, fp, fromDomain);
+    const unsubscribe = unsub
+      ? { ...(unsubscribeUrl ? { url: unsubscribeUrl } : {}), ...(unsub.mailto ? { mailto: `${unsub.mailto}?subject=unsubscribe%20${token}` } : {}) }
+      : undefined;
+    return { values, subject: p.approvalCopy ? `[Approval copy] ${subject}` : subject, messageId, unsubscribe };
+  };
+
+  const base: FastMessageBase = {
+    from: { address: from.address, ...(from.name ? { name: from.name } : {}) },
+    ...(replyTo ? { replyTo } : {}),
+    date: p.date,
+    listId,
+    headers: [["X-Newsletter-Id", p.id], ...(p.approvalCopy ? [["X-Newsletter-Approval-Copy", p.digest] as const] : [])],
+    boundarySeed: p.digest,
+  };
+  const fast = compileFastComposer(base, compiled);
+
+  const outgoing = (address: string, messageId: string, raw: Buffer): Outgoing => {
+    const guard: GuardContext = {
+      recipient: address,
+      allowAddresses,
+      allowDomains,
+      ownAddresses: new Set([...own, messageId.toLowerCase()]),
+    };
+    return { envelope: { from: from.address, to: address }, raw, messageId, guard };
   };
 
   return {
     id: p.id,
-    htmlFor: (address, row) => render(address, row).filled.html,
+    htmlFor: (address, row) => fillBody(compiled, recipient(address, row).values).html,
     digest: p.digest,
     secret: p.secret,
     fingerprintOf: fpOf,
-    messageFor(address, row) {
-      const { fp, token, unsubscribeUrl, filled, subject } = render(address, row);
-      const messageId = messageIdFor(p.secret, p.id, fp, fromDomain);
-      const raw = composeMessage({
-        from: { address: from.address, ...(from.name ? { name: from.name } : {}) },
-        ...(replyTo ? { replyTo } : {}),
+    messageFor(address, row, fp) {
+      const r = recipient(address, row, fp);
+      const raw = fast.compose({
         to: { address },
-        subject: p.approvalCopy ? `[Approval copy] ${subject}` : subject,
+        subject: r.subject,
+        messageId: r.messageId,
+        ...(r.unsubscribe ? { unsubscribe: r.unsubscribe } : {}),
+        values: r.values,
+      });
+      return outgoing(address, r.messageId, raw);
+    },
+    referenceMessageFor(address, row) {
+      const r = recipient(address, row);
+      const filled = fillBody(compiled, r.values);
+      const raw = composeMessage({
+        ...base,
+        to: { address },
+        subject: r.subject,
         html: filled.html,
         text: filled.text,
-        messageId,
-        date: p.date,
-        listId,
-        ...(unsub ? { unsubscribe: { ...(unsubscribeUrl ? { url: unsubscribeUrl } : {}), ...(unsub.mailto ? { mailto: `${unsub.mailto}?subject=unsubscribe%20${token}` } : {}) } } : {}),
-        headers: [["X-Newsletter-Id", p.id], ...(p.approvalCopy ? [["X-Newsletter-Approval-Copy", p.digest] as const] : [])],
-        boundarySeed: p.digest,
+        messageId: r.messageId,
+        ...(r.unsubscribe ? { unsubscribe: r.unsubscribe } : {}),
       });
-      const guard: GuardContext = {
-        recipient: address,
-        allowAddresses,
-        allowDomains,
-        ownAddresses: new Set([...own, messageId.toLowerCase()]),
-      };
-      return { envelope: { from: from.address, to: address }, raw, messageId, guard };
+      return outgoing(address, r.messageId, raw);
     },
   };
 }

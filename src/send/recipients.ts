@@ -31,9 +31,21 @@ export function shardName(shard: Shard | null): string {
 /**
  * All rows of the list in order. The list passed the checks moments ago;
  * a row that is now invalid means the bytes changed underneath us: refuse.
+ *
+ * The bytes are decoded 64 KiB at a time (a million rows are ~50 MB, twice
+ * that as a string). `dedupe: false` leaves out the set of every address
+ * seen (~100 MB at a million rows): `send` keeps its own cheaper guard
+ * against a repeated recipient (pipeline.ts), and the checks refused
+ * duplicates already.
  */
-export function* listRows(bytes: Uint8Array, file: string, suppressions: ReadonlySet<string>): Generator<ListRow> {
-  const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+export function* listRows(
+  bytes: Uint8Array,
+  file: string,
+  suppressions: ReadonlySet<string>,
+  opts: { dedupe?: boolean } = {},
+): Generator<ListRow> {
+  const dedupe = opts.dedupe ?? true;
+  const decoder = new TextDecoder("utf-8", { fatal: true });
   let header: string[] | null = null;
   let emailCol = -1;
   const pending: ListRow[] = [];
@@ -52,8 +64,10 @@ export function* listRows(bytes: Uint8Array, file: string, suppressions: Readonl
         problem ??= `${file}:${line}: row is not valid any more`;
         return;
       }
-      if (seen.has(address)) return; // the checks refused duplicates; never mail twice regardless
-      seen.add(address);
+      if (dedupe) {
+        if (seen.has(address)) return; // the checks refused duplicates; never mail twice regardless
+        seen.add(address);
+      }
       if (suppressions.has(address)) return;
       const row: Record<string, string> = {};
       for (let i = 0; i < header.length; i++) if (i !== emailCol) row[header[i]!] = fields[i] ?? "";
@@ -63,13 +77,81 @@ export function* listRows(bytes: Uint8Array, file: string, suppressions: Readonl
       problem ??= `${file}:${e.line}: ${e.reason}`;
     },
   });
-  const CHUNK = 1 << 20;
-  for (let off = 0; off < text.length || off === 0; off += CHUNK) {
-    parser.push(text.slice(off, off + CHUNK));
-    if (off + CHUNK >= text.length) parser.end();
+  // Small pieces: the rows parsed from one wait in `pending` until the loop takes them, and rows
+  // that outlive a young-generation collection move to the old one — RSS a million-row send keeps.
+  const CHUNK = 64 * 1024;
+  for (let off = 0; off < bytes.length || off === 0; off += CHUNK) {
+    const last = off + CHUNK >= bytes.length;
+    // A UTF-8 sequence split between chunks is held back by the streaming decoder (fatal on invalid bytes).
+    parser.push(decoder.decode(bytes.subarray(off, off + CHUNK), { stream: !last }));
+    if (last) parser.end();
     if (problem) throw new RefusedError(`${problem}; the list changed after it was checked — nothing more is sent`);
     yield* pending.splice(0);
-    if (text.length === 0) break;
+    if (bytes.length === 0) break;
   }
   if (emailCol < 0) throw new RefusedError(`${file}: no email column`);
+}
+
+export interface ShardRecipient extends ListRow {
+  fp: string;
+}
+
+export interface ShardRecipients {
+  /** Recipients of this shard (after suppressions): the ledger's begin record. */
+  count: number;
+  /** The shard's first recipient (the canary monitors' message is rendered from its row). */
+  first: ListRow | null;
+  /** This shard's recipients in list order, parsed again from the same bytes: nothing is held but the current row. */
+  rows(): Generator<ShardRecipient>;
+}
+
+/**
+ * Two passes over the exact list bytes instead of an array of every row: the
+ * first counts (and, with --shard, marks each row's membership in a bit set:
+ * 1 bit a row), the second yields. The fingerprint is computed in the second
+ * pass, and in the first only when a shard needs it.
+ */
+export function shardRecipients(
+  bytes: Uint8Array,
+  file: string,
+  suppressions: ReadonlySet<string>,
+  shard: Shard | null,
+  fingerprintOf: (address: string) => string,
+): ShardRecipients {
+  const sharded = shard !== null && shard.count > 1;
+  let member = new Uint8Array(1024);
+  let count = 0;
+  let n = 0;
+  let first: ListRow | null = null;
+  for (const r of listRows(bytes, file, suppressions, { dedupe: false })) {
+    if (sharded) {
+      if (n >> 3 >= member.length) {
+        const grown = new Uint8Array(member.length * 2);
+        grown.set(member);
+        member = grown;
+      }
+      if (inShard(fingerprintOf(r.address), shard)) member[n >> 3]! |= 1 << (n & 7);
+      else {
+        n++;
+        continue;
+      }
+    }
+    n++;
+    count++;
+    first ??= r;
+  }
+  const total = n;
+  return {
+    count,
+    first,
+    *rows() {
+      let i = 0;
+      for (const r of listRows(bytes, file, suppressions, { dedupe: false })) {
+        const k = i++;
+        if (k >= total) throw new RefusedError(`${file}: the list changed while it was being sent — nothing more is sent`);
+        if (sharded && (member[k >> 3]! & (1 << (k & 7))) === 0) continue;
+        yield { ...r, fp: fingerprintOf(r.address) };
+      }
+    },
+  };
 }

@@ -16,6 +16,7 @@ export function formatSendSummary(r: PipelineResult, o: { id: string; shard: str
   else lines.push(`  sent now: ${r.sent}`);
   if (r.alreadySent) lines.push(`  already sent earlier: ${r.alreadySent}`);
   if (r.alreadyFailed) lines.push(`  failed permanently earlier: ${r.alreadyFailed}`);
+  if (r.duplicates) lines.push(`  rows repeating a recipient of this run, skipped: ${r.duplicates}`);
   const permanent = r.failed.filter((f) => f.permanent);
   const transient = r.failed.filter((f) => !f.permanent);
   if (permanent.length) {

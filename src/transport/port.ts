@@ -25,6 +25,12 @@ export type DeliveryResult =
       message: string;
     };
 
+/** What the transport may know about the bytes without parsing them. */
+export interface DeliveryMeta {
+  /** The Message-ID the bytes carry, without angle brackets (RFC 5322 §3.6.4). */
+  messageId?: string;
+}
+
 export interface MailTransport {
   /** Human name for progress lines ("smtp://host:port", "outbox ./outbox"); holds no credentials. */
   readonly name: string;
@@ -34,7 +40,7 @@ export interface MailTransport {
    * a rejection means a bug, not a delivery failure. Safe to call
    * concurrently up to the transport's connection count.
    */
-  deliver(envelope: Envelope, raw: Buffer): Promise<DeliveryResult>;
+  deliver(envelope: Envelope, raw: Buffer, meta?: DeliveryMeta): Promise<DeliveryResult>;
 
   /** Close connections after in-flight deliveries settle. Idempotent. */
   close(): Promise<void>;

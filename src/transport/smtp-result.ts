@@ -69,6 +69,10 @@ export function clean(text: string, secrets: Secrets): string {
 }
 
 function replaceAllInsensitive(text: string, needle: string, by: string): string {
+  // Every reply of a successful send goes through here: skip compiling a RegExp when no match is
+  // possible. "@" (or another ASCII non-letter) has no case variant, so a match needs it in the text.
+  const anchor = needle.includes("@") ? "@" : /[\x00-\x40\x5b-\x60\x7b-\x7f]/.exec(needle)?.[0];
+  if (anchor !== undefined && !text.includes(anchor)) return text;
   const escaped = needle.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   return text.replace(new RegExp(escaped, "giu"), by);
 }

@@ -14,9 +14,10 @@
  */
 import nodemailer from "nodemailer";
 import { UsageError } from "../errors.ts";
-import type { DeliveryResult, Envelope, MailTransport } from "./port.ts";
+import type { DeliveryMeta, DeliveryResult, Envelope, MailTransport } from "./port.ts";
 import { parseSmtpUrl } from "./smtp-url.ts";
 import { clean, failureFromError, successResponse } from "./smtp-result.ts";
+import { canSendRaw, rawPoolOf, sendRaw } from "./smtp-raw.ts";
 
 export interface SmtpTransportOptions {
   /** Pool size (nodemailer `maxConnections`). */
@@ -46,6 +47,9 @@ const GREETING_TIMEOUT_MS = 30_000;
 const SOCKET_TIMEOUT_MS = 5 * 60_000;
 /** close(): how long to let in-flight deliveries settle before cutting the connections. */
 const CLOSE_GRACE_MS = 15_000;
+
+/** A msg-id without brackets (RFC 5322 §3.6.4), nothing that could fold or end a header. */
+const MESSAGE_ID = /^[\x21-\x3b\x3d\x3f-\x7e]{1,250}$/;
 
 /** One bare address, nothing a parser could split into two (invariant 1). */
 const BARE_ADDRESS = /^[^\s\p{Cc}@,;:<>"'()[\]\\]+@[^\s\p{Cc}@,;:<>"'()[\]\\]+$/u;
@@ -89,17 +93,24 @@ export function createSmtpTransport(url: string, opts: SmtpTransportOptions): Ma
   // the process. Each failure also reaches the sendMail callback of the
   // message it concerns, which is where we report it.
   mailer.on("error", () => {});
+  const pool = rawPoolOf(mailer);
 
   const inFlight = new Set<Promise<DeliveryResult>>();
   let closing: Promise<void> | undefined;
 
-  async function send(envelope: Envelope, raw: Buffer): Promise<DeliveryResult> {
+  async function send(envelope: Envelope, raw: Buffer, meta: DeliveryMeta | undefined): Promise<DeliveryResult> {
     const secrets = [envelope.to, envelope.from, ...credentials];
     if (!BARE_ADDRESS.test(envelope.to) || !BARE_ADDRESS.test(envelope.from)) {
       return { ok: false, permanent: true, message: clean("envelope address is not one bare address", secrets) };
     }
     try {
-      const info = await mailer.sendMail({ envelope: { from: envelope.from, to: [envelope.to] }, raw });
+      // The raw bytes go out as they are. With a Message-ID and a plain ASCII envelope they go straight
+      // to the pool (smtp-raw.ts); the Message-ID is only nodemailer's bookkeeping, never written.
+      const messageId = meta?.messageId !== undefined && MESSAGE_ID.test(meta.messageId) ? meta.messageId : undefined;
+      const info =
+        pool !== null && canSendRaw(envelope, messageId)
+          ? await sendRaw(pool, envelope, raw, messageId)
+          : await mailer.sendMail({ envelope: { from: envelope.from, to: [envelope.to] }, raw });
       if (info.rejected.length > 0 || info.accepted.length !== 1) {
         return {
           ok: false,
@@ -116,9 +127,9 @@ export function createSmtpTransport(url: string, opts: SmtpTransportOptions): Ma
   return {
     name: ep.display,
 
-    deliver(envelope, raw) {
+    deliver(envelope, raw, meta) {
       if (closing) return Promise.resolve({ ok: false, permanent: false, message: "transport is closed" });
-      const p = send(envelope, raw);
+      const p = send(envelope, raw, meta);
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));
       return p;

@@ -15,8 +15,9 @@ import { Ledger } from "../../ledger/ledger.ts";
 import { FsRepo } from "../../load/fs-repo.ts";
 import { Halt } from "../../send/halt.ts";
 import { runPipeline, type Progress, type SendItem } from "../../send/pipeline.ts";
-import { makePlan } from "../../send/plan.ts";
-import { prepareNewsletter } from "../../send/prepare.ts";
+import { BuildPool, composeThreads } from "../../send/build-pool.ts";
+import { makePlan, type PlanInput } from "../../send/plan.ts";
+import { prepareNewsletter, type Prepared } from "../../send/prepare.ts";
 import { shardName, shardRecipients } from "../../send/recipients.ts";
 import { resolveSecret } from "../../send/secret.ts";
 import { formatSendSummary, sendExitCode } from "../../send/summary.ts";
@@ -49,22 +50,29 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
   if (input.requireApproval) await requireApproval(io);
   const repo = new FsRepo(input.root);
   const state = stateDir(input.root, io);
-  const prepared = await reportRefusal(io, () =>
-    prepareNewsletter({ repo, history: new FsHistory(state) }, input.dir, input.expectDigest ? { expectDigest: input.expectDigest } : {}),
+  // What the send needs of the checks' results, and nothing more: their index of the list (a
+  // million addresses at a million rows) would otherwise stay alive for the whole send.
+  const { checked, listBytes } = sendInputs(
+    await reportRefusal(io, () =>
+      prepareNewsletter({ repo, history: new FsHistory(state) }, input.dir, input.expectDigest ? { expectDigest: input.expectDigest } : {}),
+    ),
   );
-  const { checked } = prepared;
   const smtp = Boolean(io.env.NEWSLETTER_SMTP_URL);
   const { secret, development } = resolveSecret(io.env, smtp);
   if (development) io.err("newsletter: NEWSLETTER_SECRET is not set: using the development key (outbox only)\n");
 
   const shard = shardName(input.shard);
   const now = new Date();
-  const plan = makePlan({ id: checked.id, config: checked.config, meta: checked.meta, body: checked.body, digest: checked.digest, secret, date: now });
+  const planInput: PlanInput = { id: checked.id, config: checked.config, meta: checked.meta, body: checked.body, digest: checked.digest, secret, date: now };
+  const plan = makePlan(planInput);
   const suppressions = checked.suppressions?.addresses ?? new Set<string>();
 
   // Two passes over the list bytes, never an array of every row: the first counts this shard's
   // recipients (the ledger's begin record needs the count), the second streams them to the loop.
-  const recipients = shardRecipients(prepared.listBytes, checked.list.file, suppressions, input.shard, plan.fingerprintOf);
+  const recipients = shardRecipients(listBytes, checked.list.file, suppressions, input.shard, plan.fingerprintOf);
+  // Compose threads only when NEWSLETTER_COMPOSE_THREADS asks for them (build-pool.ts says why).
+  const threads = composeThreads(io.env, recipients.count);
+  const pool = threads > 0 ? new BuildPool(planInput, threads) : null;
   const ledger = await Ledger.open(
     new FsLedgerStore(ledgerPath(state, checked.id, shard)),
     { id: checked.id, list: checked.meta.recipients, listRows: checked.list.valid, digest: checked.digest, shard, count: recipients.count, secret, now: () => new Date() },
@@ -94,13 +102,13 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
     for (const m of canary.monitors) {
       const address = m.toLowerCase();
       const fp = plan.fingerprintOf(address);
-      monitors.push({ fp, masked: mask(address), build: () => plan.messageFor(address, first.row, fp) });
+      monitors.push({ fp, masked: mask(address), build: () => plan.messageFor(address, first.row, fp), recipient: { address, row: first.row } });
     }
   }
   function* items(): Generator<SendItem> {
     yield* monitors;
     for (const r of recipients.rows()) {
-      yield { fp: r.fp, masked: mask(r.address), build: () => plan.messageFor(r.address, r.row, r.fp) };
+      yield { fp: r.fp, masked: mask(r.address), build: () => plan.messageFor(r.address, r.row, r.fp), recipient: r };
     }
   }
   const connections = sending.connections;
@@ -112,15 +120,18 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
         transport,
         ledger,
         guard: guardMessage,
+        ...(pool ? { buildGroup: pool.build } : {}),
         onProgress: (p) => io.err(formatProgress(p, io.isTTY)),
         onCanaryPause: (sent, ms) =>
           io.err(`newsletter: canary of ${sent} sent; pausing ${Math.round(ms / 1000)} s — cancel the run now to stop the send\n`),
       },
       {
         rate: sending.rate_per_second,
-        // Claimed without an outcome, at most: what a crash can leave in doubt (the claim fsync is shared by a group).
-        maxInFlight: Math.max(connections * 4, 10),
-        batchSize: Math.max(connections * 4, 10),
+        // Claimed without an outcome, at most: what a crash can leave in doubt — no more than the
+        // batch + in flight of before (20 for 5 connections). Claims go in groups of half that, so one
+        // is on the wire while the next is made durable; claims made during one fsync share the next.
+        maxInFlight: Math.max(connections * 4, 20),
+        batchSize: Math.max(connections * 2, 10),
         maxFailureRate: sending.max_failure_rate,
         resendInDoubt: input.resendInDoubt,
         dryRun: input.dryRun,
@@ -135,7 +146,25 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
   } finally {
     process.off("SIGINT", onInt);
     process.off("SIGTERM", onTerm);
+    await pool?.close();
     await ledger.close();
     await transport.close();
   }
+}
+
+/** The checked newsletter without the list's address index (the checks are done with it). */
+function sendInputs(p: Prepared) {
+  const c = p.checked;
+  return {
+    listBytes: p.listBytes,
+    checked: {
+      id: c.id,
+      config: c.config,
+      meta: c.meta,
+      body: c.body,
+      digest: c.digest,
+      suppressions: c.suppressions,
+      list: { file: c.list.file, valid: c.list.valid },
+    },
+  };
 }
