@@ -137,3 +137,27 @@ describe("send over SMTP", () => {
     assertNoAddress(r.stdout + r.stderr, n);
   }, 240_000);
 });
+
+describe("DKIM on the send path", () => {
+  it("signs every message when a key is configured, verifiable, and the guard passes the signed bytes", async () => {
+    const { generateKeyPairSync, createPublicKey } = await import("node:crypto");
+    const { verifyDkim } = await import("./helpers/dkim-verify.ts");
+    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    server = await startTestSmtp();
+    const n = 40;
+    const root = sendRepo(n);
+    const r = await runCli(["--root", root, "send", SAMPLE_DIR], {
+      env: { ...env(server.url), NEWSLETTER_DKIM_PRIVATE_KEY: pem, NEWSLETTER_DKIM_SELECTOR: "news2026" },
+    });
+    expect(r.code).toBe(0);
+    expect(server.received).toHaveLength(n - 1);
+    const pub = createPublicKey(publicKey.export({ type: "spki", format: "pem" }));
+    for (const m of server.received) {
+      const v = verifyDkim(m.raw, pub);
+      expect(v.bodyOk && v.signatureOk).toBe(true);
+      expect(m.raw.toString("latin1").replace(/\r\n[ \t]+/g, " ")).toMatch(/^DKIM-Signature: v=1; a=rsa-sha256; c=relaxed\/relaxed; d=corp\.example; s=news2026;/);
+    }
+    expect(r.stdout + r.stderr).not.toContain("PRIVATE KEY");
+  }, 120_000);
+});

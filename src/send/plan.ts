@@ -9,6 +9,7 @@ import { fingerprint, mask } from "../address/mask.ts";
 import { normaliseAddress } from "../address/normalise.ts";
 import { compileFastComposer, type FastMessageBase } from "../compose/fast.ts";
 import { composeMessage } from "../compose/message.ts";
+import { createDkimSigner } from "../compose/dkim.ts";
 import { messageIdFor, unsubscribeToken } from "../compose/ids.ts";
 import { InternalError } from "../errors.ts";
 import type { GuardContext } from "../guard/port.ts";
@@ -29,6 +30,12 @@ export interface PlanInput {
   date: Date;
   /** Approval copies: subject prefix and a banner above the body (Markdown). */
   approvalCopy?: { banner: string };
+  /**
+   * DKIM (RFC 6376) when a key is configured: plain strings, so the plan can be
+   * rebuilt inside the worker threads. The signature is the last step, over the
+   * exact bytes the guard then scans and the transport sends.
+   */
+  dkim?: { privateKey: string; selector: string; domain: string };
 }
 
 export interface Plan {
@@ -98,7 +105,9 @@ export function makePlan(p: PlanInput): Plan {
   };
   const fast = compileFastComposer(base, compiled);
 
-  const outgoing = (address: string, messageId: string, raw: Buffer): Outgoing => {
+  const sign = p.dkim ? createDkimSigner(p.dkim) : null;
+  const outgoing = (address: string, messageId: string, unsigned: Buffer): Outgoing => {
+    const raw = sign ? sign(unsigned) : unsigned;
     const guard: GuardContext = {
       recipient: address,
       allowAddresses,

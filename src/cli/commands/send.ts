@@ -17,6 +17,7 @@ import { Halt } from "../../send/halt.ts";
 import { runPipeline, type Progress, type SendItem } from "../../send/pipeline.ts";
 import { BuildPool, composeThreads } from "../../send/build-pool.ts";
 import { makePlan, type PlanInput } from "../../send/plan.ts";
+import { dkimFromEnv, senderDomain } from "../../send/dkim-env.ts";
 import { prepareNewsletter, type Prepared } from "../../send/prepare.ts";
 import { shardName, shardRecipients } from "../../send/recipients.ts";
 import { resolveSecret } from "../../send/secret.ts";
@@ -63,7 +64,8 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
 
   const shard = shardName(input.shard);
   const now = new Date();
-  const planInput: PlanInput = { id: checked.id, config: checked.config, meta: checked.meta, body: checked.body, digest: checked.digest, secret, date: now };
+  const dkim = dkimFromEnv(io.env, senderDomain(checked.config.sender.from));
+  const planInput: PlanInput = { id: checked.id, config: checked.config, meta: checked.meta, body: checked.body, digest: checked.digest, secret, date: now, ...(dkim ? { dkim } : {}) };
   const plan = makePlan(planInput);
   const suppressions = checked.suppressions?.addresses ?? new Set<string>();
 

@@ -17,6 +17,7 @@ import { GuardAbortError, RefusedError, UsageError } from "../../errors.ts";
 import { guardMessage } from "../../guard/guard.ts";
 import { approvalBanner } from "../../send/approval-banner.ts";
 import { makePlan } from "../../send/plan.ts";
+import { dkimFromEnv, senderDomain } from "../../send/dkim-env.ts";
 import { prepareNewsletter } from "../../send/prepare.ts";
 import { listRows } from "../../send/recipients.ts";
 import { resolveSecret } from "../../send/secret.ts";
@@ -71,7 +72,9 @@ export async function runTestSendCommand(input: Extract<CliInput, { command: "te
     digest: checked.digest, addresses: rows.map((r) => r.address),
   });
   const at = new Date();
+  const dkim = dkimFromEnv(io.env, senderDomain(config.sender.from));
   const plan = makePlan({
+    ...(dkim ? { dkim } : {}),
     id: checked.id, config, meta: checked.meta, body: checked.body, digest: checked.digest, secret, date: at, approvalCopy: { banner },
   });
 
