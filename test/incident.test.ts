@@ -31,8 +31,8 @@ type Format = (typeof FORMATS)[number];
 
 /**
  * Every address of the list that appears in `out`, in full: each `@` with the
- * longest run of address characters on either side (so `"a@b.com",` and
- * `<a@b.com>` are found, which a split on whitespace would miss), after the
+ * longest run of address characters on either side (so `"a@b.example",` and
+ * `<a@b.example>` are found, which a split on whitespace would miss), after the
  * normalisation the checks use (NFKC, invisible characters dropped, lower
  * case), tested against the Set. Then every run of local-part characters
  * against the Set of local parts, which catches a list address in any other
