@@ -1,7 +1,7 @@
 /**
  * Resume start on a big ledger, as its own process: write (`write FILE N
- * DIGEST SECRET`) a ledger of N recipients claimed in groups of 20 and all
- * sent, in exactly the records' format (src/ledger/records.ts), or open it
+ * DIGEST SECRET`) a ledger of N recipients claimed in groups of 10 and all
+ * sent (src/ledger/records.ts), or open it
  * (`open FILE DIGEST SECRET`) as `send` does when it resumes — read, repair
  * a torn tail, fold — and print `{"ms": ..., "sent": ...}`.
  */
@@ -10,7 +10,8 @@ import { once } from "node:events";
 import { FsLedgerStore } from "../src/ledger/fs-store.ts";
 import { keyId, Ledger } from "../src/ledger/ledger.ts";
 
-const GROUP = 20;
+/** Claims of 10, as `send` makes them for 5 connections (batchSize 2 × connections). */
+const GROUP = 10;
 
 async function write(file: string, n: number, digest: string, secret: string): Promise<void> {
   const ws = createWriteStream(file);

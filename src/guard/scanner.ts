@@ -124,7 +124,7 @@ export class Scanner {
     for (const f of findAddresses(fresh.map((i) => this.lines[i]!).join("\n"))) {
       if (!f.strong) continue;
       const k = lastAtOrBefore(starts, f.offset);
-      if (!per[k]!.includes(f.address)) per[k]!.push(f.address);
+      if (!per[k]!.includes(f.address)) per[k]!.push(own(f.address)); // remembered below: not a slice of the joined text
     }
     for (let k = 0; k < fresh.length; k++) {
       const line = this.lines[fresh[k]!]!;
