@@ -11,7 +11,10 @@
  * progress; bypasses through real HTTP are refused (exit 1) with their reason
  * code; API failures, 404s and truncated lists fail closed (exit 2) with a
  * message and no stack trace; the request budget of a typical run (≤ 10);
- * `--publish-status` sets the commit status `newsletter/approvals`.
+ * `--publish-status` sets the commit status `newsletter/approvals`; who can
+ * bypass the branch rules, read only with a token that may administer the
+ * repository (one more request; GITHUB_TOKEN cannot see them, so it is not
+ * asked); after `setup`, no branch-rule warning is left.
  */
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { clip, STATUS_CONTEXT, STATUS_DESCRIPTION_MAX } from "../src/cli/commands/gate.ts";
@@ -518,5 +521,75 @@ describe("gate --pr N --publish-status: the commit status newsletter/approvals o
     expect(clip(long).length).toBeLessThanOrEqual(STATUS_DESCRIPTION_MAX);
     expect(clip(long)).toMatch(/^not approved: tree-differs \(\+4 more\); 1 of 3 approvals and more words .*\.\.\.$/);
     expect(clip("2 of 3 approvals: waiting for release")).toBe("2 of 3 approvals: waiting for release");
+  });
+});
+
+describe("gate end to end: who can bypass the branch rules", () => {
+  const ADMIN = { admin: true, maintain: true, push: true, triage: true, pull: true };
+  const RULESET_ROUTE = "/repos/{owner}/{repo}/rulesets/{ruleset_id}";
+
+  it("a token that may administer the repository: the ruleset is read (one more request), no bypass actors, no warning", async () => {
+    const f = await start();
+    const w = newsletterRepo(f);
+    f.state.tokenPermissions = ADMIN;
+    f.state.rulesets[0]!.bypassActors = [];
+    const r = await gate(f, ["--sha", w.merge!.sha], "admin token, ruleset without bypass actors");
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain("[rules-");
+    expect(f.count(RULESET_ROUTE)).toBe(1);
+    expect(r.requests.length).toBe(11);
+    expect(r.requests[7]).toBe(`GET ${RULESET_ROUTE}`); // right after "Get rules for a branch"
+  });
+
+  it("bypass actors are named in the warning (actor type and id, never a secret)", async () => {
+    const f = await start();
+    const w = newsletterRepo(f);
+    f.state.tokenPermissions = ADMIN;
+    f.state.rulesets[0]!.bypassActors = [
+      { actor_id: 5, actor_type: "RepositoryRole", bypass_mode: "always" },
+      { actor_id: 31, actor_type: "Team", bypass_mode: "pull_request" },
+    ];
+    const r = await gate(f, ["--sha", w.merge!.sha], "admin token, ruleset with bypass actors", (x) => (x.stdout.includes("[rules-bypass-actors]") ? "[rules-bypass-actors]" : "MISSING"));
+    expect(r.code).toBe(0); // a warning: the gate itself still decides
+    expect(r.stdout).toContain(
+      '[rules-bypass-actors] branch rules for main can be bypassed by ruleset 1 "main: newsletters": RepositoryRole 5 (admin), always; Team 31, on pull requests; the gate still refuses to send without the approvals (`newsletter setup` removes the bypass actors of its ruleset)',
+    );
+    expect(r.stdout).not.toContain("[rules-unknown]");
+  });
+
+  it("an admin token to which GitHub still shows no bypass actors: unknown, with a note", async () => {
+    const f = await start();
+    const w = newsletterRepo(f);
+    f.state.tokenPermissions = ADMIN;
+    delete f.state.rulesets[0]!.bypassActors;
+    const r = await gate(f, ["--sha", w.merge!.sha], "admin token, bypass actors hidden");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('[rules-unknown] branch rules for main: could not read bypass actors (ruleset 1 "main: newsletters": GitHub did not show its bypass actors to this token (they need repository administration))');
+  });
+
+  it("GITHUB_TOKEN (permissions.admin false): not asked, unknown, 10 requests", async () => {
+    const f = await start();
+    const w = newsletterRepo(f);
+    f.state.tokenPermissions = { admin: false, maintain: false, push: true, triage: true, pull: true };
+    f.state.rulesets[0]!.bypassActors = [{ actor_id: 5, actor_type: "RepositoryRole", bypass_mode: "always" }];
+    const r = await gate(f, ["--sha", w.merge!.sha], "non-admin token: bypass actors not asked");
+    expect(r.code).toBe(0);
+    expect(r.requests.length).toBe(10);
+    expect(f.count(RULESET_ROUTE)).toBe(0);
+    expect(r.stdout).toContain("[rules-unknown] branch rules for main: could not read bypass actors");
+  });
+
+  it("after `setup`, the gate finds nothing to warn about in the branch rules", async () => {
+    const f = await start();
+    const w = newsletterRepo(f);
+    f.state.rulesets = [];
+    f.state.tokenPermissions = ADMIN;
+    const s = await runCli(["setup"], { env: env(f) });
+    expect(s.code).toBe(0);
+    expect(s.stdout).toMatch(/^Ruleset "newsletter" \(id \d+\) on the default branch of corp\/newsletters: created$/m);
+    const r = await gate(f, ["--sha", w.merge!.sha], "after setup (admin token)");
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain("[rules-");
+    expect(r.requests.length).toBe(11);
   });
 });

@@ -25,9 +25,10 @@ export type CliInput =
   | { command: "preview"; root: string; dir: string; recipient?: string; out?: string }
   | { command: "test-send"; root: string; dir: string; to: string[] }
   | { command: "gate"; root: string; target: { sha: string } | { pr: number }; format: "text" | "json"; publishStatus: boolean }
+  | { command: "setup"; root: string; dryRun: boolean; format: "text" | "json" }
   | { command: "help"; root: string };
 
-export const COMMANDS = ["check", "manifest", "preview", "test-send", "gate", "send", "status"] as const;
+export const COMMANDS = ["check", "manifest", "preview", "test-send", "gate", "send", "status", "setup"] as const;
 
 export const USAGE = `usage: newsletter [--root DIR] <command> ...
 
@@ -44,6 +45,9 @@ commands:
                                                      the real send (exit 0 done, 1 refused, 3 some failed/in doubt,
                                                      4 aborted by guard or breaker, 130/143 halted by signal)
   status <dir> [--format json]                       progress from the ledger
+  setup [--dry-run] [--format json]                  apply the repository ruleset "newsletter" to the default branch
+                                                     (approvals, code-owner review, required checks, no bypass);
+                                                     --dry-run prints the request instead (exit 0, 2 error)
 
 <dir> is a newsletter folder such as newsletters/2026-12-01-winter-update.
 `;
@@ -85,11 +89,12 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
       throw new UsageError(`--${flag} is not an option of '${command}'\n\n${USAGE}`);
     }
   };
-  onlyFor("format", ["check", "status", "gate"]);
+  onlyFor("format", ["check", "status", "gate", "setup"]);
   onlyFor("sha", ["gate"]);
   onlyFor("pr", ["gate"]);
   onlyFor("publish-status", ["gate"]);
-  for (const f of ["dry-run", "shard", "resend-in-doubt", "expect-digest", "require-approval"] as const) onlyFor(f, ["send"]);
+  onlyFor("dry-run", ["send", "setup"]);
+  for (const f of ["shard", "resend-in-doubt", "expect-digest", "require-approval"] as const) onlyFor(f, ["send"]);
   onlyFor("recipient", ["preview"]);
   onlyFor("out", ["preview"]);
   onlyFor("to", ["test-send"]);
@@ -162,6 +167,12 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
       const pr = Number(values.pr);
       if (!Number.isInteger(pr) || pr < 1) throw new UsageError(`--pr must be a pull request number`);
       return { command, root, target: { pr }, format, publishStatus };
+    }
+    case "setup": {
+      if (rest.length > 0) throw new UsageError(`setup takes no arguments, only --dry-run and --format json\n\n${USAGE}`);
+      const format = values.format ?? "text";
+      if (format !== "text" && format !== "json") throw new UsageError(`setup --format must be text or json`);
+      return { command, root, dryRun: values["dry-run"] ?? false, format };
     }
     default:
       throw new UsageError(`unknown command '${command}'; commands: ${COMMANDS.join(", ")}\n\n${USAGE}`);

@@ -34,6 +34,8 @@ export async function main(argv: readonly string[], io: Io, cwd: string): Promis
         return await (await import("./commands/status.ts")).runStatusCommand(input, io);
       case "gate":
         return await (await import("./commands/gate.ts")).runGateCommand(input, io);
+      case "setup":
+        return await (await import("./commands/setup.ts")).runSetupCommand(input, io);
     }
   } catch (e) {
     if (isNewsletterError(e)) {

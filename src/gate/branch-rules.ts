@@ -11,8 +11,43 @@
  * "Require status checks to pass before merging", and bypass (admins, and
  * ruleset bypass actors) that lets a merge skip all of these. Pure.
  */
-import type { BranchRules } from "./port.ts";
+import type { BranchBypass, BranchRules } from "./port.ts";
 import type { Warning } from "./result.ts";
+
+/** Built-in repository roles by the `actor_id` GitHub gives them in ruleset bypass lists. */
+const REPOSITORY_ROLES: Readonly<Record<number, string>> = { 2: "maintain", 4: "write", 5: "admin" };
+
+/** Who can bypass, by type and id (never a secret): `RepositoryRole 5 (admin), always`. */
+export function describeBypassActor(a: { actorType: string; actorId: number | null; mode: string }): string {
+  let who: string;
+  switch (a.actorType) {
+    case "RepositoryRole":
+      who = `RepositoryRole${a.actorId !== null ? ` ${a.actorId}${REPOSITORY_ROLES[a.actorId] ? ` (${REPOSITORY_ROLES[a.actorId]})` : ""}` : ""}`;
+      break;
+    case "OrganizationAdmin":
+      who = "OrganizationAdmin (organization owners)";
+      break;
+    case "DeployKey":
+      who = "DeployKey (deploy keys)";
+      break;
+    case "admins":
+      return "repository admins (enforce_admins is off)";
+    case "users":
+    case "teams":
+    case "apps":
+      return `${a.actorId ?? "some"} ${a.actorType} allowed to bypass pull request requirements`;
+    default:
+      who = `${a.actorType}${a.actorId !== null ? ` ${a.actorId}` : ""}`;
+  }
+  const mode = a.mode === "pull_request" ? "on pull requests" : a.mode;
+  return `${who}, ${mode}`;
+}
+
+function describeBypasses(list: readonly BranchBypass[]): string {
+  const bySource = new Map<string, string[]>();
+  for (const b of list) bySource.set(b.source, [...(bySource.get(b.source) ?? []), describeBypassActor(b)]);
+  return [...bySource].map(([source, who]) => `${source}: ${who.join("; ")}`).join("; ");
+}
 
 export function branchRuleWarnings(branch: string, rules: BranchRules, stageCount: number): Warning[] {
   const out: Warning[] = [];
@@ -37,9 +72,10 @@ export function branchRuleWarnings(branch: string, rules: BranchRules, stageCoun
     out.push({ code: "rules-status-checks", text: `${on} require no status checks: checks and the approval gate do not block the merge` });
   }
   if (rules.bypassActorsPresent === true) {
+    const who = rules.bypassActors && rules.bypassActors.length > 0 ? ` by ${describeBypasses(rules.bypassActors)}` : " (admins or bypass actors can merge without the reviews)";
     out.push({
       code: "rules-bypass-actors",
-      text: `${on} can be bypassed (admins or bypass actors can merge without the reviews); the gate still refuses to send without them`,
+      text: `${on} can be bypassed${who}; the gate still refuses to send without the approvals (\`newsletter setup\` removes the bypass actors of its ruleset)`,
     });
   }
   const unknown = (

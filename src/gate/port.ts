@@ -145,8 +145,35 @@ export interface BranchRules {
    * allowances.
    */
   readonly bypassActorsPresent: boolean | null;
+  /**
+   * Who can bypass, when known and not none (so the warning can say who):
+   * each ruleset bypass actor by its type and id (never a secret), and
+   * classic protection's admins or pull request bypass allowances. Absent
+   * when nobody can, or when it could not be read (`bypassActorsPresent`
+   * null). Only ruleset bypass actors need a token that may administer the
+   * repository (REST "Get a repository ruleset" leaves `bypass_actors` out
+   * otherwise).
+   */
+  readonly bypassActors?: readonly BranchBypass[];
   /** Human-readable notes on what could not be read and why. */
   readonly notes: readonly string[];
+}
+
+/** One way past the branch rules (see BranchRules.bypassActors). */
+export interface BranchBypass {
+  /** Where it is configured: `ruleset 12 "newsletter"`, or `classic branch protection`. */
+  readonly source: string;
+  /**
+   * A ruleset bypass actor's `actor_type` (RepositoryRole, Team, Integration,
+   * OrganizationAdmin, DeployKey, User), or for classic protection "admins"
+   * (`enforce_admins` off) and "users", "teams", "apps" (pull request bypass
+   * allowances).
+   */
+  readonly actorType: string;
+  /** `actor_id` (a role, team, app or user id); the count for classic allowances; null when none applies. */
+  readonly actorId: number | null;
+  /** `bypass_mode`: "always", "pull_request" (only on pull requests), "exempt"; "always" for classic protection. */
+  readonly mode: string;
 }
 
 export interface GatePort {
@@ -277,7 +304,12 @@ export interface GatePort {
   /**
    * A summary of the rules that apply to pull requests into `branch` (see
    * BranchRules). What the token cannot read is null with a note, not an
-   * error; other API failures throw.
+   * error; other API failures throw. Bypass actors of the rulesets that
+   * require reviews or status checks are read (REST "Get a repository
+   * ruleset", one request per ruleset) only when the token may administer
+   * the repository (a pull request's `base.repo.permissions.admin`, already
+   * fetched): GitHub shows them to no other token, GITHUB_TOKEN included, so
+   * asking would only spend a request.
    */
   branchRules(branch: string): Promise<BranchRules>;
 }

@@ -29,12 +29,18 @@
  * the collaborator list does not show, or a membership that may be pending;
  * classic branch protection when no ruleset requires pull request reviews;
  * two recursive trees when a squash or rebase merge changed the tree; the
- * next CODEOWNERS location when .github/CODEOWNERS does not exist.
+ * next CODEOWNERS location when .github/CODEOWNERS does not exist; with a
+ * token that may administer the repository (the pull request's
+ * `base.repo.permissions.admin`; never GITHUB_TOKEN), one "Get a repository
+ * ruleset" per ruleset that requires reviews or checks, for its bypass
+ * actors (11 for the typical run above). Without admin the bypass actors
+ * are invisible to the token anyway: not asked, reported unknown.
  */
 import type { RestEndpointMethodTypes } from "@octokit/rest";
 import { GateError, type GateErrorKind } from "../errors.ts";
 import type {
   AccountType,
+  BranchBypass,
   BranchRules,
   GatePort,
   Permission,
@@ -57,6 +63,10 @@ type ActivityData = RestEndpointMethodTypes["repos"]["listActivities"]["response
 type RuleData = RestEndpointMethodTypes["repos"]["getBranchRules"]["response"]["data"][number];
 type CollaboratorData = RestEndpointMethodTypes["repos"]["listCollaborators"]["response"]["data"][number];
 type TeamMemberData = RestEndpointMethodTypes["teams"]["listMembersInOrg"]["response"]["data"][number];
+type RulesetData = RestEndpointMethodTypes["repos"]["getRepoRuleset"]["response"]["data"];
+
+/** Most rulesets whose bypass actors one gate run reads (one request each). */
+const MAX_RULESETS_READ = 3;
 
 /** The fields the gate reads of a pull request: "Get a pull request" and pull-request-simple both have them. */
 interface PullCore {
@@ -144,6 +154,17 @@ export class GitHubGatePort implements GatePort {
   private readonly teamLists = new Map<string, ReadonlySet<string>>();
   /** Teams this token was shown (so a per-user 404 means "not a member", not "no such team"). */
   private readonly visibleTeams = new Set<string>();
+  /**
+   * Whether this token may administer the repository, as the pull requests fetched or listed
+   * report it (`base.repo.permissions.admin`); undefined when none said. Decides whether ruleset
+   * bypass actors are worth a request (GitHub shows them only to such tokens).
+   */
+  private tokenAdmin: boolean | undefined;
+
+  private notePermissions(d: PullData | PullSimpleData): void {
+    const admin = d.base.repo.permissions?.admin;
+    if (typeof admin === "boolean") this.tokenAdmin = admin;
+  }
 
   constructor(private readonly gh: GitHubClient) {}
 
@@ -167,7 +188,10 @@ export class GitHubGatePort implements GatePort {
   private pullData(n: number): Promise<PullData> {
     let p = this.pulls.get(n);
     if (!p) {
-      p = this.gh.octokit.rest.pulls.get({ ...this.gh.repoParams, pull_number: n }).then((r) => r.data);
+      p = this.gh.octokit.rest.pulls.get({ ...this.gh.repoParams, pull_number: n }).then((r) => {
+        this.notePermissions(r.data);
+        return r.data;
+      });
       // A failed fetch is not remembered: the next question asks again (and fails again, closed).
       p.catch(() => this.pulls.delete(n));
       this.pulls.set(n, p);
@@ -189,6 +213,7 @@ export class GitHubGatePort implements GatePort {
           // REST "List pull requests associated with a commit" returns pull-request-simple: every
           // field the gate reads of a pull request, so pull() need not ask again.
           this.listed.set(p.number, p);
+          this.notePermissions(p);
           return p.number;
         });
       } catch (e) {
@@ -632,8 +657,11 @@ export class GitHubGatePort implements GatePort {
       const checks = new Set<string>();
       let reviewRule = false;
       const rulesets = new Set<number>();
+      /** Rulesets whose bypass would skip what the gate's warnings are about: reviews or required checks. */
+      const fences = new Set<number>();
       for (const r of rules) {
         if (typeof r.ruleset_id === "number") rulesets.add(r.ruleset_id);
+        if (typeof r.ruleset_id === "number" && (r.type === "pull_request" || r.type === "required_status_checks")) fences.add(r.ruleset_id);
         if (r.type === "pull_request" && r.parameters) {
           reviewRule = true;
           count = Math.max(count, r.parameters.required_approving_review_count);
@@ -646,12 +674,20 @@ export class GitHubGatePort implements GatePort {
         }
       }
       // Bypass actors are only on each ruleset (REST "Get a repository ruleset", one request per
-      // ruleset, and visible only to tokens that may administer it): not read, so unknown.
+      // ruleset) and GitHub shows them only to tokens that may administer it. Read when this token
+      // may (see tokenAdmin); otherwise unknown, with a note, and no request spent.
       let bypass: boolean | null = false;
+      const bypassActors: BranchBypass[] = [];
       if (rulesets.size > 0) {
-        bypass = null;
-        const ids = [...rulesets].sort((x, y) => x - y).join(", ");
-        notes.push(`REST "Get rules for a branch" does not list bypass actors; check that ruleset${rulesets.size === 1 ? "" : "s"} ${ids} allow${rulesets.size === 1 ? "s" : ""} no bypass`);
+        const read = this.tokenAdmin === true ? await this.rulesetBypass(fences, notes) : undefined;
+        if (read === undefined) {
+          bypass = null;
+          const ids = [...rulesets].sort((x, y) => x - y).join(", ");
+          notes.push(`REST "Get rules for a branch" does not list bypass actors; check that ruleset${rulesets.size === 1 ? "" : "s"} ${ids} allow${rulesets.size === 1 ? "s" : ""} no bypass`);
+        } else {
+          bypass = read.present;
+          bypassActors.push(...read.actors);
+        }
       }
       if (reviewRule) {
         // A ruleset requires reviews: that is the first fence the warnings are about. Classic
@@ -664,6 +700,7 @@ export class GitHubGatePort implements GatePort {
           requireLastPushApproval: lastPush,
           requiredStatusChecks: [...checks].sort(),
           bypassActorsPresent: bypass,
+          ...(bypass === true && bypassActors.length > 0 ? { bypassActors } : {}),
           notes,
         };
       }
@@ -712,12 +749,19 @@ export class GitHubGatePort implements GatePort {
           lastPush ||= prr.require_last_push_approval === true;
           const allow = prr.bypass_pull_request_allowances;
           if (allow && [allow.users, allow.teams, allow.apps].some((l) => Array.isArray(l) && l.length > 0)) bypass = true;
+          for (const kind of ["users", "teams", "apps"] as const) {
+            const l = allow?.[kind];
+            if (Array.isArray(l) && l.length > 0) bypassActors.push({ source: "classic branch protection", actorType: kind, actorId: l.length, mode: "always" });
+          }
         }
         const rsc = classic["required_status_checks"] as { contexts?: string[]; checks?: Array<{ context: string }> } | undefined;
         for (const c of rsc?.contexts ?? []) checks.add(c);
         for (const c of rsc?.checks ?? []) checks.add(c.context);
         const admins = classic["enforce_admins"] as { enabled?: boolean } | undefined;
-        if (admins?.enabled !== true) bypass = true;
+        if (admins?.enabled !== true) {
+          bypass = true;
+          bypassActors.push({ source: "classic branch protection", actorType: "admins", actorId: null, mode: "always" });
+        }
       }
       return {
         requiredApprovingReviewCount: count,
@@ -726,8 +770,50 @@ export class GitHubGatePort implements GatePort {
         requireLastPushApproval: lastPush,
         requiredStatusChecks: [...checks].sort(),
         bypassActorsPresent: bypass,
+        ...(bypass === true && bypassActors.length > 0 ? { bypassActors } : {}),
         notes,
       };
     });
+  }
+
+  /**
+   * The bypass actors of rulesets `ids` (REST "Get a repository ruleset", one request each, at
+   * most MAX_RULESETS_READ): present when any ruleset lists one, absent when every ruleset lists
+   * none, null when some ruleset's list could not be seen (GitHub leaves `bypass_actors` out, or
+   * answers 404 for a ruleset configured where this token may not look), with a note. A ruleset
+   * `current_user_can_bypass` is about this token, not the approvers: not read.
+   */
+  private async rulesetBypass(ids: ReadonlySet<number>, notes: string[]): Promise<{ present: boolean | null; actors: BranchBypass[] }> {
+    const sorted = [...ids].sort((x, y) => x - y);
+    const actors: BranchBypass[] = [];
+    let unknown = false;
+    if (sorted.length > MAX_RULESETS_READ) {
+      unknown = true;
+      notes.push(`${sorted.length} rulesets require reviews or checks; bypass actors were read for the first ${MAX_RULESETS_READ} only (ids ${sorted.slice(MAX_RULESETS_READ).join(", ")} not read)`);
+    }
+    for (const id of sorted.slice(0, MAX_RULESETS_READ)) {
+      let data: RulesetData;
+      try {
+        data = (await this.gh.octokit.rest.repos.getRepoRuleset({ ...this.gh.repoParams, ruleset_id: id })).data;
+      } catch (e) {
+        if (e instanceof GitHubApiError && (e.kind === "not-found" || e.status === 403)) {
+          unknown = true;
+          notes.push(`ruleset ${id}: not readable with this token (HTTP ${e.status}), so its bypass actors are unknown`);
+          continue;
+        }
+        throw e;
+      }
+      const source = `ruleset ${id}${typeof data.name === "string" ? ` ${JSON.stringify(data.name)}` : ""}`;
+      if (!Array.isArray(data.bypass_actors)) {
+        unknown = true;
+        notes.push(`${source}: GitHub did not show its bypass actors to this token (they need repository administration)`);
+        continue;
+      }
+      for (const a of data.bypass_actors) {
+        if (typeof a.actor_type !== "string") throw invalid(`branchRules`, `ruleset ${id} has a bypass actor without actor_type`);
+        actors.push({ source, actorType: a.actor_type, actorId: typeof a.actor_id === "number" ? a.actor_id : null, mode: a.bypass_mode ?? "always" });
+      }
+    }
+    return { present: actors.length > 0 ? true : unknown ? null : false, actors };
   }
 }

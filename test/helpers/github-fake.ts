@@ -205,6 +205,11 @@ export interface FakeState {
   /** "forbidden": REST "List repository collaborators" answers 403 (a token without organization members: read). */
   collaboratorList: "ok" | "forbidden";
   rulesets: FakeRuleset[];
+  /**
+   * The token's role as GitHub reports it in `permissions` of repository objects (a pull
+   * request's `base.repo`, "Get a repository"); unset: the field is left out.
+   */
+  tokenPermissions?: { admin: boolean; maintain: boolean; push: boolean; triage: boolean; pull: boolean };
   /** Classic branch protection: branch → partial `branch-protection` body, or "forbidden" (403, the token cannot read it). */
   protections: Record<string, Record<string, unknown> | "forbidden">;
   rateLimit: { limit: number; remaining: number; reset: number; used: number };
@@ -519,6 +524,7 @@ export async function startGitHubFake(options: GitHubFakeOptions = {}): Promise<
       allow_forking: false,
       web_commit_signoff_required: false,
       license: null,
+      ...(state.tokenPermissions && repoFull === fullName() ? { permissions: { ...state.tokenPermissions } } : {}),
     };
   }
 
@@ -1369,7 +1375,79 @@ export async function startGitHubFake(options: GitHubFakeOptions = {}): Promise<
     return paginated(ctx, path, rules);
   });
 
-  route("GET", `${R}/rulesets`, (ctx, path) => paginated(ctx, path, state.rulesets.map(rulesetBody)));
+  // "Get all repository rulesets" lists summaries: GitHub's example has no rules, conditions or bypass actors.
+  route("GET", `${R}/rulesets`, (ctx, path) =>
+    paginated(
+      ctx,
+      path,
+      state.rulesets.map((rs) => {
+        const { id: rid, name, source_type, source, enforcement, node_id, _links, created_at, updated_at } = rulesetBody(rs);
+        return { id: rid, name, source_type, source, enforcement, node_id, _links, created_at, updated_at };
+      }),
+    ),
+  );
+
+  /**
+   * The request body of "Create a repository ruleset" / "Update a repository ruleset", checked
+   * against GitHub's request schema (its properties are these six, each a component schema or a
+   * list of them; POST requires name and enforcement). Unknown properties are reported too: GitHub
+   * would ignore them silently. A bad body is drift (close() throws) and answered 422.
+   */
+  function rulesetRequestErrors(body: unknown, create: boolean): string[] {
+    if (typeof body !== "object" || body === null || Array.isArray(body)) return ["request body: not an object"];
+    const b = body as Record<string, unknown>;
+    const errors: string[] = [];
+    const component = (name: string, v: unknown, at: string) =>
+      errors.push(...validator.validateComponent(name, v).errors.map((e) => `request body ${at}: ${e}`));
+    const list = (name: string, v: unknown, at: string) => {
+      if (!Array.isArray(v)) errors.push(`request body ${at}: not an array`);
+      else v.forEach((x, i) => component(name, x, `${at}/${i}`));
+    };
+    for (const key of Object.keys(b)) {
+      if (!["name", "target", "enforcement", "bypass_actors", "conditions", "rules"].includes(key)) errors.push(`request body: property ${key} is not in GitHub's request schema`);
+    }
+    if (create) for (const key of ["name", "enforcement"]) if (!(key in b)) errors.push(`request body: ${key} is required`);
+    if ("name" in b && typeof b["name"] !== "string") errors.push("request body /name: not a string");
+    if ("target" in b && !["branch", "tag", "push"].includes(b["target"] as string)) errors.push("request body /target: not branch, tag or push");
+    if ("enforcement" in b) component("repository-rule-enforcement", b["enforcement"], "/enforcement");
+    if ("bypass_actors" in b) list("repository-ruleset-bypass-actor", b["bypass_actors"], "/bypass_actors");
+    if ("conditions" in b) component("repository-ruleset-conditions", b["conditions"], "/conditions");
+    if ("rules" in b) list("repository-rule", b["rules"], "/rules");
+    return errors;
+  }
+
+  function applyRulesetBody(ctx: Ctx, rs: FakeRuleset | undefined): FakeRuleset {
+    const errors = rulesetRequestErrors(ctx.body, rs === undefined);
+    if (errors.length > 0) {
+      drift.push({ method: ctx.method, route: ctx.template, status: 422, errors });
+      throw new HttpError(422, "Validation Failed");
+    }
+    const b = ctx.body as Record<string, unknown>;
+    const refName = (b["conditions"] as { ref_name?: { include?: string[]; exclude?: string[] } } | undefined)?.ref_name;
+    const name = typeof b["name"] === "string" ? b["name"] : rs?.name ?? "";
+    if (state.rulesets.some((x) => x !== rs && x.name === name)) throw new HttpError(422, "Validation Failed: Name must be unique");
+    const out: FakeRuleset = rs ?? { id: id(), name, enforcement: "disabled", include: [], rules: [], bypassActors: [] };
+    out.name = name;
+    if (b["enforcement"] !== undefined) out.enforcement = b["enforcement"] as FakeRuleset["enforcement"];
+    if (refName) {
+      out.include = refName.include ?? [];
+      out.exclude = refName.exclude ?? [];
+    }
+    if (b["rules"] !== undefined) out.rules = b["rules"] as FakeRuleset["rules"];
+    // The writer may administer the ruleset, so from now on its bypass actors are visible.
+    if (b["bypass_actors"] !== undefined) out.bypassActors = b["bypass_actors"] as NonNullable<FakeRuleset["bypassActors"]>;
+    else out.bypassActors ??= [];
+    if (!rs) state.rulesets.push(out);
+    return out;
+  }
+
+  route("POST", `${R}/rulesets`, (ctx) => ({ status: 201, body: rulesetBody(applyRulesetBody(ctx, undefined)) }));
+
+  route("PUT", `${R}/rulesets/{ruleset_id}`, (ctx) => {
+    const rs = state.rulesets.find((r) => r.id === Number(ctx.params["ruleset_id"]));
+    if (!rs) throw new HttpError(404, "Not Found");
+    return { status: 200, body: rulesetBody(applyRulesetBody(ctx, rs)) };
+  });
 
   route("GET", `${R}/rulesets/{ruleset_id}`, (ctx) => {
     const rs = state.rulesets.find((r) => r.id === Number(ctx.params["ruleset_id"]));

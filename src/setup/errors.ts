@@ -1,0 +1,31 @@
+/**
+ * `setup` could not apply the ruleset: an API error, a 404 or a response it
+ * cannot use. Exit 2, like every error of the command-line contract that is
+ * not a verdict. Branch on `kind`, never on the message. (ErrorCode has no
+ * setup-specific code yet: "gate-error" is the closest, setup being the
+ * gate's first fence.)
+ */
+import { NewsletterError } from "../errors.ts";
+
+export type SetupErrorKind =
+  /** GitHub answered with an error status or could not be reached (403: the token may not administer the repository). */
+  | "api"
+  /** A 404 where the ruleset or repository must exist. */
+  | "not-found"
+  /** A response without the fields setup needs. */
+  | "invalid-response";
+
+export class SetupError extends NewsletterError {
+  readonly code = "gate-error" as const;
+  readonly exitCode = 2;
+  readonly operation: string;
+  constructor(
+    readonly kind: SetupErrorKind,
+    operation: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.operation = operation;
+  }
+}
