@@ -10,7 +10,6 @@ import { formatGateReport, gateStatusLine } from "../../gate/report.ts";
 import { gateFromEnv } from "./gate.ts";
 import { guardMessage } from "../../guard/guard.ts";
 import { FsHistory } from "../../ledger/fs-history.ts";
-import { FsLedgerStore, ledgerPath } from "../../ledger/fs-store.ts";
 import { Ledger } from "../../ledger/ledger.ts";
 import { FsRepo } from "../../load/fs-repo.ts";
 import { Halt } from "../../send/halt.ts";
@@ -22,6 +21,7 @@ import { prepareNewsletter, type Prepared } from "../../send/prepare.ts";
 import { shardName, shardRecipients } from "../../send/recipients.ts";
 import { resolveSecret } from "../../send/secret.ts";
 import { formatSendSummary, sendExitCode } from "../../send/summary.ts";
+import { openLedgerPlace, stateSettingsFromEnv } from "../../state/from-env.ts";
 import { createTransportFromEnv } from "../../transport/select.ts";
 import type { CliInput } from "../args.ts";
 import type { Io } from "../io.ts";
@@ -51,6 +51,10 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
   if (input.requireApproval) await requireApproval(io);
   const repo = new FsRepo(input.root);
   const state = stateDir(input.root, io);
+  // The state branch (when configured) is opened and fetched first: the history of earlier sends
+  // that the checks compare the list with is the branch's, not whatever this runner has on disk.
+  const settings = stateSettingsFromEnv(io.env, state);
+  const place = await openLedgerPlace(settings);
   // What the send needs of the checks' results, and nothing more: their index of the list (a
   // million addresses at a million rows) would otherwise stay alive for the whole send.
   const { checked, listBytes } = sendInputs(
@@ -76,7 +80,7 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
   const threads = composeThreads(io.env, recipients.count);
   const pool = threads > 0 ? new BuildPool(planInput, threads) : null;
   const ledger = await Ledger.open(
-    new FsLedgerStore(ledgerPath(state, checked.id, shard)),
+    place.storeFor(checked.id, shard),
     { id: checked.id, list: checked.meta.recipients, listRows: checked.list.valid, digest: checked.digest, shard, count: recipients.count, secret, now: () => new Date() },
     { readOnly: input.dryRun },
   );
@@ -115,6 +119,7 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
   }
   const connections = sending.connections;
 
+  let sendFailed = true;
   try {
     const result = await runPipeline(
       items(),
@@ -132,8 +137,7 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
         // Claimed without an outcome, at most: what a crash can leave in doubt — no more than the
         // batch + in flight of before (20 for 5 connections). Claims go in groups of half that, so one
         // is on the wire while the next is made durable; claims made during one fsync share the next.
-        maxInFlight: Math.max(connections * 4, 20),
-        batchSize: Math.max(connections * 2, 10),
+        ...claimWindow(settings.branch !== null, connections, monitors.length + recipients.count),
         maxFailureRate: sending.max_failure_rate,
         resendInDoubt: input.resendInDoubt,
         dryRun: input.dryRun,
@@ -144,14 +148,34 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
       halt,
     );
     io.out(formatSendSummary(result, { id: checked.id, shard, transport: transport.name, dryRun: input.dryRun }));
+    sendFailed = false;
     return sendExitCode(result);
   } finally {
     process.off("SIGINT", onInt);
     process.off("SIGTERM", onTerm);
-    await pool?.close();
-    await ledger.close();
-    await transport.close();
+    // Each is closed even when another fails (a ledger that cannot push its last outcomes must not
+    // leave SMTP connections open, keeping the process alive until the server times them out);
+    // the first failure is raised after all are closed, unless one is already on its way.
+    const closed = await Promise.allSettled([pool?.close(), ledger.close(), transport.close()]);
+    const failed = closed.find((c): c is PromiseRejectedResult => c.status === "rejected");
+    if (failed && !sendFailed) throw failed.reason;
   }
+}
+
+/**
+ * Claim groups and the in-flight bound: what a crash can leave in doubt.
+ * Local ledger: batch + in flight of before (20 for 5 connections), claims in
+ * groups of half that, so one is on the wire while the next is made durable.
+ * On a state branch each group is a git push (0.3–1.5 s to github.com), so
+ * groups of 10 would cap the rate near 10 msg/s; they grow with the list
+ * (1 %, 10–250), which keeps a million-recipient send at hundreds of msg/s
+ * while a lost runner leaves at most two groups in doubt (≤ 2 % of the list,
+ * ≤ 500 recipients). A halt by signal flushes, and leaves none.
+ */
+export function claimWindow(onBranch: boolean, connections: number, total: number): { batchSize: number; maxInFlight: number } {
+  if (!onBranch) return { batchSize: Math.max(connections * 2, 10), maxInFlight: Math.max(connections * 4, 20) };
+  const batchSize = Math.min(250, Math.max(10, Math.ceil(total / 100), connections * 2));
+  return { batchSize, maxInFlight: batchSize * 2 };
 }
 
 /** The checked newsletter without the list's address index (the checks are done with it). */
