@@ -100,7 +100,7 @@ const EXPECTED_PERMISSIONS: Record<string, Record<string, Record<string, string>
   },
   "newsletter-pr.yml": {
     check: { contents: "read", actions: "read", "security-events": "write", statuses: "write", "pull-requests": "write" },
-    "approval-copy": { contents: "read" },
+    "approval-copy": { contents: "read", "pull-requests": "write" },
   },
   "newsletter-gate.yml": {
     gate: { contents: "read", "pull-requests": "read", statuses: "write" },
@@ -229,6 +229,7 @@ describe("workflow hardening", () => {
     expect(where("NEWSLETTER_SMTP_URL")).toEqual(["newsletter-send.yml send"]);
     expect(where("NEWSLETTER_TEST_SMTP_URL")).toEqual(["newsletter-pr.yml approval-copy"]);
     expect(where("NEWSLETTER_SECRET")).toEqual(["newsletter-pr.yml approval-copy", "newsletter-send.yml send"]);
+    expect(where("NEWSLETTER_DKIM_PRIVATE_KEY")).toEqual(["newsletter-send.yml send"]);
     for (const { file, id, job } of allJobs) {
       if (JSON.stringify(job).match(/secrets\.NEWSLETTER_(SMTP_URL|TEST_SMTP_URL|SECRET)\b/)) {
         expect(environmentName(job), `${file} ${id}`).toMatch(/^newsletter-(approval|production)$/);
@@ -260,7 +261,8 @@ describe("newsletter-pr.yml", () => {
     expect(runs).toContain('check "$NEWSLETTER_DIR" --format sarif');
     expect(runs).toContain('manifest "$NEWSLETTER_DIR"');
     expect(runs).toContain("context=newsletter/digest");
-    expect(runs).toContain("step:pr-comment");
+    expect(runs).toContain("npm run -s step -- pr-comment");
+    expect(runs).not.toMatch(/step:|TODO/);
     expect(steps.some((s) => s.uses?.startsWith("github/codeql-action/upload-sarif@"))).toBe(true);
     // The diff takes its SHAs from env, never from an expression in the script.
     const diff = steps.find((s) => s.id === "changes")!;
@@ -272,7 +274,11 @@ describe("newsletter-pr.yml", () => {
     expect(job.needs).toBe("check");
     expect(environmentName(job)).toBe("newsletter-approval");
     expect(job.if).toContain("needs.check.outputs.content_only == 'true'");
-    expect(job.steps!.map((s) => s.run ?? "").join("\n")).toContain('test-send "$NEWSLETTER_DIR"');
+    const runs = job.steps!.map((s) => s.run ?? "");
+    const send = runs.findIndex((r) => r.includes('test-send "$NEWSLETTER_DIR"'));
+    expect(send).toBeGreaterThanOrEqual(0);
+    // The approval copy's Message-IDs and time go on the pull request right after it, for the audit record.
+    expect(runs[send + 1]).toBe("npm run -s step -- approval-record");
   });
 });
 
@@ -331,8 +337,17 @@ describe("newsletter-send.yml", () => {
     expect(step.run).toMatch(/send "\$NEWSLETTER_DIR" \\\s+--require-approval --expect-digest "\$EXPECT_DIGEST"/);
     expect(step.env?.["EXPECT_DIGEST"]).toBe("${{ needs.resolve.outputs.digest }}");
     const after = send.steps!.slice(send.steps!.indexOf(step) + 1);
-    expect(after.map((s) => s.name)).toEqual(["Checkpoint the ledger to the state branch", "Audit record", "Job summary"]);
+    expect(after.map((s) => s.name)).toEqual(["Audit record", "Job summary"]);
     for (const s of after) expect(s.if).toMatch(/^always\(\) && /);
+    // The audit step: the record from the ledger on the state branch, the resolve job's gate verdict, the PR.
+    const audit = after[0]!;
+    expect(audit.run).toBe("npm run -s step -- audit");
+    expect(audit.env).toMatchObject({
+      NEWSLETTER_GATE_JSON: "${{ needs.resolve.outputs.gate }}",
+      NEWSLETTER_DIGEST: "${{ needs.resolve.outputs.digest }}",
+      NEWSLETTER_PR: "${{ needs.resolve.outputs.pr }}",
+      SEND_OUTCOME: "${{ steps.send.outcome }}",
+    });
   });
 });
 
@@ -549,7 +564,7 @@ describe("newsletter-send.yml: the gate and the recorded digest fail closed", ()
     const ok = gateJson({ approved: true, mode: "merged", mergeSha: HEAD, headSha: EVENT_HEAD, status: "approved: 3 of 3 approvals" });
     const r = runStep(gate, { env, fakes: { npm: fakeNpm(ok, 0, scratch) } });
     expect(r.status).toBe(0);
-    expect(r.outputs).toEqual({ pr: "7", head_sha: EVENT_HEAD });
+    expect(r.outputs).toEqual({ pr: "7", head_sha: EVENT_HEAD, gate: JSON.stringify(ok) });
     expect(r.calls).toEqual([`npm run -s newsletter -- gate --sha ${HEAD} --format json`]);
   });
 

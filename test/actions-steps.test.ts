@@ -1,0 +1,191 @@
+/**
+ * The Actions step entry points' pure parts (src/actions/): the environment
+ * read once with clear errors, the one failure path, workflow-command
+ * escaping, the audit record's send section from a ledger, the release of
+ * claims a killed send never pushed, and which approval-copy comment is
+ * believed. The whole lifecycle through the fake GitHub, SMTP and git is
+ * test/lifecycle.test.ts.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { readActionsEnv } from "../src/actions/env.ts";
+import { runStep } from "../src/actions/main.ts";
+import { escapeData, formatOutputs } from "../src/actions/runner.ts";
+import { approvalCopiesFromComments, approvalMarker, renderApprovalComment, type ApprovalCopyRecord } from "../src/actions/steps/approval-record.ts";
+import { releaseUnpushedClaims, sendFromLedger } from "../src/actions/steps/audit.ts";
+import type { IssueComment } from "../src/actions/comments.ts";
+import type { Io } from "../src/cli/io.ts";
+import { foldLedgerText, countLedger } from "../src/ledger/state.ts";
+
+const SHA = "a".repeat(40);
+const DIGEST = "d".repeat(64);
+const ID = "2026-12-01-winter-update";
+
+function io(env: Record<string, string> = {}): Io & { stdout: () => string; stderr: () => string } {
+  let out = "";
+  let err = "";
+  return { out: (t) => void (out += t), err: (t) => void (err += t), isTTY: false, env, stdout: () => out, stderr: () => err };
+}
+
+describe("step entry: one failure path", () => {
+  it("a missing variable: one ::error:: line naming it and how to set it, exit 2, no stack", async () => {
+    const x = io({ GITHUB_TOKEN: "t", GITHUB_REPOSITORY: "corp/newsletters" });
+    expect(await runStep(["audit"], x, tmpdir())).toBe(2);
+    expect(x.stdout()).toMatch(/^::error title=newsletter step audit::NEWSLETTER_DIR is not set: .*pass the newsletter folder/m);
+    expect(x.stdout().trim().split("\n")).toHaveLength(1);
+    expect(x.stderr()).toBe("");
+  });
+
+  it("an unknown step, extra arguments, a malformed value: exit 2 with what is wrong", async () => {
+    const a = io();
+    expect(await runStep(["deploy"], a, tmpdir())).toBe(2);
+    expect(a.stdout()).toContain("unknown step");
+    const b = io();
+    expect(await runStep(["audit", "--now"], b, tmpdir())).toBe(2);
+    expect(b.stdout()).toContain("takes no arguments");
+    const c = io({ NEWSLETTER_PR: "7; rm -rf /" });
+    expect(await runStep(["pr-comment"], c, tmpdir())).toBe(2);
+    expect(c.stdout()).toContain("NEWSLETTER_PR is not a pull request number");
+  });
+
+  it("an address in an error message is masked on the way out", async () => {
+    const x = io({ NEWSLETTER_DIR: "newsletters/taro.yamada@example.com" });
+    expect(await runStep(["pr-comment"], x, tmpdir())).toBe(2);
+    expect(x.stdout()).not.toContain("taro.yamada@example.com");
+  });
+});
+
+describe("readActionsEnv", () => {
+  it("reads the event, the inputs and the runner's files once, with defaults", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "nl-env-"));
+    const event = path.join(dir, "event.json");
+    writeFileSync(event, JSON.stringify({ pull_request: { number: 12, head: { sha: SHA, ref: "b" }, base: { sha: SHA, ref: "main" } } }));
+    const env = readActionsEnv({ GITHUB_EVENT_PATH: event, GITHUB_WORKSPACE: dir, RUNNER_TEMP: dir, NEWSLETTER_SHARD: "2/4", NEWSLETTER_DIR: `newsletters/${ID}/` }, "/");
+    expect(env.inputs).toMatchObject({ pr: 12, dir: `newsletters/${ID}`, shard: { index: 2, count: 4 }, stateBranch: "newsletter-state", commentAuthors: ["github-actions[bot]"] });
+    expect(env.inputs.stateDir).toBe(path.join(dir, ".newsletter-state"));
+    expect(env.inputs.gateFile).toBe(path.join(dir, "gate.json"));
+    expect(env.apiUrl).toBe("https://api.github.com");
+  });
+
+  it("refuses malformed values at once", () => {
+    const bad: Array<[Record<string, string>, RegExp]> = [
+      [{ NEWSLETTER_SHA: "abc" }, /NEWSLETTER_SHA is not a commit SHA/],
+      [{ NEWSLETTER_DIGEST: "x".repeat(64) }, /NEWSLETTER_DIGEST/],
+      [{ NEWSLETTER_SHARD: "5/4" }, /NEWSLETTER_SHARD/],
+      [{ GITHUB_REPOSITORY: "corp" }, /GITHUB_REPOSITORY/],
+      [{ GITHUB_API_URL: "https://user:pw@api.example" }, /GITHUB_API_URL/],
+      [{ GITHUB_EVENT_PATH: "/nonexistent/event.json" }, /GITHUB_EVENT_PATH names a file that cannot be read/],
+      [{ NEWSLETTER_COMMENT_AUTHORS: "someone@example.com" }, /NEWSLETTER_COMMENT_AUTHORS/],
+    ];
+    for (const [env, re] of bad) expect(() => readActionsEnv(env, "/"), JSON.stringify(env)).toThrow(re);
+  });
+});
+
+describe("workflow commands and outputs", () => {
+  it("escapes %, CR and LF so data cannot start a command of its own", () => {
+    expect(escapeData("50%\n::error::x")).toBe("50%25%0A::error::x");
+  });
+  it("writes multi-line outputs as heredocs, single lines as name=value, addresses masked", () => {
+    const text = formatOutputs({ a: "1", b: "x\ny", c: "to taro.yamada@example.com" });
+    expect(text).toMatch(/^a=1\nb<<(ghadelimiter_[0-9a-f-]+)\nx\ny\n\1\nc=to t\*\*\*@e\*\*\*\.com\n$/);
+  });
+});
+
+// ---------------------------------------------------------------- the audit step's parts
+
+const FP = (i: number) => i.toString(16).padStart(16, "0");
+const begin = { t: "begin", v: 1, id: ID, list: "customers", list_rows: 5, digest: DIGEST, shard: "all", count: 5, key_id: "k", at: "2026-12-01T09:00:00.000Z" };
+const line = (o: unknown) => `${JSON.stringify(o)}\n`;
+const claim = (fps: number[], at: string) => line({ t: "claim", fps: fps.map(FP), at });
+const sent = (i: number, at: string) => line({ t: "sent", fp: FP(i), mid: `m${i}`, at });
+
+describe("the send as the ledger tells it", () => {
+  it("completed: counts, start, end", () => {
+    const text = line(begin) + claim([1, 2, 3, 4, 5], "2026-12-01T09:00:01.000Z") + [1, 2, 3, 4, 5].map((i) => sent(i, "2026-12-01T09:00:02.000Z")).join("") + line({ t: "end", at: "2026-12-01T09:00:03.000Z", outcome: "completed" });
+    expect(sendFromLedger(text, "all", "l")).toEqual({
+      shard: "all", started_at: begin.at, ended_at: "2026-12-01T09:00:03.000Z", outcome: "completed",
+      counts: { total: 5, sent: 5, failed: 0, in_doubt: 0, skipped: 0 },
+    });
+  });
+
+  it("killed (no end record): halted, said so, ended at the last record; a torn last line is ignored", () => {
+    const text = line(begin) + claim([1, 2, 3], "2026-12-01T09:00:01.000Z") + sent(1, "2026-12-01T09:00:05.000Z") + '{"t":"sent","fp":"00';
+    const s = sendFromLedger(text, "all", "l")!;
+    expect(s).toMatchObject({ outcome: "halted", ended_at: "2026-12-01T09:00:05.000Z", counts: { total: 5, sent: 1, in_doubt: 2, skipped: 2 } });
+    expect(s.detail).toMatch(/no end record/);
+    expect(s.detail).not.toMatch(/@/);
+  });
+
+  it("no ledger, or one without its begin record: nothing was sent", () => {
+    expect(sendFromLedger(null, "all", "l")).toBeNull();
+    expect(sendFromLedger("", "all", "l")).toBeNull();
+  });
+});
+
+describe("claims a killed send never pushed are released, not left in doubt", () => {
+  function branch(text: string) {
+    const files = new Map([["f", text]]);
+    return {
+      files,
+      read: async (f: string) => files.get(f) ?? null,
+      write: async (f: string, c: string) => void files.set(f, c),
+      append: async (f: string, c: string) => void files.set(f, (files.get(f) ?? "") + c),
+    };
+  }
+  const now = () => new Date("2026-12-01T09:10:00.000Z");
+
+  it("a claim only in the worktree: its group was never handed over — released; outcomes of pushed claims stay", async () => {
+    const remote = line(begin) + claim([1, 2], "2026-12-01T09:00:01.000Z");
+    const b = branch(remote + sent(1, "2026-12-01T09:00:02.000Z") + claim([3, 4], "2026-12-01T09:00:03.000Z"));
+    expect(await releaseUnpushedClaims(b, "f", remote, now)).toBe(2);
+    const state = foldLedgerText(b.files.get("f")!, "f");
+    // 1 sent; 2 claimed by a pushed claim and without outcome: in doubt; 3 and 4 free again.
+    expect(countLedger(state)).toMatchObject({ sent: 1, inDoubt: 1 });
+    expect(state.recipients.has(FP(3))).toBe(false);
+  });
+
+  it("never releases a recipient the remote shows in doubt (a --resend-in-doubt run killed before its claim was pushed)", async () => {
+    const remote = line(begin) + claim([1, 2], "2026-12-01T09:00:01.000Z") + sent(1, "2026-12-01T09:00:02.000Z");
+    const b = branch(remote + claim([2, 5], "2026-12-01T09:05:00.000Z"));
+    expect(await releaseUnpushedClaims(b, "f", remote, now)).toBe(1);
+    const state = foldLedgerText(b.files.get("f")!, "f");
+    expect(state.recipients.get(FP(2))).toBe("claimed");
+    expect(state.recipients.has(FP(5))).toBe(false);
+  });
+
+  it("cuts a torn last line first; releases nothing when every claim reached the remote or the remote is unknown", async () => {
+    const remote = line(begin) + claim([1, 2], "2026-12-01T09:00:01.000Z");
+    const torn = branch(`${remote}${claim([3], "2026-12-01T09:00:03.000Z")}{"t":"sent","fp":"0`);
+    expect(await releaseUnpushedClaims(torn, "f", remote, now)).toBe(1);
+    expect(torn.files.get("f")!.endsWith("}\n")).toBe(true);
+    expect(() => foldLedgerText(torn.files.get("f")!, "f")).not.toThrow();
+    const pushed = branch(remote + sent(1, "2026-12-01T09:00:02.000Z"));
+    expect(await releaseUnpushedClaims(pushed, "f", remote, now)).toBe(0);
+    expect(await releaseUnpushedClaims(branch(remote + claim([3], "x")), "f", null, now)).toBe(0);
+  });
+});
+
+describe("which approval-copy record the audit believes", () => {
+  const rec: ApprovalCopyRecord = { v: 1, id: ID, head_sha: SHA, digest: DIGEST, at: "2026-12-01T08:00:00.000Z", message_ids: [`${"0".repeat(32)}.${ID}@corp.example`], logins: ["alice"] };
+  const c = (id: number, login: string, body: string, type = login.endsWith("[bot]") ? "Bot" : "User"): IssueComment => ({ id, login, type, body, url: `https://github.com/x/y/pull/1#issuecomment-${id}` });
+  const o = { id: ID, headSha: SHA, digest: DIGEST, authors: ["github-actions[bot]"] };
+
+  it("ours, for the approved head, with the sent digest", () => {
+    const r = approvalCopiesFromComments([c(1, "github-actions[bot]", renderApprovalComment(rec))], o);
+    expect(r).toEqual({ record: rec, warning: null });
+  });
+
+  it("not someone else's comment carrying the marker, not another head's, not another digest: null and a warning", () => {
+    const forged = approvalCopiesFromComments([c(1, "mallory", renderApprovalComment(rec)), c(2, "github-actions[bot]", renderApprovalComment(rec), "User")], o);
+    expect(forged.record).toBeNull();
+    expect(forged.warning).toMatch(/no approval-copy record by github-actions\[bot\] .*\(2 comment\(s\) by others/);
+    const otherHead = approvalCopiesFromComments([c(1, "github-actions[bot]", renderApprovalComment({ ...rec, head_sha: "b".repeat(40) }))], o);
+    expect(otherHead.record).toBeNull();
+    const otherDigest = approvalCopiesFromComments([c(1, "github-actions[bot]", renderApprovalComment({ ...rec, digest: "e".repeat(64) }))], o);
+    expect(otherDigest.warning).toMatch(/not the sent digest/);
+    const mangled = approvalCopiesFromComments([c(1, "github-actions[bot]", `${approvalMarker(ID, SHA)}\n<!-- newsletter-approval-copy-data {"v":1} -->`)], o);
+    expect(mangled.warning).toMatch(/no readable record/);
+  });
+});
