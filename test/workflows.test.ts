@@ -241,10 +241,14 @@ describe("workflow hardening", () => {
 describe("newsletter-pr.yml", () => {
   const doc = wf("newsletter-pr.yml");
 
-  it("runs on pull_request for newsletters, lists and the configuration", () => {
+  it("runs on every pull_request (its checks are required: a paths filter would leave them pending on other pull requests)", () => {
     expect(triggers(doc.on)).toEqual(["pull_request"]);
-    const pr = (doc.on as { pull_request: { paths: string[] } }).pull_request;
-    expect(pr.paths).toEqual(["newsletters/**", "recipients/**", ".github/newsletter.yml"]);
+    const pr = (doc.on as { pull_request: Record<string, unknown> }).pull_request;
+    for (const filter of ["paths", "paths-ignore", "branches", "branches-ignore"]) expect(pr).not.toHaveProperty(filter);
+    // …and a pull request without a newsletter still gets its newsletter/digest status, with no digest in it.
+    const record = doc.jobs["check"]!.steps!.find((s) => s.name === "Record the digest on the head commit")!;
+    expect(record.if).toContain("steps.changes.outputs.dir == ''");
+    expect(record.run).toMatch(/if \[\[ -z "\$NEWSLETTER_DIR" \]\]; then\s+state=success\s+description="No newsletter in this pull request"/);
   });
 
   it("refuses a pull request from a fork first, with an explanation", () => {
