@@ -148,6 +148,10 @@ describe("audit record", () => {
     expect(none).toContain("**Gate:** ❌ not approved · **Send:** not sent");
     expect(none).toContain("_No approvals recorded._");
     expect(none).toContain("_Nothing was sent._");
+    // Recipients in doubt or failed are in the headline, never only in the table below it.
+    expect(md).toContain("**Gate:** ✅ approved · **Send:** ⏸️ halted: 2,900 sent of 3,000 · ⚠️ 2 in doubt · ⚠️ 3 failed");
+    const clean = renderAuditMarkdown({ ...r, send: { ...r.send!, outcome: "completed", counts: { total: 3000, sent: 2905, failed: 0, in_doubt: 0, skipped: 95 } } });
+    expect(clean).toContain("**Send:** ✅ completed: 2,905 sent of 3,000\n");
     const shard = renderAuditMarkdown({ ...r, send: { ...r.send!, shard: "2-of-4" } });
     expect(parseAuditMarker(shard)).toEqual({ id: ID, shard: "2-of-4" });
   });

@@ -144,8 +144,11 @@ export function renderAuditMarkdown(record: AuditRecord): string {
   out.push(`### Newsletter audit: ${code(record.newsletter)}${shard === "all" ? "" : ` (shard ${code(shard)})`}`);
   out.push("");
   const send = record.send;
+  // The headline must not read "completed" alone when someone needs a human decision: recipients
+  // in doubt (claimed, no outcome: check the mail server's log before any resend) or failed.
+  const attention = send ? [send.counts.in_doubt > 0 ? `⚠️ ${n(send.counts.in_doubt)} in doubt` : "", send.counts.failed > 0 ? `⚠️ ${n(send.counts.failed)} failed` : ""].filter(Boolean) : [];
   const sendLine = send
-    ? `${OUTCOME[send.outcome]}: ${n(send.counts.sent)} sent of ${n(send.counts.total)}`
+    ? `${OUTCOME[send.outcome]}: ${n(send.counts.sent)} sent of ${n(send.counts.total)}${attention.length ? ` · ${attention.join(" · ")}` : ""}`
     : "not sent";
   out.push(`**Gate:** ${record.gate.approved ? "✅ approved" : "❌ not approved"} · **Send:** ${sendLine}`);
   out.push("");
