@@ -54,7 +54,7 @@ export class Ledger {
    * (digest) or under another fingerprint key; writes the begin record when new.
    */
   static async open(store: LedgerStore, o: LedgerOpen, opts: { readOnly?: boolean } = {}): Promise<Ledger> {
-    const { state, whole, length } = await readLedger(store);
+    const { state, whole, length } = await readLedger(store, o.count);
     if (whole < length && !opts.readOnly) await store.truncateTo(whole);
     const kid = keyId(o.secret);
     if (state.begin) {
@@ -127,8 +127,8 @@ export class Ledger {
 }
 
 /** The folded state, the characters up to the last newline, and all of them (a torn tail is the difference). */
-async function readLedger(store: LedgerStore): Promise<{ state: LedgerState; whole: number; length: number }> {
-  const fold = new LedgerFold(store.name);
+async function readLedger(store: LedgerStore, count: number): Promise<{ state: LedgerState; whole: number; length: number }> {
+  const fold = new LedgerFold(store.name, count);
   if (store.readPieces === undefined) {
     const text = await store.read();
     fold.push(text);

@@ -1,21 +1,31 @@
 /**
  * Folds ledger records into what a resumed send needs. Pure.
- * Later records win: a transient `fail` followed by `sent` is sent.
+ * Later records win: a transient `fail` followed by `sent` is sent. What
+ * each record does to a recipient is in recipient-states.ts.
  */
-import { claimRecordAt, sentFingerprint } from "./fold-bytes.ts";
-import { eachLedgerRecord, type BeginRecordV1, type ClaimRecord, type EndRecord, type LedgerRecord } from "./records.ts";
+import { FpSpans, nextOdd, readClaimLine, readSentLine } from "./fold-bytes.ts";
+import { HEX_FP_CHARS } from "./hex-table.ts";
+import {
+  CLAIM, FAIL_PERMANENT, FAIL_TRANSIENT, RecipientStates, RELEASE, SENT, type RecipientState,
+} from "./recipient-states.ts";
+import { eachLedgerRecord, type BeginRecordV1, type EndRecord, type LedgerRecord } from "./records.ts";
 
-export type RecipientState = "claimed" | "sent" | "failed-permanent" | "failed-transient";
+export { RecipientStates, type RecipientState };
 
 export interface LedgerState {
   begin: BeginRecordV1 | null;
-  /** Fingerprint → latest state. */
-  recipients: Map<string, RecipientState>;
+  /** Fingerprint → latest state (Map-like: get, has, size, entries). */
+  recipients: RecipientStates;
   ends: EndRecord[];
 }
 
+/** `expected`: recipients to make room for at once (a hint). */
+export function emptyLedgerState(expected = 0): LedgerState {
+  return { begin: null, recipients: new RecipientStates(expected), ends: [] };
+}
+
 export function foldLedger(records: readonly LedgerRecord[]): LedgerState {
-  const state: LedgerState = { begin: null, recipients: new Map(), ends: [] };
+  const state = emptyLedgerState();
   for (const rec of records) applyRecord(state, rec);
   return state;
 }
@@ -29,67 +39,65 @@ export function foldLedgerText(text: string, file: string): LedgerState {
 
 /**
  * foldLedger over the text of a ledger given piece by piece (whole lines),
- * with the same result. One shortcut: claims are applied late — after the
- * next few claims, or before any record that is neither a claim nor `sent`
- * (or at the end) — so the sent records that follow them, nearly all of a
- * ledger (claims of one group and outcomes of the previous interleave),
- * cost one Map update each instead of three. Equivalent: `sent` overrides
- * every state and a claim never changes a sent recipient, and claims are
- * idempotent with each other, so claims commute with claims and with sent
- * records; fail, release and end do not, and find every claim before them
- * applied.
+ * with the same result: every record is applied in order, as it comes.
  */
-/** Enough for the outcomes of a claim to arrive before it is applied, with groups in flight interleaving. */
-const DEFERRED_CLAIMS = 8;
-
 export class LedgerFold {
-  private readonly state: LedgerState = { begin: null, recipients: new Map(), ends: [] };
+  private readonly state: LedgerState;
   private lines = 0;
-  /** Claims not applied yet, oldest first (at most DEFERRED_CLAIMS). */
-  private claims: ClaimRecord[] = [];
+  private readonly spans = new FpSpans();
 
-  constructor(private readonly file: string) {}
+  /** `expected`: recipients the ledger may hold (the begin record's count), to size the table once. */
+  constructor(
+    private readonly file: string,
+    expected = 0,
+  ) {
+    this.state = emptyLedgerState(expected);
+  }
 
   push(text: string): void {
     const r = this.state.recipients;
     this.lines = eachLedgerRecord(
       text,
       this.file,
-      (rec) => {
-        if (rec.t === "claim") return this.defer(rec);
-        this.settle();
-        applyRecord(this.state, rec);
-      },
-      (fp) => r.set(fp, "sent"),
+      (rec) => applyRecord(this.state, rec),
+      (fp) => r.apply(fp, SENT),
       this.lines,
     );
   }
 
   /**
    * A piece of whole lines as UTF-8 bytes (FsLedgerStore.readPieces); returns
-   * its length in characters. A `sent` line as Ledger writes it is read in
-   * place, its fingerprint copied out as a string of its own (a substring
-   * of a big decoded text would keep all of that text alive); any other line
-   * is decoded and goes through push().
+   * its length in characters. `sent` and `claim` lines as Ledger writes them
+   * (fold-bytes.ts) are applied from the bytes, their fingerprints never made
+   * into strings (a ledger of a million recipients holds a million sent
+   * lines); any other line is decoded and goes through push().
    */
   pushBytes(buf: Buffer): number {
     const r = this.state.recipients;
+    const spans = this.spans;
     let chars = 0;
     let start = 0;
+    let odd = nextOdd(buf, 0);
     while (start < buf.length) {
-      const nl = buf.indexOf(0x0a, start);
-      if (nl < 0) break; // not a whole line: the caller passes whole lines only
-      const fp = sentFingerprint(buf, start, nl);
-      const claim = fp === null ? claimRecordAt(buf, start, nl) : null;
-      if (fp !== null) {
+      let t = SENT;
+      let nl = readSentLine(buf, start, spans);
+      if (nl < 0) {
+        t = CLAIM;
+        nl = readClaimLine(buf, start, spans);
+      }
+      if (nl >= 0 && nl < odd) {
+        // A claim's fingerprints together (the index slots of new keys miss the cache); a sent line's one.
+        if (t === CLAIM) r.applySpans(buf, spans, t);
+        else if (spans.ends[0]! - spans.starts[0]! !== HEX_FP_CHARS || !r.applyBytes(buf, spans.starts[0]!, t)) {
+          // Plain bytes, so latin1 gives the string JSON.parse would.
+          r.apply(buf.toString("latin1", spans.starts[0]!, spans.ends[0]!), t);
+        }
         this.lines++;
-        r.set(fp, "sent");
-        chars += nl + 1 - start;
-      } else if (claim !== null) {
-        this.lines++;
-        this.defer(claim);
-        chars += nl + 1 - start;
+        chars += nl + 1 - start; // plain: a character per byte
       } else {
+        nl = buf.indexOf(0x0a, start);
+        if (nl < 0) break; // not a whole line: the caller passes whole lines only
+        if (odd <= nl) odd = nextOdd(buf, nl + 1);
         const line = buf.toString("utf8", start, nl + 1);
         chars += line.length;
         this.push(line);
@@ -100,18 +108,7 @@ export class LedgerFold {
   }
 
   finish(): LedgerState {
-    this.settle();
     return this.state;
-  }
-
-  private defer(claim: ClaimRecord): void {
-    this.claims.push(claim);
-    if (this.claims.length > DEFERRED_CLAIMS) applyRecord(this.state, this.claims.shift()!);
-  }
-
-  private settle(): void {
-    for (const c of this.claims) applyRecord(this.state, c);
-    this.claims = [];
   }
 }
 
@@ -123,20 +120,16 @@ export function applyRecord(state: LedgerState, rec: LedgerRecord): void {
       if (!state.begin) state.begin = rec;
       break;
     case "claim":
-      for (const fp of rec.fps) {
-        const cur = r.get(fp);
-        // A new claim after a transient failure (a retry on resume) is in doubt again.
-        if (cur === undefined || cur === "failed-transient") r.set(fp, "claimed");
-      }
+      for (const fp of rec.fps) r.apply(fp, CLAIM);
       break;
     case "sent":
-      r.set(rec.fp, "sent");
+      r.apply(rec.fp, SENT);
       break;
     case "fail":
-      if (r.get(rec.fp) !== "sent") r.set(rec.fp, rec.permanent ? "failed-permanent" : "failed-transient");
+      r.apply(rec.fp, rec.permanent ? FAIL_PERMANENT : FAIL_TRANSIENT);
       break;
     case "release":
-      for (const fp of rec.fps) if (r.get(fp) === "claimed") r.delete(fp);
+      for (const fp of rec.fps) r.apply(fp, RELEASE);
       break;
     case "end":
       state.ends.push(rec);
@@ -153,18 +146,13 @@ export interface LedgerCounts {
 }
 
 export function countLedger(state: LedgerState): LedgerCounts {
-  const c: LedgerCounts = { sent: 0, failed: 0, inDoubt: 0, retryable: 0 };
-  for (const s of state.recipients.values()) {
-    if (s === "sent") c.sent++;
-    else if (s === "failed-permanent") c.failed++;
-    else if (s === "claimed") c.inDoubt++;
-    else c.retryable++;
-  }
-  return c;
+  const r = state.recipients;
+  return { sent: r.count("sent"), failed: r.count("failed-permanent"), inDoubt: r.count("claimed"), retryable: r.count("failed-transient") };
 }
 
+/** The fingerprints claimed without an outcome, sorted (the table keeps no order). */
 export function inDoubt(state: LedgerState): string[] {
   const out: string[] = [];
   for (const [fp, s] of state.recipients) if (s === "claimed") out.push(fp);
-  return out;
+  return out.sort();
 }
