@@ -3,10 +3,11 @@
  * orphan branch, racing pushers, the ledger checkpoint a fresh runner
  * resumes from, and what a killed run leaves in its worktree.
  */
-import { execFileSync } from "node:child_process";
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { FsHistory } from "../src/ledger/fs-history.ts";
@@ -63,6 +64,37 @@ function remoteFile(bare: string, file: string): string | null {
 
 function open(bare: string, o: Partial<OpenStateBranchOptions> = {}) {
   return openStateBranch({ remote: bare, dir: path.join(tmp("nl-runner-"), "state"), author, backoffMs: 20, ...o });
+}
+
+const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+/**
+ * A pre-receive hook that holds one push: while `$GIT_DIR/hold` exists, the
+ * next push removes it, marks `$GIT_DIR/held` and sleeps `seconds` (the
+ * round trip to github.com, slowed down); every other push passes at once.
+ */
+function slowPushes(bare: string, seconds: number): { hold(): void; held(): Promise<void> } {
+  writeFileSync(
+    path.join(bare, "hooks", "pre-receive"),
+    `#!/bin/sh\ncat >/dev/null\nif [ -f "$GIT_DIR/hold" ]; then rm -f "$GIT_DIR/hold"; touch "$GIT_DIR/held"; sleep ${seconds}; fi\nexit 0\n`,
+    { mode: 0o755 },
+  );
+  return {
+    hold: () => writeFileSync(path.join(bare, "hold"), ""),
+    held: async () => {
+      const deadline = Date.now() + 20_000;
+      while (!existsSync(path.join(bare, "held"))) {
+        if (Date.now() > deadline) throw new Error("the push never reached the hook");
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    },
+  };
+}
+
+/** Whether a promise is still pending (after letting settled callbacks run). */
+async function pending(p: Promise<unknown>): Promise<boolean> {
+  const mark = Symbol("pending");
+  return (await Promise.race([p.then(() => null, () => null), new Promise((r) => setImmediate(() => r(mark)))])) === mark;
 }
 
 const ledgerOpen: LedgerOpen = {
@@ -243,6 +275,140 @@ describe("state branch", () => {
     await again.commitAndPush("recovered");
     expect(remoteFile(bare, "ledger/a.jsonl")).toBe("pushed\nlocal only\n");
   });
+});
+
+describe("state branch: appends while a push is in flight", () => {
+  it("land on disk at once, are not counted pushed by that push, and reach the remote with the next one, once", async () => {
+    const bare = makeOrigin();
+    const slow = slowPushes(bare, 1);
+    const s = await open(bare);
+    const file = "ledger/x/all.jsonl";
+    const abs = path.join(s.dir, file);
+    await s.append(file, "claim 1\n");
+    await s.commitAndPush("claim 1");
+    await s.append(file, "claim 2\n");
+    slow.hold();
+    const push = s.commitAndPush("claim 2");
+    await slow.held();
+    const t0 = Date.now();
+    await s.append(file, "sent a\n");
+    // Concurrent appends from this process keep their call order.
+    await Promise.all(["sent b\n", "sent c\n", "sent d\n"].map((l) => s.append(file, l)));
+    await s.write("audit/x.json", "{\"v\":1}\n"); // a write does not wait for the push either
+    const waited = Date.now() - t0;
+    expect(readFileSync(abs, "utf8")).toBe("claim 1\nclaim 2\nsent a\nsent b\nsent c\nsent d\n");
+    expect(readFileSync(path.join(s.dir, "audit/x.json"), "utf8")).toBe("{\"v\":1}\n");
+    expect(await s.read(file)).toBe("claim 1\nclaim 2\nsent a\nsent b\nsent c\nsent d\n");
+    expect(await pending(push)).toBe(true); // all of it while the push was held
+    expect(waited).toBeLessThan(700);
+
+    expect(await push).toEqual({ pushed: true, attempts: 1 });
+    expect(remoteFile(bare, file)).toBe("claim 1\nclaim 2\n"); // the push in flight holds what was there at its `git add`
+    expect(remoteFile(bare, "audit/x.json")).toBeNull();
+    expect(s.hasPending()).toBe(true); // the rest is pending, not marked pushed
+    expect(await s.commitAndPush("outcomes")).toEqual({ pushed: true, attempts: 1 });
+    expect(remoteFile(bare, file)).toBe("claim 1\nclaim 2\nsent a\nsent b\nsent c\nsent d\n");
+    expect(remoteFile(bare, "audit/x.json")).toBe("{\"v\":1}\n");
+    expect(s.hasPending()).toBe(false);
+    expect(await s.commitAndPush("nothing")).toEqual({ pushed: false, attempts: 0 });
+    expect(git(bare, "rev-list", "--count", BRANCH).trim()).toBe("3");
+    expect(readFileSync(abs, "utf8")).toBe(remoteFile(bare, file));
+  });
+
+  it("a push in flight that loses the race replays the appends made during it, in order, none lost or doubled", async () => {
+    const bare = makeOrigin();
+    const slow = slowPushes(bare, 1);
+    const s = await open(bare);
+    const file = "ledger/x/1-of-2.jsonl";
+    await s.append(file, "1\n");
+    await s.commitAndPush("1");
+    const other = await open(bare);
+    await s.append(file, "2\n");
+    await s.append("ledger/x/new-during-push.jsonl", "n0\n"); // a file the lost commit creates
+    slow.hold();
+    const push = s.commitAndPush("2");
+    await slow.held();
+    await s.append(file, "3\n");
+    await s.append("ledger/x/made-during-push.jsonl", "m1\n"); // a file created after `git add`: untracked at the reset
+    // Another shard pushes while ours is held in the hook: ours then fails to update the ref.
+    await other.write("ledger/x/2-of-2.jsonl", "other\n");
+    expect(await other.commitAndPush("other")).toEqual({ pushed: true, attempts: 1 });
+    await s.append(file, "4\n");
+    await s.append("ledger/x/made-during-push.jsonl", "m2\n");
+    expect(readFileSync(path.join(s.dir, file), "utf8")).toBe("1\n2\n3\n4\n");
+    expect(await pending(push)).toBe(true);
+
+    const r = await push;
+    expect(r.pushed).toBe(true);
+    expect(r.attempts).toBe(2); // lost, fetched, reset, replayed
+    // The local files after the reset and replay: every append once, in order.
+    expect(readFileSync(path.join(s.dir, file), "utf8")).toBe("1\n2\n3\n4\n");
+    expect(readFileSync(path.join(s.dir, "ledger/x/made-during-push.jsonl"), "utf8")).toBe("m1\nm2\n");
+    await s.append(file, "5\n");
+    await s.commitAndPush("5");
+    expect(remoteFile(bare, file)).toBe("1\n2\n3\n4\n5\n");
+    expect(remoteFile(bare, "ledger/x/new-during-push.jsonl")).toBe("n0\n");
+    expect(remoteFile(bare, "ledger/x/made-during-push.jsonl")).toBe("m1\nm2\n");
+    expect(remoteFile(bare, "ledger/x/2-of-2.jsonl")).toBe("other\n");
+    expect(s.hasPending()).toBe(false);
+  });
+
+  it("kill -9 mid-push after outcomes were appended: a reopened worktree recovers them and pushes them", async () => {
+    const bare = makeOrigin();
+    const slow = slowPushes(bare, 2);
+    const dir = path.join(tmp("nl-runner-"), "state");
+    const file = "ledger/x/all.jsonl";
+    const script = path.join(tmp("nl-child-"), "child.mts");
+    writeFileSync(
+      script,
+      `import { openStateBranch } from ${JSON.stringify(pathToFileURL(path.join(PROJECT, "src/state/git-branch.ts")).href)};
+const [remote, dir, file, holdFile] = process.argv.slice(2);
+const s = await openStateBranch({ remote, dir, author: { name: "bot", email: "bot@state.invalid" } });
+await s.append(file, "begin\\n");
+await s.commitAndPush("begin");
+await s.append(file, "claim\\n");
+(await import("node:fs")).writeFileSync(holdFile, "");
+let settled = false;
+s.commitAndPush("claim").finally(() => (settled = true)); // held in the hook: the process dies before it resolves
+while (!(await import("node:fs")).existsSync(holdFile.replace(/hold$/, "held"))) await new Promise((r) => setTimeout(r, 5));
+// Outcomes as the ledger writes them: handed over, not waited for.
+void s.append(file, "sent 1\\n");
+void s.append(file, "sent 2\\n");
+await new Promise((r) => setTimeout(r, 150));
+process.stdout.write(settled ? "too late\\n" : "appended\\n");
+await new Promise(() => setInterval(() => {}, 1000));
+`,
+    );
+    const child = spawn(process.execPath, ["--import", "tsx", script, bare, dir, file, path.join(bare, "hold")], {
+      cwd: PROJECT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    const exited = new Promise<NodeJS.Signals | null>((r) => child.on("exit", (_c, sig) => r(sig)));
+    const deadline = Date.now() + 30_000;
+    while (!out.includes("appended") && !out.includes("too late")) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the child never appended: ${err}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    child.kill("SIGKILL");
+    expect(await exited).toBe("SIGKILL");
+    expect(out).toBe("appended\n"); // killed while its push was still held
+    expect(readFileSync(path.join(dir, file), "utf8")).toBe("begin\nclaim\nsent 1\nsent 2\n");
+    // The orphaned `git push` may or may not land the claim; either way the outcomes exist only here.
+    await new Promise((r) => setTimeout(r, 2500));
+    const before = remoteFile(bare, file);
+    expect(["begin\n", "begin\nclaim\n"]).toContain(before);
+
+    const again = await openStateBranch({ remote: bare, dir, author });
+    expect(again.recovered).toEqual({ kept: [file], discarded: [] });
+    expect(await again.read(file)).toBe("begin\nclaim\nsent 1\nsent 2\n");
+    expect((await again.commitAndPush("recovered")).pushed).toBe(true);
+    expect(remoteFile(bare, file)).toBe("begin\nclaim\nsent 1\nsent 2\n");
+    expect(again.hasPending()).toBe(false);
+  }, 60_000);
 });
 
 describe("GitLedgerStore", () => {

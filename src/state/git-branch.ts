@@ -19,6 +19,18 @@
  *   full-jitter backoff so a matrix of shards does not retry in lockstep.
  * - The remote URL (which may carry a token) is passed on each fetch/push and
  *   never written to .git/config; every message is scrubbed of credentials.
+ * - Changes to the worktree (append, write) do not wait for a push: a push
+ *   takes 0.3–1.5 s to github.com, and the ledger's outcomes must be on disk
+ *   at once (a kill -9 in the meantime would otherwise turn sent recipients
+ *   into "in doubt"). Two locks keep the bookkeeping exact:
+ *   `serial` runs the git work (commitAndPush, refresh) one at a time;
+ *   `exclusive` orders every worktree change and holds off changes during
+ *   the short local steps that read or rewrite the files (`git add`, and
+ *   reset + replay after a lost race) — never during a fetch or a push.
+ *   Each change is numbered; `git add` records the highest number it saw,
+ *   so a push settles exactly the changes its commit holds, and a change made
+ *   after `git add` stays pending for the next push (and is replayed, in
+ *   order, if the reset of a lost race rewrites its file).
  *
  * The worktree directory is dedicated to this adapter: it must be absent,
  * empty, or a worktree this adapter made earlier (a re-run on the same
@@ -81,13 +93,21 @@ export interface StateBranch {
   /** The file's text in the worktree (pushed or not), or null when it does not exist. */
   read(file: string): Promise<string | null>;
 
-  /** Replace (or create) a file. Local until the next `commitAndPush`. */
+  /**
+   * Replace (or create) a file, in order with every other append and write
+   * of this process; does not wait for a push in flight. Local until the
+   * next `commitAndPush` that begins after it.
+   */
   write(file: string, content: string): Promise<void>;
 
   /**
-   * Append text to a file (created when missing), handed to the OS at once
-   * (survives kill -9 of this process, in the worktree). Local until the
-   * next `commitAndPush`; replayed onto a newer remote tip if a push loses a race.
+   * Append text to a file (created when missing), handed to the OS at once —
+   * also while a push is in flight, which it does not wait for (it waits at
+   * most for a local `git add` or a reset and replay, milliseconds) — so it
+   * survives kill -9 of this process, in the worktree. Appends and writes
+   * from this process land in the order they were called. Local until the
+   * next `commitAndPush` that begins after it (a push already in flight does
+   * not count it pushed); replayed onto a newer remote tip if a push loses a race.
    */
   append(file: string, text: string): Promise<void>;
 
@@ -98,8 +118,10 @@ export interface StateBranch {
   refresh(): Promise<void>;
 
   /**
-   * Commit every change since the last push and push it; the promise
-   * resolves only once the remote branch holds it. Creates the branch (an
+   * Commit every change made before this call (and not yet pushed) and push
+   * it; the promise resolves only once the remote branch holds it. Changes
+   * made while it runs are in the worktree at once and stay pending for the
+   * next call, unless a retry after a lost race commits them too. Creates the branch (an
    * orphan commit) when the remote has none. A lost race is retried (fetch,
    * reset, replay) up to `maxAttempts`; then `push-contended`. A refusal
    * that retrying cannot fix is `push-rejected`. On any failure the changes
@@ -111,7 +133,8 @@ export interface StateBranch {
   hasPending(): boolean;
 }
 
-type Op = { kind: "write"; file: string; content: string } | { kind: "append"; file: string; chunks: string[] };
+/** A change not yet on the remote; `seq` increases with each change made (see `staged`). */
+type Op = { seq: number; file: string } & ({ kind: "write"; content: string } | { kind: "append"; chunks: string[] });
 
 /** Validates a path inside the branch's tree: relative, `/`-separated, no `.`/`..`/`.git` segments. */
 export function checkStatePath(file: string): string {
@@ -146,10 +169,22 @@ class GitStateBranch implements StateBranch {
   private readonly timeoutMs: number;
   /** Changes since the last successful push, in order. */
   private ops: Op[] = [];
+  /** The `seq` of the last change made. */
+  private seq = 0;
+  /** The `seq` of the last change the index held at the latest `git add`: a successful push settles the ops up to it, no further. */
+  private staged = 0;
   /** A local commit exists that the remote does not have (a push failed after it). */
   private unpushed = false;
-  /** Every public operation runs alone: an append landing between `git add` and `push` would be marked pushed without being in the commit. */
+  /** The git work (commitAndPush, refresh) runs one at a time. */
   private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Worktree changes (append, write), reads, and the local steps that read
+   * or rewrite the files (`git add`; reset and replay) run one at a time, in
+   * call order: an append can neither tear a `git add` (and be half in a
+   * commit) nor land between a reset and its replay (and be lost or doubled).
+   * Never held across a fetch or a push.
+   */
+  private disk: Promise<unknown> = Promise.resolve();
 
   constructor(o: OpenStateBranchOptions) {
     this.branch = o.branch ?? "newsletter-state";
@@ -178,33 +213,35 @@ class GitStateBranch implements StateBranch {
 
   read(file: string): Promise<string | null> {
     const f = checkStatePath(file);
-    return this.serial(() => this.readLocal(f));
+    return this.exclusive(() => this.readLocal(f));
   }
 
   write(file: string, content: string): Promise<void> {
     const f = checkStatePath(file);
-    return this.serial(async () => {
+    return this.exclusive(async () => {
       await this.io(f, async (abs) => {
         await mkdir(path.dirname(abs), { recursive: true });
         await writeFile(abs, content, "utf8");
       });
       // A write supersedes everything pending for the file: replaying it alone gives the same text.
+      // (Dropping an op a push in flight holds is harmless: that push settles by `seq`, and this write stays pending.)
       this.ops = this.ops.filter((op) => op.file !== f);
-      this.ops.push({ kind: "write", file: f, content });
+      this.ops.push({ kind: "write", file: f, content, seq: ++this.seq });
     });
   }
 
   append(file: string, text: string): Promise<void> {
     const f = checkStatePath(file);
-    return this.serial(async () => {
-      if (text === "") return;
+    if (text === "") return Promise.resolve();
+    return this.exclusive(async () => {
       await this.io(f, async (abs) => {
         await mkdir(path.dirname(abs), { recursive: true });
         await appendFile(abs, text, "utf8");
       });
       const last = this.ops.at(-1);
-      if (last?.kind === "append" && last.file === f) last.chunks.push(text);
-      else this.ops.push({ kind: "append", file: f, chunks: [text] });
+      // Merge only into an op no `git add` has seen: what a commit holds must stay one op.
+      if (last?.kind === "append" && last.file === f && last.seq > this.staged) last.chunks.push(text);
+      else this.ops.push({ kind: "append", file: f, chunks: [text], seq: ++this.seq });
     });
   }
 
@@ -214,8 +251,7 @@ class GitStateBranch implements StateBranch {
       if (tip === null) return; // nothing on the remote yet: our worktree is the whole state
       const r = await this.git(["merge-base", "--is-ancestor", tip, "HEAD"], [1, 128]);
       if (r.exitCode === 0) return; // the remote has nothing we lack
-      await this.resetTo(tip, true);
-      await this.replay();
+      await this.exclusive(() => this.rebaseOnto(tip));
     });
   }
 
@@ -259,7 +295,7 @@ class GitStateBranch implements StateBranch {
     const tip = await this.fetchTip();
     const diff = await this.git(["diff", "--cached", "--no-renames", "--name-status", "-z", tip ?? EMPTY_TREE]);
     const fields = diff.stdout.split("\0");
-    const appends: Op[] = [];
+    const appends: Array<{ kind: "append"; file: string; chunks: string[] }> = [];
     for (let i = 0; i + 1 < fields.length; i += 2) {
       const status = fields[i]!;
       const file = fields[i + 1]!;
@@ -274,30 +310,35 @@ class GitStateBranch implements StateBranch {
       }
     }
     await this.resetTo(tip, false);
-    this.ops = appends;
+    this.ops = appends.map((op) => ({ ...op, seq: ++this.seq }));
     await this.replay();
   }
 
   // ---- push ---------------------------------------------------------------
 
   private async commitAndPushNow(message: string): Promise<PushResult> {
+    await this.exclusive(async () => {}); // the changes called for before this call have landed
     if (!this.hasPending()) return { pushed: false, attempts: 0 };
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       if (attempt > 1) {
         await sleep(randomInt(0, Math.min(5000, this.backoffMs * 2 ** (attempt - 2)) + 1));
-        // Everything local is committed by now, so a hard reset alone removes it.
-        await this.resetTo(await this.fetchTip(), false);
-        await this.replay();
+        const tip = await this.fetchTip();
+        // Rewrites the files: the changes made during the lost push are replayed too, in order.
+        await this.exclusive(() => this.rebaseOnto(tip));
       }
-      await this.git(["add", "-A"]);
+      // The commit holds exactly the changes made up to here; later ones stay pending.
+      await this.exclusive(async () => {
+        await this.git(["add", "-A"]);
+        this.staged = this.seq;
+      });
       const c = await this.git(["commit", "--no-verify", "-q", "-m", message], [1]);
       if (c.exitCode === 1) {
         if (!/nothing to commit|nothing added to commit/u.test(c.stdout)) {
           throw this.fail("git-failed", "could not commit to the state branch", new GitCommandError(["commit"], 1, null, redact(c.stdout.trim().slice(0, 2000))));
         }
-        // The pending changes are already what the tip holds (a write of the same text).
+        // The staged changes are already what the tip holds (a write of the same text).
         if (!this.unpushed) {
-          this.ops = [];
+          this.settle();
           return { pushed: false, attempts: attempt - 1 };
         }
       } else {
@@ -305,7 +346,7 @@ class GitStateBranch implements StateBranch {
       }
       const verdict = await this.push();
       if (verdict === "ok") {
-        this.ops = [];
+        this.settle();
         this.unpushed = false;
         return { pushed: true, attempts: attempt };
       }
@@ -314,6 +355,11 @@ class GitStateBranch implements StateBranch {
       "push-contended",
       `could not push to ${this.branch} after ${this.maxAttempts} attempts: other jobs kept moving it; the changes stay pending`,
     );
+  }
+
+  /** The remote holds the staged changes: forget them, keep those made since `git add`. */
+  private settle(): void {
+    this.ops = this.ops.filter((op) => op.seq > this.staged);
   }
 
   /** "ok", or "retry" for a lost race; throws for anything retrying cannot fix. */
@@ -360,6 +406,16 @@ class GitStateBranch implements StateBranch {
       await this.git(["update-ref", "-d", `refs/heads/${this.branch}`]);
     }
     this.unpushed = false;
+  }
+
+  /**
+   * Reset to `tip` and replay every pending change in order (under
+   * `exclusive`). Staged first: files our unpushed commit or later appends
+   * created would otherwise survive the reset untracked and be appended twice.
+   */
+  private async rebaseOnto(tip: string | null): Promise<void> {
+    await this.resetTo(tip, true);
+    await this.replay();
   }
 
   private async replay(): Promise<void> {
@@ -414,6 +470,12 @@ class GitStateBranch implements StateBranch {
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn, fn);
     this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.disk.then(fn, fn);
+    this.disk = run.catch(() => undefined);
     return run;
   }
 }

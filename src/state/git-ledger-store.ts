@@ -8,7 +8,9 @@
  * the worktree directory reads the branch's begin records unchanged.
  *
  * Durability, mapped onto the LedgerStore contract:
- * - `append(lines, false)` (every outcome) writes to the worktree file only:
+ * - `append(lines, false)` (every outcome) writes to the worktree file only,
+ *   at once, also while a push is in flight (it does not wait for the push;
+ *   the push in flight does not count it, the next one takes it along):
  *   it survives kill -9 of this process but not the loss of the runner. The
  *   local file therefore always holds every outcome; the remote holds them
  *   up to the last durable append.
