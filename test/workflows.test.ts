@@ -319,6 +319,11 @@ describe("newsletter-send.yml", () => {
     expect(on.workflow_dispatch.inputs["resume"]?.type).toBe("boolean");
   });
 
+  it("caps the send's heap (a million-recipient send stays under 400 MB RSS only with it)", () => {
+    const step = send.steps!.find((s) => s.name === "Send")!;
+    expect((step.env as Record<string, string>)["NODE_OPTIONS"]).toMatch(/--max-old-space-size=256/);
+  });
+
   it("gates the merged commit (fail closed) before the send job exists", () => {
     const runs = doc.jobs["resolve"]!.steps!.map((s) => s.run ?? "").join("\n");
     expect(runs).toContain('gate --sha "$TARGET_SHA" --format json');
