@@ -1,18 +1,21 @@
 /**
- * Transports through real parts: nodemailer's pool into an in-process
- * smtp-server (test/helpers/smtp.ts), the outbox on a temp folder.
+ * Transports through real parts: both SMTP clients — nodemailer's pool
+ * (smtp.ts) and our pipelined client (smtp-pipelined.ts), every case run
+ * against each — into an in-process smtp-server (test/helpers/smtp.ts) with
+ * its fault injection, and the outbox on a temp folder.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { simpleParser } from "mailparser";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { UsageError } from "../src/errors.ts";
 import { createOutboxTransport, fileStem, messageIdOf } from "../src/transport/outbox.ts";
 import type { Envelope, MailTransport } from "../src/transport/port.ts";
 import { chooseTransport, createTransportFromEnv } from "../src/transport/select.ts";
-import { createSmtpTransport } from "../src/transport/smtp.ts";
+import { createSmtpTransport, type SmtpTransportOptions } from "../src/transport/smtp.ts";
+import { createPipelinedSmtpTransport } from "../src/transport/smtp-pipelined.ts";
 import { failureFromError } from "../src/transport/smtp-result.ts";
 import { parseSmtpUrl } from "../src/transport/smtp-url.ts";
 import { startTestSmtp, type TestSmtp } from "./helpers/smtp.ts";
@@ -48,8 +51,11 @@ async function server(opts: Parameters<typeof startTestSmtp>[0] = {}): Promise<T
   return s;
 }
 
+type Factory = (url: string, opts: SmtpTransportOptions) => MailTransport;
+let factory: Factory = createSmtpTransport;
+
 function smtp(url: string, connections = 2, tls?: { rejectUnauthorized?: boolean }): MailTransport {
-  const t = createSmtpTransport(url, { connections, ...(tls ? { tls } : {}) });
+  const t = factory(url, { connections, ...(tls ? { tls } : {}) });
   cleanups.push(() => t.close());
   return t;
 }
@@ -60,7 +66,14 @@ function tempDir(): string {
   return d;
 }
 
-describe("SMTP transport through nodemailer's pool", () => {
+/** The same safety proof for both SMTP clients: nodemailer's pool (smtp.ts) and ours (smtp-pipelined.ts). */
+describe.each([
+  ["nodemailer's pool", createSmtpTransport],
+  ["our pipelined client", createPipelinedSmtpTransport],
+] as Array<[string, Factory]>)("SMTP transport through %s", (clientName, make) => {
+  beforeEach(() => {
+    factory = make;
+  });
   it("delivers the bytes unchanged with exactly one envelope recipient", async () => {
     const s = await server();
     const t = smtp(s.url);
@@ -142,7 +155,7 @@ describe("SMTP transport through nodemailer's pool", () => {
     expect(r2).toMatchObject({ ok: false, permanent: false });
     expect(r2.ok ? "" : r2.message).toMatch(/ECONNECTION|ESOCKET/);
     expect(r3.ok).toBe(true);
-    // nodemailer did not resend the dropped message on its own (the bytes had gone out).
+    // The client did not resend the dropped message on its own (the bytes had gone out).
     expect(s.stats.dropped).toBe(1);
     expect(s.received.map((m) => m.envelope.to[0])).toEqual(["one@example.com", "three@example.com"]);
   });
@@ -280,7 +293,7 @@ describe("SMTP transport through nodemailer's pool", () => {
     };
     await Promise.all(Array.from({ length: limit }, worker));
     const seconds = (performance.now() - started) / 1000;
-    console.log(`[transport] ${n} messages of ${message("x@example.com", { body }).length} bytes, 5 connections → smtp-server: ${(n / seconds).toFixed(0)} msg/s (${seconds.toFixed(2)} s)`);
+    console.log(`[transport ${clientName}] ${n} messages of ${message("x@example.com", { body }).length} bytes, 5 connections → smtp-server: ${(n / seconds).toFixed(0)} msg/s (${seconds.toFixed(2)} s)`);
     expect(s.received).toHaveLength(n);
     expect(new Set(s.received.map((m) => m.envelope.to[0])).size).toBe(n);
   });
@@ -433,6 +446,20 @@ describe("createTransportFromEnv", () => {
       expect(t.name).not.toMatch(/pw-/);
       await t.close();
     }
+  });
+
+  it("uses our pipelined client by default and nodemailer's pool (loaded on first use) when NEWSLETTER_SMTP_CLIENT=nodemailer", async () => {
+    const s = await server();
+    for (const client of [undefined, "pipelined", "nodemailer", " Nodemailer "]) {
+      const t = createTransportFromEnv({ NEWSLETTER_SMTP_URL: s.url, ...(client ? { NEWSLETTER_SMTP_CLIENT: client } : {}) }, "send", opts);
+      cleanups.push(() => t.close());
+      expect(t.name).toBe(`smtp://127.0.0.1:${s.port}`);
+      expect((await t.deliver(env("a@example.com"), message("a@example.com"))).ok).toBe(true);
+      await t.close();
+      expect(await t.deliver(env("a@example.com"), message("a@example.com"))).toMatchObject({ ok: false, permanent: false });
+    }
+    expect(s.received).toHaveLength(4);
+    expect(() => createTransportFromEnv({ NEWSLETTER_SMTP_URL: s.url, NEWSLETTER_SMTP_CLIENT: "other" }, "send", opts)).toThrow(UsageError);
   });
 
   it("names the variable, not its value, when the URL is malformed", () => {

@@ -47,8 +47,16 @@ export interface FastComposer {
   compose(r: FastRecipient): Buffer;
 }
 
-/** Reused work area: only touched inside one synchronous compose call. */
-let work = Buffer.allocUnsafe(64 * 1024);
+/**
+ * Messages are written straight into a slab and handed out as slices of it:
+ * one allocation per some sixty messages instead of a fresh ArrayBuffer and a
+ * copy per message. A slab lives while any of its messages does (at most the
+ * in-flight ones). A message whose worst case would not fit a quarter slab
+ * gets a buffer of its own.
+ */
+const SLAB = 512 * 1024;
+let slab = Buffer.allocUnsafeSlow(SLAB);
+let slabUsed = 0;
 
 export function compileFastComposer(base: FastMessageBase, body: FastBody): FastComposer {
   const boundary = boundaryFor(base.boundarySeed);
@@ -76,9 +84,20 @@ export function compileFastComposer(base: FastMessageBase, body: FastBody): Fast
       checkAsciiHead(headers);
 
       const worst = headers.length + frameLength + qpTemplateMaxLength(text, textSources) + qpTemplateMaxLength(html, htmlSources);
-      if (work.length < worst) work = Buffer.allocUnsafe(Math.max(worst, work.length * 2));
-      const buf = work;
-      let pos = buf.write(headers, 0, "latin1");
+      let buf: Buffer;
+      let base0: number;
+      if (worst > SLAB / 4) {
+        buf = Buffer.allocUnsafeSlow(worst);
+        base0 = 0;
+      } else {
+        if (slabUsed + worst > SLAB) {
+          slab = Buffer.allocUnsafeSlow(SLAB);
+          slabUsed = 0;
+        }
+        buf = slab;
+        base0 = slabUsed;
+      }
+      let pos = base0 + buf.write(headers, base0, "latin1");
       pos += buf.write(open, pos, "latin1");
       const textStart = pos;
       pos = writeQpTemplate(text, textSources, buf, pos);
@@ -95,9 +114,8 @@ export function compileFastComposer(base: FastMessageBase, body: FastBody): Fast
       if ((inText >= 0 && inText < textEnd) || (inHtml >= 0 && inHtml < htmlEnd)) {
         throw new InternalError("the multipart boundary occurs in an encoded body part");
       }
-      const out = Buffer.allocUnsafe(pos);
-      buf.copy(out, 0, 0, pos);
-      return out;
+      if (buf === slab) slabUsed = (pos + 7) & ~7; // the next message starts 8-aligned after this one
+      return buf.subarray(base0, pos);
     },
   };
 }

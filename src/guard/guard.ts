@@ -13,6 +13,9 @@
  *    one To holding exactly the recipient, and no field given more often
  *    than RFC 5322 §3.6 allows;
  * 4. MIME tree: every text leaf decoded, attachments refused (mime-walk.ts);
+ *    quoted-printable leaves unit by unit, each distinct run of octets up to
+ *    a hard line break decoded and scanned once per send (qp-units.ts) —
+ *    the same lines as decoding the whole leaf, every octet still compared;
  * 5. addresses in every header and every decoded part (scanner.ts).
  *
  * Pure: bytes and context in, a verdict out; no I/O, no clock.

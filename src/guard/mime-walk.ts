@@ -15,6 +15,7 @@ import { splitEntity, type Field } from "./header-block.ts";
 import { splitMultipart, validBoundary } from "./multipart.ts";
 import { unparseable } from "./refusal.ts";
 import { scanField, type Scanner } from "./scanner.ts";
+import { scanQuotedPrintableLeaf } from "./qp-units.ts";
 import { decodeLeaf } from "./transfer.ts";
 
 const MAX_DEPTH = 8;
@@ -81,8 +82,13 @@ function walk(
     const cs = (h.type.params.get("charset") ?? "us-ascii").toLowerCase();
     const charset = cs === "utf-8" || cs === "utf8" ? "utf-8" : cs === "us-ascii" ? "us-ascii" : undefined;
     if (charset === undefined) unparseable(label, "a charset other than UTF-8 or US-ASCII; we only write UTF-8");
-    const { text, ascii } = decodeLeaf(body, h.cte, charset, label);
     const where = `body/${type}`;
+    if (h.cte === "quoted-printable") {
+      // What we write: scanned in units, each distinct unit once (qp-units.ts), with the same result.
+      scanQuotedPrintableLeaf(scanner, where, body, charset, type === "text/html", label);
+      return;
+    }
+    const { text, ascii } = decodeLeaf(body, h.cte, charset, label);
     scanner.add(where, text, ascii, type === "text/html");
     return;
   }

@@ -55,27 +55,19 @@ export class Scanner {
    * value line by line too.
    */
   add(where: string, text: string, ascii = false, html = false): void {
-    const starts = triggerLines(text, ascii, html);
-    let covered = -1;
-    for (const s of starts) {
-      if (s <= covered) continue;
-      let e = lineEnd(text, s);
-      if (!html) {
-        this.push(text.slice(s, e), where);
-        continue;
-      }
-      let block = text.slice(s, e);
-      while (e < text.length && block.lastIndexOf("<") > block.lastIndexOf(">")) {
-        const gt = text.indexOf(">", e);
-        if (gt < 0) break;
-        e = lineEnd(text, gt);
-        block = text.slice(s, e);
-      }
-      covered = e;
-      this.push(block, where);
-      if (block.includes("<")) this.push(visibleText(block), where);
-    }
+    const out = this.scratch;
+    out.length = 0;
+    collectLines(text, ascii, html, out);
+    for (const l of out) this.push(l, where);
+    out.length = 0;
   }
+
+  /** Lines already collected elsewhere (collectLines over the same text), in order. */
+  addCollected(where: string, lines: readonly string[]): void {
+    for (const l of lines) this.push(l, where);
+  }
+
+  private readonly scratch: string[] = [];
 
   private push(line: string, where: string): void {
     if (this.collected.has(line)) return;
@@ -140,6 +132,35 @@ export class Scanner {
       seenLines.set(own(line), list);
       rememberedChars += line.length;
     }
+  }
+}
+
+/**
+ * What Scanner.add collects from `text`, appended to `out` in order: each
+ * line that may hold a strong address (triggers.ts) and, for HTML, each
+ * such line read on while a tag is open at its end, and that block as a
+ * reader shows it.
+ */
+export function collectLines(text: string, ascii: boolean, html: boolean, out: string[]): void {
+  const starts = triggerLines(text, ascii, html);
+  let covered = -1;
+  for (const s of starts) {
+    if (s <= covered) continue;
+    let e = lineEnd(text, s);
+    if (!html) {
+      out.push(text.slice(s, e));
+      continue;
+    }
+    let block = text.slice(s, e);
+    while (e < text.length && block.lastIndexOf("<") > block.lastIndexOf(">")) {
+      const gt = text.indexOf(">", e);
+      if (gt < 0) break;
+      e = lineEnd(text, gt);
+      block = text.slice(s, e);
+    }
+    covered = e;
+    out.push(block);
+    if (block.includes("<")) out.push(visibleText(block));
   }
 }
 

@@ -10,14 +10,23 @@
  * expands a secret that does not exist to "" rather than leaving it out.
  * A real send never falls back to the test server's URL.
  */
+import { UsageError } from "../errors.ts";
 import type { MailTransport } from "./port.ts";
 import { createOutboxTransport } from "./outbox.ts";
-import { createSmtpTransport, type SmtpTransportOptions } from "./smtp.ts";
+import { createPipelinedSmtpTransport } from "./smtp-pipelined.ts";
+import { createLazySmtpTransport } from "./smtp-lazy.ts";
+import type { SmtpTransportOptions } from "./smtp.ts";
 
 export type TransportPurpose = "send" | "test";
 
 export const SMTP_URL_VAR = "NEWSLETTER_SMTP_URL";
 export const TEST_SMTP_URL_VAR = "NEWSLETTER_TEST_SMTP_URL";
+/**
+ * Which SMTP client: "pipelined" (default, smtp-pipelined.ts: our own, for
+ * finished bytes) or "nodemailer" (smtp.ts: nodemailer's pool), kept as a
+ * way back should a relay disagree with ours.
+ */
+export const SMTP_CLIENT_VAR = "NEWSLETTER_SMTP_CLIENT";
 type UrlVar = typeof SMTP_URL_VAR | typeof TEST_SMTP_URL_VAR;
 
 /** The decision alone, without the URL (it may hold a password): for messages and tests. */
@@ -43,7 +52,12 @@ export function createTransportFromEnv(env: Env, purpose: TransportPurpose, opts
   const choice = chooseTransport(env, purpose, opts.outboxDir);
   if (choice.kind === "outbox") return createOutboxTransport(choice.dir);
   const { outboxDir: _unused, ...smtpOpts } = opts;
-  return createSmtpTransport(env[choice.variable] ?? "", { ...smtpOpts, label: choice.variable });
+  const client = env[SMTP_CLIENT_VAR]?.trim().toLowerCase() || "pipelined";
+  if (client !== "pipelined" && client !== "nodemailer") {
+    throw new UsageError(`${SMTP_CLIENT_VAR} must be "pipelined" or "nodemailer"`);
+  }
+  const create = client === "nodemailer" ? createLazySmtpTransport : createPipelinedSmtpTransport;
+  return create(env[choice.variable] ?? "", { ...smtpOpts, label: choice.variable });
 }
 
 function isSet(v: string | undefined): v is string {

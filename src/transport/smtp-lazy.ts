@@ -1,0 +1,38 @@
+/**
+ * nodemailer's transport (smtp.ts), loaded on first use: importing
+ * nodemailer costs some 160 ms of CPU at start-up, and the send path only
+ * needs it for what our own client (smtp-pipelined.ts) hands over — an
+ * envelope that is not printable ASCII — or when NEWSLETTER_SMTP_CLIENT
+ * asks for it. The URL and the connection count are checked at once, as
+ * createSmtpTransport does (a UsageError naming the variable, never the URL).
+ */
+import { UsageError } from "../errors.ts";
+import type { DeliveryMeta, DeliveryResult, Envelope, MailTransport } from "./port.ts";
+import type { SmtpTransportOptions } from "./smtp.ts";
+import { parseSmtpUrl } from "./smtp-url.ts";
+
+export function createLazySmtpTransport(url: string, opts: SmtpTransportOptions): MailTransport {
+  const ep = parseSmtpUrl(url, opts.label);
+  if (!Number.isInteger(opts.connections) || opts.connections < 1) {
+    throw new UsageError(`connections must be a positive integer, got ${String(opts.connections)}`);
+  }
+  let real: Promise<MailTransport> | undefined;
+  let closed: Promise<void> | undefined;
+  const load = () => (real ??= import("./smtp.ts").then((m) => m.createSmtpTransport(url, opts)));
+  return {
+    name: ep.display,
+    async deliver(envelope: Envelope, raw: Buffer, meta?: DeliveryMeta): Promise<DeliveryResult> {
+      if (closed) return { ok: false, permanent: false, message: "transport is closed" };
+      try {
+        return await (await load()).deliver(envelope, raw, meta);
+      } catch (e) {
+        // The port never rejects: a module that cannot load is a transient failure here.
+        return { ok: false, permanent: false, message: `transport error: ${(e as Error)?.name ?? "unknown"}` };
+      }
+    },
+    close() {
+      closed ??= real ? real.then((t) => t.close(), () => undefined) : Promise.resolve();
+      return closed;
+    },
+  };
+}
