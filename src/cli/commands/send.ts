@@ -6,8 +6,6 @@
 import path from "node:path";
 import { mask } from "../../address/mask.ts";
 import { NewsletterError, RefusedError } from "../../errors.ts";
-import { formatGateReport, gateStatusLine } from "../../gate/report.ts";
-import { gateFromEnv } from "./gate.ts";
 import { guardMessage } from "../../guard/guard.ts";
 import { FsHistory } from "../../ledger/fs-history.ts";
 import { Ledger } from "../../ledger/ledger.ts";
@@ -25,7 +23,7 @@ import { openLedgerPlace, stateSettingsFromEnv } from "../../state/from-env.ts";
 import { createTransportFromEnv } from "../../transport/select.ts";
 import type { CliInput } from "../args.ts";
 import type { Io } from "../io.ts";
-import { stateDir } from "./check.ts";
+import { stateDir } from "./deps.ts";
 import { formatProgress } from "./progress.ts";
 import { reportRefusal } from "./refusal.ts";
 
@@ -36,6 +34,10 @@ import { reportRefusal } from "./refusal.ts";
 async function requireApproval(io: Io): Promise<void> {
   const sha = io.env.GITHUB_SHA;
   if (!sha || !/^[0-9a-f]{40}$/.test(sha)) throw new RefusedError("--require-approval needs GITHUB_SHA (the commit being sent)");
+  // Loaded only here: the GitHub client (@octokit) costs ~200 ms of startup that a send without
+  // --require-approval (local, the benchmark) would pay for nothing.
+  const { gateFromEnv } = await import("./gate.ts");
+  const { formatGateReport, gateStatusLine } = await import("../../gate/report.ts");
   let verdict;
   try {
     verdict = await gateFromEnv(io.env, { sha });
