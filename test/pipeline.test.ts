@@ -11,6 +11,8 @@ import { FsLedgerStore } from "../src/ledger/fs-store.ts";
 import { Ledger } from "../src/ledger/ledger.ts";
 import { Halt } from "../src/send/halt.ts";
 import { runPipeline, type PipelineOptions, type SendItem } from "../src/send/pipeline.ts";
+import { formatSendSummary, sendExitCode } from "../src/send/summary.ts";
+import { inDoubt } from "../src/ledger/state.ts";
 import type { DeliveryResult, Envelope, MailTransport } from "../src/transport/port.ts";
 
 function items(n: number): SendItem[] {
@@ -142,6 +144,61 @@ describe("send pipeline", () => {
     const t3 = new FakeTransport();
     await runPipeline(items(5), { transport: t3, ledger: l3, guard: okGuard }, { ...base, resendInDoubt: true }, new Halt());
     expect(t3.delivered.sort()).toEqual(["r1@example.com", "r2@example.com"]);
+  });
+
+  it("a message in doubt (data out, no final reply) is never retried, gets no outcome, stays claimed: listed, exit 3; --resend-in-doubt sends it again", async () => {
+    const { l, dir } = await ledger();
+    const attempts = new Map<string, number>();
+    const t = new FakeTransport((env) => {
+      attempts.set(env.to, (attempts.get(env.to) ?? 0) + 1);
+      return env.to === "r7@example.com" || env.to === "r21@example.com"
+        ? { ok: false, inDoubt: true, message: "no reply to the end of data: ECONNECTION [DATA]: Connection closed" }
+        : { ok: true, response: "250" };
+    });
+    const r = await runPipeline(items(30), { transport: t, ledger: l, guard: okGuard }, base, new Halt());
+    expect(r.outcome).toBe("completed");
+    expect(r.sent).toBe(28);
+    expect(r.failed).toEqual([]);
+    expect(r.inDoubt.map((x) => [x.fp, x.source])).toEqual([["fp7", "no-final-reply"], ["fp21", "no-final-reply"]]);
+    expect(attempts.get("r7@example.com")).toBe(1); // never retried
+    expect(attempts.get("r21@example.com")).toBe(1);
+    expect(sendExitCode(r)).toBe(3);
+    expect(l.counts()).toMatchObject({ sent: 28, failed: 0, inDoubt: 2, retryable: 0 });
+    expect(inDoubt(l.state)).toEqual(["fp21", "fp7"]);
+    const summary = formatSendSummary(r, { id: "x", shard: "all", transport: "fake", dryRun: false });
+    expect(summary).toMatch(/IN DOUBT \(data handed over, no reply to its end.*--resend-in-doubt\): 2/);
+    expect(summary).toContain("r***@e***.com  fp7");
+    expect(summary).not.toMatch(/r\d+@example\.com/);
+    await l.close();
+
+    // A plain re-run: nothing sent, both still in doubt (from the earlier run now).
+    const { l: l2 } = await ledger(dir);
+    const t2 = new FakeTransport();
+    const r2 = await runPipeline(items(30), { transport: t2, ledger: l2, guard: okGuard }, base, new Halt());
+    expect(t2.calls).toBe(0);
+    expect(r2.inDoubt.map((x) => [x.fp, x.source])).toEqual([["fp7", "earlier-run"], ["fp21", "earlier-run"]]);
+    expect(sendExitCode(r2)).toBe(3);
+    await l2.close();
+
+    // The operator's choice: --resend-in-doubt sends exactly those two.
+    const { l: l3 } = await ledger(dir);
+    const t3 = new FakeTransport();
+    const r3 = await runPipeline(items(30), { transport: t3, ledger: l3, guard: okGuard }, { ...base, resendInDoubt: true }, new Halt());
+    expect(t3.delivered.sort()).toEqual(["r21@example.com", "r7@example.com"]);
+    expect(sendExitCode(r3)).toBe(0);
+    expect(l3.counts()).toMatchObject({ sent: 30, inDoubt: 0 });
+  });
+
+  it("in-doubt results count for the circuit breaker: a relay that loses every final reply stops the send", async () => {
+    const { l } = await ledger();
+    const t = new FakeTransport(() => ({ ok: false, inDoubt: true, message: "no reply" }));
+    const r = await runPipeline(items(500), { transport: t, ledger: l, guard: okGuard }, base, new Halt());
+    expect(r.outcome).toBe("aborted");
+    expect(r.halt.cause).toMatchObject({ kind: "abort", reason: expect.stringMatching(/circuit breaker.*in doubt/) });
+    expect(t.calls).toBeLessThan(100);
+    expect(t.calls).toBe(r.inDoubt.length);
+    // Exactly the handed-over ones are in doubt; claims never handed over were released.
+    expect(l.counts().inDoubt).toBe(t.calls);
   });
 
   it("sends the canary, pauses, then the rest; a halt during the pause stops there", async () => {

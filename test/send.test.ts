@@ -16,7 +16,9 @@ import { makePlan } from "../src/send/plan.ts";
 import { listRows } from "../src/send/recipients.ts";
 import { sendExitCode } from "../src/send/summary.ts";
 import { createSmtpTransport } from "../src/transport/smtp.ts";
-import { mask } from "../src/address/mask.ts";
+import { fingerprint, mask } from "../src/address/mask.ts";
+import { parseLedger } from "../src/ledger/records.ts";
+import { foldLedger, inDoubt } from "../src/ledger/state.ts";
 import { runCli, sampleText } from "./helpers/repo.ts";
 import { recipientAddress, sendRepo, SAMPLE_DIR, fastConfig, generatedList } from "./helpers/send-repo.ts";
 import { startTestSmtp, type TestSmtp } from "./helpers/smtp.ts";
@@ -30,6 +32,12 @@ afterEach(async () => {
 
 function env(url: string) {
   return { NEWSLETTER_SMTP_URL: url, NEWSLETTER_SECRET: SECRET };
+}
+
+function ledgerState(root: string) {
+  const file = ledgerPath(path.join(root, ".newsletter-state"), "2026-12-01-winter-update", "all");
+  const text = readFileSync(file, "utf8");
+  return { text, state: foldLedger(parseLedger(text, file)) };
 }
 
 function assertNoAddress(text: string, n: number) {
@@ -119,7 +127,7 @@ describe("send over SMTP", () => {
     expect(ledger.counts()).toMatchObject({ sent: 0, inDoubt: 0 });
   });
 
-  it("with 10% 421, a dropped connection every 500 messages and 1% 550: every deliverable recipient exactly once, permanent failures listed, exit 3", async () => {
+  it("with 10% 421, a connection dropped after the data every 500 messages and 1% 550: no duplicate; each recipient delivered once, failed permanently, or in doubt (the dropped ones, not retried); exit 3", async () => {
     const n = 2000;
     server = await startTestSmtp({ faults: { tempFailRate: 0.1, dropEvery: 500, permFailRate: 0.01, seed: 7 } });
     const root = sendRepo(n);
@@ -132,10 +140,81 @@ describe("send over SMTP", () => {
     const permanent = Number(/failed permanently: (\d+)/.exec(r.stdout)?.[1] ?? "0");
     expect(permanent).toBeGreaterThan(0);
     expect(failedLines.length).toBeGreaterThanOrEqual(Math.min(permanent, 50));
-    // Every recipient either arrived exactly once or is listed as a permanent failure.
-    expect(counts.size + permanent).toBe(n - 1);
+    // The server discarded the dropped messages, but the client wrote their end of data and got no
+    // reply: in doubt (RFC 5321 §4.1.1.4), never retried; the 421s were retried and delivered.
+    expect(server.stats.dropped).toBeGreaterThan(0);
+    const doubt = inDoubt(ledgerState(root).state);
+    expect(doubt).toHaveLength(server.stats.dropped);
+    expect(Number(/IN DOUBT \(data handed over[^\n]*: (\d+)/.exec(r.stdout)?.[1] ?? "0")).toBe(server.stats.dropped);
+    for (const fp of doubt) expect(r.stdout).toContain(fp.slice(0, 12));
+    // Every recipient either arrived exactly once, is listed as a permanent failure, or is in doubt.
+    expect(counts.size + permanent + doubt.length).toBe(n - 1);
     assertNoAddress(r.stdout + r.stderr, n);
   }, 240_000);
+
+  describe.each([
+    ["our pipelined client", {}],
+    ["nodemailer's pool", { NEWSLETTER_SMTP_CLIENT: "nodemailer" }],
+  ] as Array<[string, Record<string, string>]>)("accept then drop, through %s", (_name, clientEnv) => {
+    it("2,000 recipients, the server queues every 300th message and cuts the connection instead of its 250: exactly those in doubt, 0 duplicates, exit 3; --resend-in-doubt resends them, a plain re-run sends nothing", async () => {
+      const n = 2000;
+      const every = 300;
+      server = await startTestSmtp({ faults: { acceptThenDropEvery: every } });
+      const root = sendRepo(n);
+      const e = { ...env(server.url), ...clientEnv };
+      const r = await runCli(["--root", root, "send", SAMPLE_DIR], { env: e });
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.code).toBe(3); // finished, some in doubt
+
+      const deliverable = n - 1; // one suppressed
+      const dropped = Math.floor(deliverable / every);
+      expect(server.acceptedThenDropped).toHaveLength(dropped);
+      const counts = server.countsByRecipient();
+      // Everyone arrived (the dropped ones were queued by the server), nobody twice: nothing was retried.
+      expect(counts.size).toBe(deliverable);
+      expect([...counts.values()].filter((c) => c > 1)).toEqual([]);
+
+      // Exactly the dropped ones are in doubt: in the ledger (claimed, no outcome) and in the summary, by fingerprint.
+      const wantFps = server.acceptedThenDropped.map((a) => fingerprint(a, SECRET)).sort();
+      const { state, text } = ledgerState(root);
+      expect(inDoubt(state)).toEqual(wantFps);
+      expect(Number(/IN DOUBT \(data handed over[^\n]*: (\d+)/.exec(r.stdout)?.[1] ?? "-1")).toBe(dropped);
+      for (const fp of wantFps) expect(r.stdout).toContain(fp.slice(0, 12));
+      for (const a of server.acceptedThenDropped) expect(r.stdout).toContain(mask(a));
+      expect(r.stdout).toContain(`sent now: ${deliverable - dropped}`);
+      const status = await runCli(["--root", root, "status", SAMPLE_DIR, "--format", "json"]);
+      expect(JSON.parse(status.stdout)).toMatchObject({ sent: deliverable - dropped, failed: 0, in_doubt: dropped, complete: false });
+
+      // A plain re-run: the in-doubt ones are skipped and listed, nothing is sent.
+      const plain = await runCli(["--root", root, "send", SAMPLE_DIR], { env: e });
+      expect(plain.code).toBe(3);
+      expect(server.received).toHaveLength(deliverable);
+      expect(plain.stdout).toContain(`already sent earlier: ${deliverable - dropped}`);
+      expect(Number(/IN DOUBT \(claimed by an earlier run[^\n]*: (\d+)/.exec(plain.stdout)?.[1] ?? "-1")).toBe(dropped);
+
+      // The operator's choice: --resend-in-doubt sends exactly those again (deliberate duplicates).
+      const resend = await runCli(["--root", root, "send", SAMPLE_DIR, "--resend-in-doubt"], { env: e });
+      expect(resend.code).toBe(0);
+      expect(resend.stdout).toContain(`sent now: ${dropped}`);
+      const after = server.countsByRecipient();
+      const twice = [...after.entries()].filter(([, c]) => c > 1).map(([a]) => a).sort();
+      expect(twice).toEqual([...server.acceptedThenDropped].sort());
+      expect([...after.values()].every((c) => c <= 2)).toBe(true);
+      expect(inDoubt(ledgerState(root).state)).toEqual([]);
+
+      // And then a plain re-run sends nothing.
+      const last = await runCli(["--root", root, "send", SAMPLE_DIR], { env: e });
+      expect(last.code).toBe(0);
+      expect(server.received).toHaveLength(deliverable + dropped);
+      expect(last.stdout).toContain(`already sent earlier: ${deliverable}`);
+
+      for (const out of [r.stdout, r.stderr, plain.stdout, plain.stderr, resend.stdout, resend.stderr, last.stdout, status.stdout, text]) assertNoAddress(out, n);
+      console.log(
+        `[send accept-then-drop ${_name}] recipients ${deliverable}, dropped after acceptance ${dropped}, in doubt ${inDoubt(state).length}; ` +
+          `duplicates before --resend-in-doubt 0, after ${twice.length}`,
+      );
+    }, 240_000);
+  });
 });
 
 describe("DKIM on the send path", () => {

@@ -104,7 +104,7 @@ describe.each([
     const t = smtp(s.url);
     const r = await t.deliver(env("gone.user@example.net"), message("gone.user@example.net"));
     expect(r.ok).toBe(false);
-    if (r.ok) return;
+    if (r.ok || r.inDoubt) throw new Error("expected a refusal");
     expect(r.permanent).toBe(true);
     expect(r.code).toBe(550);
     expect(r.message).toContain("550");
@@ -130,7 +130,7 @@ describe.each([
     for (let i = 0; i < 6; i++) {
       const r = await t.deliver(env(`u${i}@example.com`), message(`u${i}@example.com`, { id: `m${i}` }));
       expect(r).toMatchObject({ ok: false, permanent: false });
-      if (!r.ok) {
+      if (!r.ok && !r.inDoubt) {
         codes.add(r.code);
         expect(r.message).not.toContain(`u${i}@example.com`);
       }
@@ -145,20 +145,56 @@ describe.each([
     expect(r).toMatchObject({ ok: false, permanent: false, code: 451 });
   });
 
-  it("reports a dropped connection as transient and the pool reconnects for the next message", async () => {
-    const s = await server({ faults: { dropEvery: 2 } });
-    const t = smtp(s.url, 1);
-    const r1 = await t.deliver(env("one@example.com"), message("one@example.com", { id: "1" }));
-    const r2 = await t.deliver(env("two@example.com"), message("two@example.com", { id: "2" }));
-    const r3 = await t.deliver(env("three@example.com"), message("three@example.com", { id: "3" }));
-    expect(r1.ok).toBe(true);
-    expect(r2).toMatchObject({ ok: false, permanent: false });
-    expect(r2.ok ? "" : r2.message).toMatch(/ECONNECTION|ESOCKET/);
-    expect(r3.ok).toBe(true);
-    // The client did not resend the dropped message on its own (the bytes had gone out).
-    expect(s.stats.dropped).toBe(1);
-    expect(s.received.map((m) => m.envelope.to[0])).toEqual(["one@example.com", "three@example.com"]);
-  });
+  // Every connection case twice: through sendMail (no Message-ID given) and the raw path (smtp-raw.ts, with one).
+  for (const withId of [false, true]) {
+    const meta = (id: string) => (withId ? { messageId: `${id}@corp.example` } : undefined);
+    const how = withId ? "raw path" : "sendMail";
+
+    it(`reports a connection dropped after the end of data as in doubt, not retried; the pool reconnects for the next message (${how})`, async () => {
+      const s = await server({ faults: { dropEvery: 2 } });
+      const t = smtp(s.url, 1);
+      const r1 = await t.deliver(env("one@example.com"), message("one@example.com", { id: "1" }), meta("1"));
+      const r2 = await t.deliver(env("two@example.com"), message("two@example.com", { id: "2" }), meta("2"));
+      const r3 = await t.deliver(env("three@example.com"), message("three@example.com", { id: "3" }), meta("3"));
+      expect(r1.ok).toBe(true);
+      // The server discarded it, but the client cannot know: it wrote the end of data and no reply came.
+      expect(r2).toMatchObject({ ok: false, inDoubt: true });
+      expect(r2.ok ? "" : r2.message).toMatch(/ECONNECTION|ESOCKET/);
+      expect(r2.ok ? "" : r2.message).not.toContain("two@example.com");
+      expect(r3.ok).toBe(true);
+      // The client did not resend the dropped message on its own (the bytes had gone out).
+      expect(s.stats.dropped).toBe(1);
+      expect(s.received.map((m) => m.envelope.to[0])).toEqual(["one@example.com", "three@example.com"]);
+    });
+
+    it(`accept then drop: the accepted message whose 250 never came is in doubt, the next ones go on over new connections (${how})`, async () => {
+      const s = await server({ faults: { acceptThenDropEvery: 2 } });
+      const t = smtp(s.url, 1);
+      const rs = [];
+      for (let i = 1; i <= 5; i++) rs.push(await t.deliver(env(`a${i}@example.com`), message(`a${i}@example.com`, { id: `a${i}` }), meta(`a${i}`)));
+      expect(rs.map((r) => (r.ok ? "sent" : r.inDoubt ? "in doubt" : "failed"))).toEqual(["sent", "in doubt", "sent", "in doubt", "sent"]);
+      for (const r of rs) expect(JSON.stringify(r)).not.toMatch(/a\d@example\.com/);
+      // Each message arrived exactly once: in doubt means "maybe delivered", and here it was.
+      expect(s.received.map((m) => m.envelope.to[0])).toEqual(["a1@example.com", "a2@example.com", "a3@example.com", "a4@example.com", "a5@example.com"]);
+      expect(s.acceptedThenDropped).toEqual(["a2@example.com", "a4@example.com"]);
+    });
+
+    it(`a connection dropped at RCPT TO (before any data) is transient: retryable, and nothing arrived (${how})`, async () => {
+      const s = await server({ faults: { dropAtRcptEvery: 2 } });
+      const t = smtp(s.url, 1);
+      const r1 = await t.deliver(env("r1@example.com"), message("r1@example.com", { id: "r1" }), meta("r1"));
+      const r2 = await t.deliver(env("r2@example.com"), message("r2@example.com", { id: "r2" }), meta("r2"));
+      expect(r1.ok).toBe(true);
+      // nodemailer's pool re-queues a message none of which was read on a reused connection, so
+      // it may have gone through on a new connection by itself; never twice, never in doubt.
+      if (!r2.ok) expect(r2).toMatchObject({ ok: false, permanent: false });
+      expect(r2.ok ? false : r2.inDoubt === true).toBe(false);
+      const again = r2.ok ? r2 : await t.deliver(env("r2@example.com"), message("r2@example.com", { id: "r2" }), meta("r2"));
+      expect(again.ok).toBe(true);
+      expect(s.stats.droppedAtRcpt).toBeGreaterThanOrEqual(1);
+      expect(s.countsByRecipient()).toEqual(new Map([["r1@example.com", 1], ["r2@example.com", 1]]));
+    });
+  }
 
   it("reports a refused connection as transient, without crashing or an unhandled rejection", async () => {
     const port = await closedPort();
@@ -344,9 +380,25 @@ describe("SMTP URL and error mapping", () => {
     ];
     for (const [err, permanent] of cases) {
       const r = failureFromError(err, s);
-      expect(r.permanent, JSON.stringify(err)).toBe(permanent);
+      expect(r.inDoubt ? "in doubt" : r.permanent, JSON.stringify(err)).toBe(permanent);
       expect(r.message).not.toContain("x@example.com");
     }
+    // Once the end of data was written: no reply is in doubt (RFC 5321 §4.1.1.4); a reply keeps its meaning.
+    const afterData: Array<[object, "in doubt" | boolean]> = [
+      [{ code: "ECONNECTION", command: "DATA", message: "Connection closed", endOfDataSent: true }, "in doubt"],
+      [{ code: "ESOCKET", originalCode: "ECONNRESET", command: "DATA", message: "read ECONNRESET <x@example.com>", endOfDataSent: true }, "in doubt"],
+      [{ code: "ETIMEDOUT", command: "DATA", message: "Timeout", endOfDataSent: true }, "in doubt"],
+      [{ code: "EMESSAGE", responseCode: 451, command: "DATA", message: "451 try later", endOfDataSent: true }, false],
+      [{ code: "EMESSAGE", responseCode: 550, command: "DATA", message: "550 no", endOfDataSent: true }, true],
+      [{ code: "ECONNECTION", responseCode: 421, command: "CONN", message: "421 closing", endOfDataSent: true }, false],
+    ];
+    for (const [err, want] of afterData) {
+      const r = failureFromError(err, s);
+      expect(r.inDoubt ? "in doubt" : r.permanent, JSON.stringify(err)).toBe(want);
+      expect(r.message).not.toContain("x@example.com");
+    }
+    // nodemailer's adapter tells it from outside the error (smtp.ts).
+    expect(failureFromError({ code: "ECONNECTION", command: "CONN", message: "Connection closed unexpectedly" }, s, { endOfDataSent: true })).toMatchObject({ ok: false, inDoubt: true });
     expect(failureFromError({ code: "ESOCKET", originalCode: "ECONNREFUSED", message: "connect ECONNREFUSED" }, []).message).toBe(
       "ESOCKET (ECONNREFUSED): connect ECONNREFUSED",
     );

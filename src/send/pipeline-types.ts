@@ -88,6 +88,15 @@ export interface FailedRecipient {
   reason: string;
 }
 
+export interface InDoubtRecipient {
+  fp: string;
+  masked: string;
+  /** "earlier-run": claimed by a run that ended without its outcome; "no-final-reply": this run's data went out, no reply came. */
+  source: "earlier-run" | "no-final-reply";
+  /** For "no-final-reply": the redacted transport message. */
+  reason?: string;
+}
+
 export interface PipelineResult {
   outcome: "completed" | "halted" | "aborted";
   halt: Halt;
@@ -97,8 +106,12 @@ export interface PipelineResult {
   alreadySent: number;
   alreadyFailed: number;
   failed: FailedRecipient[];
-  /** Recipients claimed by an earlier run without an outcome, skipped (no --resend-in-doubt). */
-  inDoubt: Array<{ fp: string; masked: string }>;
+  /**
+   * Recipients claimed without an outcome (the ledger's "in doubt"): claimed by an earlier run and
+   * skipped (no --resend-in-doubt), or handed over by this run without a final reply (InDoubt,
+   * port.ts: never retried, left claimed).
+   */
+  inDoubt: InDoubtRecipient[];
   /** Rows whose recipient was already in this run (the checks refuse duplicates; never mailed twice). */
   duplicates: number;
   guardViolation?: Extract<GuardVerdict, { ok: false }>;

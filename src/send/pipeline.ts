@@ -1,12 +1,14 @@
 /**
  * The send loop: ledger-aware, guarded, rate-limited, bounded in flight,
- * retrying transient failures, stopped by the breaker, the guard or a signal.
+ * retrying transient failures (never one in doubt), stopped by the breaker,
+ * the guard or a signal.
  *
  * Order per group (DESIGN.md "The ledger"):
  *   1. claim the group durably           (a crash after this: in doubt, never resent silently)
  *   2. meanwhile compose and guard each of its messages (CPU work overlaps the fsync)
  *   3. once the claim is durable, hand them to the transport
- *   4. record each outcome               (written at once; made durable with the next claim)
+ *   4. record each outcome               (written at once; made durable with the next claim;
+ *                                         none for a message in doubt: it stays claimed)
  *
  * The in-doubt window is the in-flight window: a group is only as large as
  * the free room under `maxInFlight`, counting claimed messages not yet
@@ -81,6 +83,21 @@ export async function runPipeline(
         breaker.record(false);
         return;
       }
+      if (res.inDoubt) {
+        // The data went out whole and no final reply came (port.ts InDoubt; RFC 5321 §4.1.1.4,
+        // RFC 1047): the server may have queued it. Never retried, and no outcome is recorded —
+        // neither sent (it may not have been), nor fail (a re-run would retry it), nor release:
+        // the recipient stays claimed, which is the ledger's "in doubt", skipped by every re-run
+        // until the operator chooses --resend-in-doubt (invariant 6, sent at most once).
+        result.inDoubt.push({ fp: item.fp, masked: item.masked, source: "no-final-reply", reason: res.message });
+        // Counted as a failure by the circuit breaker: a relay that keeps losing its replies after
+        // the data is sick, and each such message widens what an operator must check by hand;
+        // halting early is the safe side. (A few lost replies, as in a long send, stay far below
+        // the limit.)
+        breaker.record(true);
+        tripBreaker();
+        return;
+      }
       const giveUp = res.permanent || attempt >= retry.maxAttempts || halt.halted;
       if (!giveUp) {
         await sleep(backoffMs(retry, attempt, random), halt.signal);
@@ -92,13 +109,17 @@ export async function runPipeline(
         ...(res.code !== undefined ? { code: res.code } : {}),
       });
       breaker.record(true);
-      if (breaker.open) {
-        halt.stop({
-          kind: "abort",
-          reason: `circuit breaker: ${(breaker.rate * 100).toFixed(1)} % of the last ${breaker.samples} messages failed (limit ${(opts.maxFailureRate * 100).toFixed(1)} %)`,
-        });
-      }
+      tripBreaker();
       return;
+    }
+  }
+
+  function tripBreaker(): void {
+    if (breaker.open) {
+      halt.stop({
+        kind: "abort",
+        reason: `circuit breaker: ${(breaker.rate * 100).toFixed(1)} % of the last ${breaker.samples} messages failed or are in doubt (limit ${(opts.maxFailureRate * 100).toFixed(1)} %)`,
+      });
     }
   }
 
@@ -127,7 +148,7 @@ export async function runPipeline(
       if (forming.has(item.fp)) result.duplicates++;
       else if (st === "sent") result.alreadySent++;
       else if (st === "failed-permanent") result.alreadyFailed++;
-      else if (st === "claimed" && !opts.resendInDoubt) result.inDoubt.push({ fp: item.fp, masked: item.masked });
+      else if (st === "claimed" && !opts.resendInDoubt) result.inDoubt.push({ fp: item.fp, masked: item.masked, source: "earlier-run" });
       else return item;
     }
   }

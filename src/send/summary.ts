@@ -28,10 +28,20 @@ export function formatSendSummary(r: PipelineResult, o: { id: string; shard: str
     lines.push(`  not delivered, retryable (re-run send): ${transient.length}`);
     for (const f of transient.slice(0, 20)) lines.push(`    ${f.masked}  ${f.fp.slice(0, 12)}  ${f.reason}`);
   }
-  if (r.inDoubt.length) {
-    // Listed in full: their number is bounded by what was in flight when a run died.
-    lines.push(`  IN DOUBT (claimed by an earlier run that died; skipped — check the mail server's log, then re-run with --resend-in-doubt): ${r.inDoubt.length}`);
-    for (const f of r.inDoubt) lines.push(`    ${f.masked}  ${f.fp.slice(0, 12)}`);
+  // In doubt: listed in full, by masked address and fingerprint (the ledger's key, state.ts inDoubt()).
+  const earlier = r.inDoubt.filter((f) => f.source === "earlier-run");
+  const noReply = r.inDoubt.filter((f) => f.source === "no-final-reply");
+  if (earlier.length) {
+    // Their number is bounded by what was in flight when a run died.
+    lines.push(`  IN DOUBT (claimed by an earlier run that died; skipped — check the mail server's log, then re-run with --resend-in-doubt): ${earlier.length}`);
+    for (const f of earlier) lines.push(`    ${f.masked}  ${f.fp.slice(0, 12)}`);
+  }
+  if (noReply.length) {
+    // Each is one connection lost after its data: few unless the relay is sick (the breaker counts them).
+    lines.push(
+      `  IN DOUBT (data handed over, no reply to its end — RFC 5321 §4.1.1.4: the server may have accepted it; not retried — check the mail server's log, then re-run with --resend-in-doubt): ${noReply.length}`,
+    );
+    for (const f of noReply) lines.push(`    ${f.masked}  ${f.fp.slice(0, 12)}  ${f.reason ?? ""}`.trimEnd());
   }
   if (r.halt.cause?.kind === "abort") lines.push(`  ABORTED: ${r.halt.cause.reason}`);
   if (r.halt.cause?.kind === "signal") lines.push(`  HALTED by ${r.halt.cause.signal}: re-run send to resume`);

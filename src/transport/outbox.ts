@@ -11,6 +11,9 @@
  * Atomic: written to a dot-named temp file, fsynced, then linked into place
  * (link(2) fails with EEXIST instead of overwriting) and the directory
  * fsynced. A reader never sees a half-written `.eml`.
+ *
+ * Never InDoubt (port.ts): the write either completed (linked into place) or
+ * it did not, and a failed one left no `.eml` behind — safe to retry.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { link, mkdir, open, rename, stat, unlink } from "node:fs/promises";

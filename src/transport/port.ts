@@ -13,17 +13,52 @@ export interface Envelope {
   to: string;
 }
 
-export type DeliveryResult =
-  | { ok: true; /** Server reply or file name, for logs; never holds an address in full. */ response: string }
-  | {
-      ok: false;
-      /** 5xx (RFC 5321 §4.2.1): do not retry. Otherwise (4xx, connection errors): may retry. */
-      permanent: boolean;
-      /** SMTP reply code when the server gave one. */
-      code?: number;
-      /** Redacted description. */
-      message: string;
-    };
+/**
+ * The outcome of one hand-over. Three kinds, told apart by `ok` and `inDoubt`:
+ *
+ * - Delivered: the server's final reply to the end of data was 2yz.
+ * - NotDelivered: the server refused the message with a reply, or the
+ *   transaction ended before the end of data was written: the message
+ *   cannot have been accepted.
+ * - InDoubt: the data was handed over completely and no final reply
+ *   arrived: the message may or may not have been accepted.
+ */
+export type DeliveryResult = Delivered | NotDelivered | InDoubt;
+
+export interface Delivered {
+  ok: true;
+  /** Server reply or file name, for logs; never holds an address in full. */
+  response: string;
+}
+
+export interface NotDelivered {
+  ok: false;
+  inDoubt?: false;
+  /** 5xx (RFC 5321 §4.2.1): do not retry. Otherwise (4xx, connection errors before the end of data): may retry. */
+  permanent: boolean;
+  /** SMTP reply code when the server gave one. */
+  code?: number;
+  /** Redacted description. */
+  message: string;
+}
+
+/**
+ * The data was handed over completely and no final reply arrived: the
+ * message may or may not have been accepted. RFC 5321 §4.1.1.4: the reply
+ * to the end of data is the only acknowledgement, and a server that has
+ * sent none may still have taken responsibility for the message (RFC 1047:
+ * a connection lost between the end of data and its reply leaves the
+ * message queued at the server while the sender believes it failed). So
+ * it is never retried: the recipient stays claimed in the ledger, i.e.
+ * "in doubt", until an operator chooses `--resend-in-doubt`.
+ * Never from a transport that cannot lose a reply (the outbox).
+ */
+export interface InDoubt {
+  ok: false;
+  inDoubt: true;
+  /** Redacted description (what was lost: the connection, a timeout). */
+  message: string;
+}
 
 /** What the transport may know about the bytes without parsing them. */
 export interface DeliveryMeta {
@@ -37,6 +72,7 @@ export interface MailTransport {
 
   /**
    * Hand one composed message over. Resolves (never rejects) with the outcome;
+   * never re-sends a message whose data was handed over (that is InDoubt);
    * a rejection means a bug, not a delivery failure. Safe to call
    * concurrently up to the transport's connection count.
    */

@@ -18,9 +18,16 @@
  * originalCode) so smtp-result.ts classifies both clients the same way:
  * EENVELOPE / EMESSAGE for replies about this message, EAUTH, ETLS,
  * EPROTOCOL, ETIMEDOUT for the session, ESOCKET / ECONNECTION when the
- * connection fails. Nothing is ever re-sent here: a connection lost after
- * the data went out fails its message (transient), and what the server did
- * with it is the ledger's to say.
+ * connection fails. Nothing is ever re-sent here.
+ *
+ * In doubt (RFC 5321 §4.1.1.4, RFC 1047): once a message's end of data
+ * ("<CRLF>.<CRLF>") was written to the socket, only the reply to it tells
+ * whether the server took the message. Any failure to read that reply — the
+ * connection lost, reset or timed out, a reply that is not one — rejects
+ * with `endOfDataSent: true` (smtp-result.ts makes it InDoubt, port.ts).
+ * That is the message whose final reply is owed, and only it: a message
+ * whose envelope was pipelined behind it but whose data was never written
+ * fails as before (transient, retryable).
  */
 import { connect as netConnect, isIP, type Socket } from "node:net";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
@@ -49,6 +56,8 @@ export interface SmtpError extends Error {
   command?: string;
   originalCode?: string;
   response?: string;
+  /** The end of data was written and no final reply was read: the message is in doubt. */
+  endOfDataSent?: boolean;
 }
 
 export function smtpError(code: string, message: string, extra: { responseCode?: number; command?: string; originalCode?: string; response?: string } = {}): SmtpError {
@@ -352,13 +361,23 @@ export class SmtpConnection {
     if (data.code !== 354) return this.abandon(data, "DATA", false);
   }
 
-  /** The reply to the end of data: its text on 2xx, else throws (EMESSAGE). */
+  /**
+   * The reply to the end of data, called only once the end of data was written
+   * to the socket: its text on 2xx, else throws (EMESSAGE). No reply — the
+   * connection lost, reset or timed out (the socket's inactivity timeout), or a
+   * line that is not a reply — throws with `endOfDataSent`: in doubt.
+   */
   async readFinal(): Promise<string> {
     let final: Reply;
     try {
       final = await this.read();
     } catch (e) {
-      throw withCommand(e, "DATA");
+      throw noFinalReply(e);
+    }
+    if (final.code === 0) {
+      // Not a reply: what the server did with the message is unknown, and the stream is out of step.
+      this.fail(smtpError("EPROTOCOL", "Invalid reply to the end of data", { command: "DATA" }));
+      throw noFinalReply(smtpError("EPROTOCOL", `Invalid reply to the end of data: ${final.text}`, { command: "DATA" }));
     }
     if (final.code === 421) this.closing = true;
     if (final.code >= 200 && final.code < 300) return final.text;
@@ -482,6 +501,17 @@ function socketError(err: NodeJS.ErrnoException, tls: boolean): SmtpError {
 function toSmtpError(e: unknown): SmtpError {
   if (e instanceof Error && typeof (e as SmtpError).code === "string") return e as SmtpError;
   return smtpError("ECONNECTION", e instanceof Error ? e.message : String(e), { command: "CONN" });
+}
+
+/** A fresh error (never the connection's shared one) marked in doubt. */
+function noFinalReply(e: unknown): SmtpError {
+  const err = toSmtpError(e);
+  const out = smtpError(err.code, err.message, {
+    command: "DATA",
+    ...(err.originalCode ? { originalCode: err.originalCode } : {}),
+  });
+  out.endOfDataSent = true;
+  return out;
 }
 
 function withCommand(e: unknown, command: string): SmtpError {

@@ -5,6 +5,8 @@
  * envelope that is not printable ASCII — or when NEWSLETTER_SMTP_CLIENT
  * asks for it. The URL and the connection count are checked at once, as
  * createSmtpTransport does (a UsageError naming the variable, never the URL).
+ * Results are smtp.ts's, InDoubt included; a module that cannot load sent
+ * nothing (transient).
  */
 import { UsageError } from "../errors.ts";
 import type { DeliveryMeta, DeliveryResult, Envelope, MailTransport } from "./port.ts";

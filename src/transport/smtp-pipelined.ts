@@ -16,11 +16,13 @@
  * goes to the nodemailer transport (smtp.ts), loaded and opened on first
  * use (smtp-lazy.ts).
  *
- * Duplicates: a message is written at most once. A connection lost before
- * the data went out, or after it without the final reply, fails that one
- * message as transient; the pool never re-sends on its own. The reply that
- * never came is the ledger's "in doubt" (RFC 5321 §4.1.1.4) exactly as with
- * nodemailer's pool.
+ * Duplicates: a message is written at most once; the pool never re-sends on
+ * its own. A connection lost before a message's end of data was written
+ * fails it as transient (retryable: the server cannot have accepted an
+ * unfinished message). Lost, reset or timed out after its end of data was
+ * written, without the final reply, it is InDoubt (port.ts; RFC 5321
+ * §4.1.1.4, RFC 1047): the server may have queued it, so it is not retried
+ * and stays claimed in the ledger.
  */
 import { isAscii } from "node:buffer";
 import { UsageError } from "../errors.ts";
@@ -175,8 +177,10 @@ export function createPipelinedSmtpTransport(url: string, opts: SmtpTransportOpt
   /**
    * PIPELINING: while messages are waiting, each message's data and end go out
    * in one write with the next message's envelope. A connection that fails
-   * fails the message whose reply it owed and the one whose envelope it
-   * carried (never its data): both transient, neither re-sent here.
+   * after that write fails the message whose final reply it owed as in doubt
+   * (its end of data is on the wire: readFinal says so) and the one whose
+   * envelope it carried (never its data) as transient; neither is re-sent here.
+   * A write that fails (the connection already gone) wrote nothing: both transient.
    */
   async function pipelined(c: SmtpConnection, first: Job): Promise<void> {
     let job: Job | undefined = first;

@@ -9,6 +9,10 @@
  * | 5yz outside the transaction (EAUTH 535, a 554 greeting) | no        | the server refused us, not this recipient: marking every recipient permanently failed would skip them all on the re-run after the fix; the caller's circuit breaker stops the send |
  * | refused by nodemailer before sending (invalid address, over the server's SIZE, RFC 1870 §6.1) | yes | the same message fails the same way again |
  * | connection errors: ECONNECTION, ESOCKET (ECONNREFUSED, ECONNRESET, EPIPE), ETIMEDOUT (connect, greeting, idle), EPROTOCOL, EDNS, ETLS, EREQUIRETLS, pool closed | no | the message may go through on another connection |
+ * | any error without a reply once the end of data was written (`endOfDataSent`: lost connection, reset, timeout, a garbled reply) | in doubt | RFC 5321 §4.1.1.4: the reply to the end of data is the only acknowledgement; without it the server may have queued the message (RFC 1047). Never retried |
+ *
+ * A reply to the end of data (4yz, 5yz, even 421) is a real answer and keeps
+ * its meaning above: the server says it did not take the message.
  *
  * Every text passes `redact()` and a literal scrub of the envelope addresses
  * and credentials: servers quote the recipient in their replies
@@ -16,7 +20,7 @@
  */
 import { mask } from "../address/mask.ts";
 import { redact } from "../address/redact.ts";
-import type { DeliveryResult } from "./port.ts";
+import type { InDoubt, NotDelivered } from "./port.ts";
 
 /** The fields of nodemailer's NodemailerError we read (errors.d.ts). */
 export interface SmtpErrorLike {
@@ -25,6 +29,8 @@ export interface SmtpErrorLike {
   responseCode?: unknown;
   command?: unknown;
   originalCode?: unknown;
+  /** Set by our client (smtp-conn.ts): the end of data was written to the socket before the error. */
+  endOfDataSent?: unknown;
 }
 
 /** Literal strings to remove from any text we return (envelope addresses, credentials). */
@@ -33,7 +39,12 @@ export type Secrets = readonly string[];
 const MAX_TEXT = 300;
 const MESSAGE_SCOPED = new Set(["EENVELOPE", "EMESSAGE"]);
 
-export function failureFromError(err: unknown, secrets: Secrets): DeliveryResult & { ok: false } {
+/**
+ * `opts.endOfDataSent`: the caller knows the message's end of data was handed
+ * to the connection before `err` (nodemailer's adapter, smtp.ts); our client
+ * marks its errors itself (`endOfDataSent` on the error).
+ */
+export function failureFromError(err: unknown, secrets: Secrets, opts: { endOfDataSent?: boolean } = {}): NotDelivered | InDoubt {
   const e: SmtpErrorLike = typeof err === "object" && err !== null ? (err as SmtpErrorLike) : { message: String(err) };
   const code = typeof e.code === "string" ? e.code : undefined;
   const responseCode = typeof e.responseCode === "number" && Number.isInteger(e.responseCode) ? e.responseCode : undefined;
@@ -50,6 +61,10 @@ export function failureFromError(err: unknown, secrets: Secrets): DeliveryResult
     .filter(Boolean)
     .join(" ");
   const message = clean(`${label}: ${typeof e.message === "string" ? e.message : String(e.message)}`, secrets);
+  const endOfDataSent = opts.endOfDataSent === true || e.endOfDataSent === true;
+  if (endOfDataSent && responseCode === undefined) {
+    return { ok: false, inDoubt: true, message: clean(`no reply to the end of data, the server may have accepted the message: ${message}`, secrets) };
+  }
   return { ok: false, permanent, ...(responseCode !== undefined ? { code: responseCode } : {}), message };
 }
 

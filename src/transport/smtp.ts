@@ -8,16 +8,25 @@
  * Duplicates: nodemailer's pool re-queues a message only when its connection
  * closed before a byte of it was read (pool-resource.js, `readableDidRead ===
  * false`) or before the greeting, so it never sends the same message twice on
- * its own. A connection lost after the final "." is reported as transient; the
- * server may still have taken the message (RFC 5321 §4.1.1.4 puts the
- * responsibility on the reply that never came) — the ledger's "in doubt".
+ * its own.
+ *
+ * In doubt (port.ts; RFC 5321 §4.1.1.4, RFC 1047): nodemailer's errors do not
+ * say whether the end of data went out — a connection lost while waiting for
+ * the reply to it is `ECONNECTION`/`ESOCKET`/`ETIMEDOUT` with command "CONN",
+ * exactly as one lost during the greeting. So we watch the message stream the
+ * pool reads (`createReadStream()`, wrapped per delivery): nodemailer pipes it
+ * into the DATA encoder only after the 354, and the encoder writes the final
+ * "." when that stream ends. An error without a reply once the stream has
+ * ended (`readableEnded`) is InDoubt; the stream not read to its end means
+ * the end of data was never written (transient, retryable). A reply, 4yz or
+ * 5yz, keeps its meaning (smtp-result.ts).
  */
 import nodemailer from "nodemailer";
 import { UsageError } from "../errors.ts";
 import type { DeliveryMeta, DeliveryResult, Envelope, MailTransport } from "./port.ts";
 import { parseSmtpUrl } from "./smtp-url.ts";
 import { clean, failureFromError, successResponse } from "./smtp-result.ts";
-import { canSendRaw, rawPoolOf, sendRaw } from "./smtp-raw.ts";
+import { canSendRaw, rawPoolOf, sendRaw, type RawSentInfo } from "./smtp-raw.ts";
 
 export interface SmtpTransportOptions {
   /** Pool size (nodemailer `maxConnections`). */
@@ -93,7 +102,29 @@ export function createSmtpTransport(url: string, opts: SmtpTransportOptions): Ma
   // the process. Each failure also reaches the sendMail callback of the
   // message it concerns, which is where we report it.
   mailer.on("error", () => {});
-  const pool = rawPoolOf(mailer);
+  // sendMail's path: each message's MimeNode gets its createReadStream watched (see the top comment).
+  mailer.use("stream", (mail, done) => {
+    const m = mail as unknown as { data?: { raw?: unknown }; message?: Watchable };
+    const watch = m.data?.raw !== undefined && typeof m.data.raw === "object" && m.data.raw !== null ? watches.get(m.data.raw) : undefined;
+    if (watch && m.message) watchStreams(m.message, watch);
+    done();
+  });
+  const rawPool = rawPoolOf(mailer);
+  // The raw path: the same watch on the plain message object smtp-raw.ts builds.
+  const pool =
+    rawPool === null
+      ? null
+      : {
+          send(mail: unknown, callback: (err: Error | null, info: RawSentInfo) => void): unknown {
+            const m = mail as { message?: Watchable };
+            if (current !== null && m.message) watchStreams(m.message, current);
+            return rawPool.send(mail, callback);
+          },
+        };
+  /** The watch of the raw-path delivery being handed to the pool (set and used synchronously). */
+  let current: StreamWatch | null = null;
+  /** sendMail's path: the watch of each delivery, by its own view of the raw bytes. */
+  const watches = new WeakMap<object, StreamWatch>();
 
   const inFlight = new Set<Promise<DeliveryResult>>();
   let closing: Promise<void> | undefined;
@@ -103,14 +134,27 @@ export function createSmtpTransport(url: string, opts: SmtpTransportOptions): Ma
     if (!BARE_ADDRESS.test(envelope.to) || !BARE_ADDRESS.test(envelope.from)) {
       return { ok: false, permanent: true, message: clean("envelope address is not one bare address", secrets) };
     }
+    const watch: StreamWatch = { stream: null };
     try {
       // The raw bytes go out as they are. With a Message-ID and a plain ASCII envelope they go straight
       // to the pool (smtp-raw.ts); the Message-ID is only nodemailer's bookkeeping, never written.
       const messageId = meta?.messageId !== undefined && MESSAGE_ID.test(meta.messageId) ? meta.messageId : undefined;
-      const info =
-        pool !== null && canSendRaw(envelope, messageId)
-          ? await sendRaw(pool, envelope, raw, messageId)
-          : await mailer.sendMail({ envelope: { from: envelope.from, to: [envelope.to] }, raw });
+      let info: RawSentInfo;
+      if (pool !== null && canSendRaw(envelope, messageId)) {
+        current = watch;
+        let sending: Promise<RawSentInfo>;
+        try {
+          sending = sendRaw(pool, envelope, raw, messageId);
+        } finally {
+          current = null;
+        }
+        info = await sending;
+      } else {
+        // A view of its own (no copy): the key that finds this delivery's watch in the stream plugin.
+        const own = raw.subarray(0);
+        watches.set(own, watch);
+        info = await mailer.sendMail({ envelope: { from: envelope.from, to: [envelope.to] }, raw: own });
+      }
       if (info.rejected.length > 0 || info.accepted.length !== 1) {
         return {
           ok: false,
@@ -120,7 +164,7 @@ export function createSmtpTransport(url: string, opts: SmtpTransportOptions): Ma
       }
       return { ok: true, response: successResponse(info, secrets) };
     } catch (err) {
-      return failureFromError(err, secrets);
+      return failureFromError(err, secrets, { endOfDataSent: endOfDataSent(watch, err) });
     }
   }
 
@@ -150,4 +194,46 @@ export function createSmtpTransport(url: string, opts: SmtpTransportOptions): Ma
       return closing;
     },
   };
+}
+
+/** What a message object must have for its streams to be watched (MimeNode, smtp-raw.ts's object). */
+interface Watchable {
+  createReadStream(...args: unknown[]): unknown;
+}
+
+/** The last stream the pool took for one delivery (a re-queue takes a fresh one). */
+interface StreamWatch {
+  /** The message object's createReadStream was wrapped (the plugin or the pool wrapper ran). */
+  installed?: boolean;
+  stream: { readableDidRead?: boolean; readableEnded?: boolean } | null;
+}
+
+/** Records every stream `message.createReadStream()` hands out into `watch`. */
+function watchStreams(message: Watchable, watch: StreamWatch): void {
+  watch.installed = true;
+  const create = message.createReadStream.bind(message);
+  message.createReadStream = (...args: unknown[]) => {
+    const stream = create(...args);
+    watch.stream = typeof stream === "object" && stream !== null ? (stream as StreamWatch["stream"]) : null;
+    return stream;
+  };
+}
+
+/**
+ * Was the message's end of data handed to the connection? The pool pipes the
+ * stream into nodemailer's DATA encoder after the 354, and the encoder writes
+ * the final "." when the stream ends: ended means the end of data went out (or
+ * was about to, which is as much in doubt). Not read at all, or not to its end:
+ * it was not. A watch that was never installed (a nodemailer that no longer
+ * calls the stream plugin or the pool's send as 10.6.1 does) cannot tell: a
+ * lost connection is then in doubt, the safe side (an error with a reply
+ * keeps its meaning regardless, smtp-result.ts).
+ */
+function endOfDataSent(watch: StreamWatch, err: unknown): boolean {
+  if (watch.installed !== true) {
+    const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+    return code === "ECONNECTION" || code === "ESOCKET" || code === "ETIMEDOUT";
+  }
+  const s = watch.stream;
+  return s !== null && s.readableDidRead === true && s.readableEnded === true;
 }

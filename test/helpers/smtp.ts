@@ -4,9 +4,22 @@
  * faults deterministically (seeded PRNG).
  *
  * Faults, in the order they are tried:
- *   at RCPT TO:  permFailFor(rcpt) → 550 5.1.1, tempFailFor(rcpt) → 451 4.2.1
+ *   at RCPT TO:  dropAtRcptEvery N → the connection is destroyed without a
+ *                reply on every Nth RCPT TO: before the DATA, so the client
+ *                never wrote the message (a retry delivers it once). With
+ *                PIPELINING the previous message's data arrives in the same
+ *                write; its 250 may be lost to the reset, leaving it rightly
+ *                in doubt for the client;
+ *                permFailFor(rcpt) → 550 5.1.1, tempFailFor(rcpt) → 451 4.2.1
  *   after DATA:  dropEvery N → the connection is destroyed without a reply on
- *                every Nth message; permFailRate → 550 5.7.1; tempFailRate →
+ *                every Nth message, the message discarded (not received);
+ *                acceptThenDropEvery N → the message is received (accepted,
+ *                queued) and the connection destroyed instead of the 250.
+ *                On the wire the two are the same: the client wrote the end
+ *                of data and got no reply, so both are in doubt for it (RFC
+ *                5321 §4.1.1.4) — the first is the in-doubt message that did
+ *                not arrive, the second the one that did;
+ *                permFailRate → 550 5.7.1; tempFailRate →
  *                421 4.3.2 (and the server closes the connection, RFC 5321
  *                §3.8) or 451 4.3.0, half each.
  * Like real servers, the rejection texts quote the recipient address.
@@ -31,8 +44,12 @@ export interface Faults {
   tempFailRate?: number;
   /** Probability per message of a 550 after DATA. */
   permFailRate?: number;
-  /** Destroy the connection without a reply on every Nth message (1-based). */
+  /** Destroy the connection without a reply on every Nth message (1-based), discarding it. */
   dropEvery?: number;
+  /** Receive every Nth message (1-based; counted with dropEvery's) and destroy the connection instead of replying 250. */
+  acceptThenDropEvery?: number;
+  /** Destroy the connection without a reply on every Nth RCPT TO (1-based), before any data. */
+  dropAtRcptEvery?: number;
   permFailFor?: (rcpt: string) => boolean;
   tempFailFor?: (rcpt: string) => boolean;
   /** PRNG seed for the rates; the same seed gives the same faults for the same order. */
@@ -50,8 +67,13 @@ export interface TestSmtpOptions {
 }
 
 export interface FaultStats {
+  /** Messages received (including those accepted then dropped). */
   accepted: number;
   dropped: number;
+  /** Received, then the connection destroyed instead of the 250 (acceptThenDropEvery). */
+  acceptedThenDropped: number;
+  /** Connections destroyed at RCPT TO (dropAtRcptEvery). */
+  droppedAtRcpt: number;
   tempFailed: number;
   permFailed: number;
   rcptRejected: number;
@@ -64,6 +86,8 @@ export interface TestSmtp {
   /** smtp://127.0.0.1:port (smtps:// with tls: "implicit"), without credentials. */
   readonly url: string;
   readonly received: ReceivedMessage[];
+  /** The envelope recipients of the messages received and then dropped (acceptThenDropEvery), in order. */
+  readonly acceptedThenDropped: string[];
   readonly stats: FaultStats;
   /** Every received message through mailparser's simpleParser, in arrival order. */
   parsed(): Promise<ParsedMail[]>;
@@ -93,8 +117,10 @@ export async function startTestSmtp(opts: TestSmtpOptions = {}): Promise<TestSmt
   const random = prng(faults.seed ?? 1);
   const tls = opts.tls ?? "none";
   const received: ReceivedMessage[] = [];
-  const stats: FaultStats = { accepted: 0, dropped: 0, tempFailed: 0, permFailed: 0, rcptRejected: 0, authFailed: 0 };
+  const stats: FaultStats = { accepted: 0, dropped: 0, acceptedThenDropped: 0, droppedAtRcpt: 0, tempFailed: 0, permFailed: 0, rcptRejected: 0, authFailed: 0 };
+  const acceptedThenDropped: string[] = [];
   let dataCount = 0;
+  let rcptCount = 0;
 
   const options: SMTPServerOptions = {
     logger: false,
@@ -115,8 +141,14 @@ export async function startTestSmtp(opts: TestSmtpOptions = {}): Promise<TestSmt
       stats.authFailed++;
       callback(smtpError(535, "5.7.8 Authentication credentials invalid"));
     },
-    onRcptTo(address, _session, callback) {
+    onRcptTo(address, session, callback) {
       const rcpt = address.address;
+      rcptCount++;
+      if (faults.dropAtRcptEvery && rcptCount % faults.dropAtRcptEvery === 0) {
+        stats.droppedAtRcpt++;
+        connectionOf(session)?._socket.destroy();
+        return;
+      }
       if (faults.permFailFor?.(rcpt)) {
         stats.rcptRejected++;
         callback(smtpError(550, `5.1.1 <${rcpt}>: Recipient address rejected: User unknown`));
@@ -154,6 +186,13 @@ export async function startTestSmtp(opts: TestSmtpOptions = {}): Promise<TestSmt
       connectionOf(session)?._socket.destroy();
       return;
     }
+    if (faults.acceptThenDropEvery && dataCount % faults.acceptThenDropEvery === 0) {
+      record(session, to, raw);
+      stats.acceptedThenDropped++;
+      acceptedThenDropped.push(first);
+      connectionOf(session)?._socket.destroy();
+      return;
+    }
     if (faults.permFailRate && random() < faults.permFailRate) {
       stats.permFailed++;
       callback(smtpError(550, `5.7.1 Message for <${first}> rejected by policy`));
@@ -170,11 +209,15 @@ export async function startTestSmtp(opts: TestSmtpOptions = {}): Promise<TestSmt
       }
       return;
     }
+    record(session, to, raw);
+    callback(null, "2.0.0 OK: queued");
+  }
+
+  function record(session: SMTPServerSession, to: string[], raw: Buffer): void {
     const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
     const user = typeof session.user === "string" ? session.user : undefined;
     received.push({ envelope: { from, to }, raw, ...(user ? { user } : {}), secure: session.secure });
     stats.accepted++;
-    callback(null, "2.0.0 OK: queued");
   }
 
   const server = new SMTPServer(options);
@@ -194,6 +237,7 @@ export async function startTestSmtp(opts: TestSmtpOptions = {}): Promise<TestSmt
     port,
     url: `${tls === "implicit" ? "smtps" : "smtp"}://127.0.0.1:${port}`,
     received,
+    acceptedThenDropped,
     stats,
     parsed: () => Promise.all(received.map((m) => simpleParser(m.raw))),
     countsByRecipient() {
