@@ -48,14 +48,14 @@ describe("AddressIndex", () => {
 
   it("keeps non-ASCII and very long strings exactly, in order", () => {
     const long = `${"l".repeat(300)}@example.com`;
-    const ix = indexOf(["a@x.example", "太郎@example.jp", long, "", "太郎@example.jp", long, "é", ""]);
+    const ix = indexOf(["a@x.example", "太郎@example.net", long, "", "太郎@example.net", long, "é", ""]);
     expect(ix.seal().map((d) => [d.index, d.first])).toEqual([
       [4, 1],
       [5, 2],
       [7, 3],
     ]);
-    expect([...ix]).toEqual(["a@x.example", "太郎@example.jp", long, "", "é"]);
-    expect(ix.has("太郎@example.jp") && ix.has(long) && ix.has("") && ix.has("é")).toBe(true);
+    expect([...ix]).toEqual(["a@x.example", "太郎@example.net", long, "", "é"]);
+    expect(ix.has("太郎@example.net") && ix.has(long) && ix.has("") && ix.has("é")).toBe(true);
     expect(ix.has("太郎@example.j") || ix.has(long.slice(1)) || ix.has("e")).toBe(false);
   });
 

@@ -114,11 +114,11 @@ describe("audit record", () => {
   });
 
   it("auditText makes gate and halt text fit the schema: no addresses, no pings, one line", () => {
-    expect(auditText("owners @corp/privacy-office and taro@example.co.jp\nrefused")).toBe("owners corp/privacy-office and [address] refused");
+    expect(auditText("owners @corp/privacy-office and taro@example.co.test\nrefused")).toBe("owners corp/privacy-office and [address] refused");
     expect(auditText("a＠b.example")).toBe("[address]");
     expect(auditText("x".repeat(600))).toHaveLength(500);
     const r = record();
-    r.gate.warnings = [auditText("@carol (taro@example.co.jp) is not an owner")];
+    r.gate.warnings = [auditText("@carol (taro@example.co.test) is not an owner")];
     expect(() => validateAuditRecord(r)).not.toThrow();
   });
 

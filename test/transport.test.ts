@@ -77,18 +77,18 @@ describe.each([
   it("delivers the bytes unchanged with exactly one envelope recipient", async () => {
     const s = await server();
     const t = smtp(s.url);
-    const raw = message("taro@example.jp");
-    const r = await t.deliver(env("taro@example.jp"), raw);
+    const raw = message("taro@example.net");
+    const r = await t.deliver(env("taro@example.net"), raw);
     expect(r).toEqual({ ok: true, response: expect.stringContaining("250") });
     expect(s.received).toHaveLength(1);
     const got = s.received[0]!;
-    expect(got.envelope).toEqual({ from: FROM, to: ["taro@example.jp"] });
+    expect(got.envelope).toEqual({ from: FROM, to: ["taro@example.net"] });
     // Dot-stuffing is undone by the server; neither side adds a header.
     expect(got.raw.equals(raw)).toBe(true);
     const [parsed] = await s.parsed();
     expect(parsed?.messageId).toBe("<nl.2026-12-01.abc123@corp.example>");
     expect(parsed?.text).toContain(".a line starting with a dot");
-    expect(s.countsByRecipient()).toEqual(new Map([["taro@example.jp", 1]]));
+    expect(s.countsByRecipient()).toEqual(new Map([["taro@example.net", 1]]));
   });
 
   it("adds only the CRLF SMTP needs before the final dot when the message lacks one", async () => {
@@ -410,8 +410,8 @@ describe("outbox transport", () => {
     const dir = tempDir();
     const t = createOutboxTransport(path.join(dir, "outbox"));
     expect(t.name).toBe(`outbox ${path.join(dir, "outbox")}`);
-    const raw = message("taro@example.jp", { id: "nl.2026-12-01.abc/123+x" });
-    const r = await t.deliver(env("taro@example.jp"), raw);
+    const raw = message("taro@example.net", { id: "nl.2026-12-01.abc/123+x" });
+    const r = await t.deliver(env("taro@example.net"), raw);
     expect(r).toEqual({ ok: true, response: "nl.2026-12-01.abc_123_x_corp.example.eml" });
     const files = readdirSync(path.join(dir, "outbox"));
     expect(files).toEqual(["nl.2026-12-01.abc_123_x_corp.example.eml"]); // no temp file left behind
@@ -449,7 +449,7 @@ describe("outbox transport", () => {
   });
 
   it("does not put a recipient's address into a file name", () => {
-    const stem = fileStem(Buffer.from("Message-ID: <Taro@Example.jp>\r\n\r\n"), "taro@example.jp");
+    const stem = fileStem(Buffer.from("Message-ID: <Taro@Example.net>\r\n\r\n"), "taro@example.net");
     expect(stem).toMatch(/^id-[0-9a-f]{32}$/);
   });
 

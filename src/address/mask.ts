@@ -1,10 +1,10 @@
 /**
- * The only way an address may appear in output: masked (`t***@e***.jp`),
+ * The only way an address may appear in output: masked (`t***@e***.test`),
  * optionally with a keyed fingerprint. Never print a recipient address in full.
  */
 import { createHmac } from "node:crypto";
 
-/** `taro@example.co.jp` → `t***@e***.jp`. Keeps one character of each side and the TLD. */
+/** `taro@example.co.test` → `t***@e***.test`. Keeps one character of each side and the TLD. */
 export function mask(addr: string): string {
   const at = addr.lastIndexOf("@");
   if (at < 0) return addr.length ? `${firstChar(addr)}***` : "***";

@@ -16,7 +16,7 @@
  *
  * Every text passes `redact()` and a literal scrub of the envelope addresses
  * and credentials: servers quote the recipient in their replies
- * ("550 5.1.1 <taro@example.jp>: Recipient address rejected").
+ * ("550 5.1.1 <taro@example.net>: Recipient address rejected").
  */
 import { mask } from "../address/mask.ts";
 import { redact } from "../address/redact.ts";
