@@ -17,6 +17,8 @@ export type ErrorCode =
   | "halted"
   | "gate-denied"
   | "gate-error"
+  | "setup-error"
+  | "state-branch"
   | "internal";
 
 export abstract class NewsletterError extends Error {

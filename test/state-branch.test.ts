@@ -208,6 +208,7 @@ describe("state branch", () => {
     const err = await a.commitAndPush("a").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StateBranchError);
     expect((err as StateBranchError).kind).toBe("push-contended");
+    expect((err as StateBranchError).code).toBe("state-branch");
     expect(a.hasPending()).toBe(true);
     await a.refresh(); // now based on b's tip: the single attempt wins
     expect(await a.commitAndPush("a again")).toEqual({ pushed: true, attempts: 1 });

@@ -1,9 +1,7 @@
 /**
  * `setup` could not apply the ruleset: an API error, a 404 or a response it
  * cannot use. Exit 2, like every error of the command-line contract that is
- * not a verdict. Branch on `kind`, never on the message. (ErrorCode has no
- * setup-specific code yet: "gate-error" is the closest, setup being the
- * gate's first fence.)
+ * not a verdict. Branch on `kind`, never on the message.
  */
 import { NewsletterError } from "../errors.ts";
 
@@ -16,7 +14,7 @@ export type SetupErrorKind =
   | "invalid-response";
 
 export class SetupError extends NewsletterError {
-  readonly code = "gate-error" as const;
+  readonly code = "setup-error" as const;
   readonly exitCode = 2;
   readonly operation: string;
   constructor(

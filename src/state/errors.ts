@@ -21,11 +21,11 @@ export type StateBranchErrorKind =
 
 /**
  * The state branch could not be read or written. Exit 2 like other failures
- * of our own machinery: `ErrorCode` (src/errors.ts) has no state-specific code
- * yet, and a send that cannot checkpoint its claims must stop, not guess.
+ * of our own machinery: a send that cannot checkpoint its claims must stop,
+ * not guess.
  */
 export class StateBranchError extends NewsletterError {
-  readonly code = "internal" as const;
+  readonly code = "state-branch" as const;
   readonly exitCode = 2;
   constructor(
     readonly kind: StateBranchErrorKind,
