@@ -18,7 +18,7 @@
  */
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { clip, STATUS_CONTEXT, STATUS_DESCRIPTION_MAX } from "../src/cli/commands/gate.ts";
-import { startGitHubFake, type FakeCommit, type FakePull, type FakeReview, type GitHubFake } from "./helpers/github-fake.ts";
+import { startGitHubFake, strongPullRequestRule, type FakeCommit, type FakePull, type FakeReview, type GitHubFake } from "./helpers/github-fake.ts";
 import { runCli, sampleText, SAMPLE_DIR, SAMPLE_ID, type CliResult } from "./helpers/repo.ts";
 
 const TOKEN = "ghs_E2eGateT0ken0123456789abcdefghijklmnop";
@@ -174,16 +174,7 @@ function newsletterRepo(f: GitHubFake, o: WorldOptions = {}): World {
     enforcement: "active",
     include: ["~DEFAULT_BRANCH"],
     rules: [
-      {
-        type: "pull_request",
-        parameters: {
-          required_approving_review_count: 3,
-          require_code_owner_review: true,
-          dismiss_stale_reviews_on_push: true,
-          require_last_push_approval: true,
-          required_review_thread_resolution: false,
-        },
-      },
+      strongPullRequestRule(),
       {
         type: "required_status_checks",
         parameters: {

@@ -15,7 +15,7 @@ import {
   GitHubTruncatedError,
 } from "../src/github/errors.ts";
 import { GitHubGatePort } from "../src/github/gate-adapter.ts";
-import { startGitHubFake, type FakeCommit, type GitHubFake, type GitHubFakeOptions } from "./helpers/github-fake.ts";
+import { startGitHubFake, strongPullRequestRule, type FakeCommit, type GitHubFake, type GitHubFakeOptions } from "./helpers/github-fake.ts";
 import { openApiValidator } from "./helpers/openapi.ts";
 
 const TOKEN = "ghs_S3cr3tT0kenValue0123456789abcdefXYZ";
@@ -488,16 +488,7 @@ function scenario(f: GitHubFake): Scenario {
     enforcement: "active",
     include: ["~DEFAULT_BRANCH"],
     rules: [
-      {
-        type: "pull_request",
-        parameters: {
-          required_approving_review_count: 3,
-          require_code_owner_review: true,
-          dismiss_stale_reviews_on_push: true,
-          require_last_push_approval: true,
-          required_review_thread_resolution: false,
-        },
-      },
+      strongPullRequestRule(),
       { type: "required_status_checks", parameters: { strict_required_status_checks_policy: true, required_status_checks: [{ context: "check" }] } },
     ],
     bypassActors: [],

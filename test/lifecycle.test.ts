@@ -40,7 +40,7 @@ import { runStep } from "../src/actions/main.ts";
 import { auditMarker, validateAuditRecord, type AuditRecord } from "../src/audit/record.ts";
 import { extractAddresses } from "../src/check/leak/extract.ts";
 import type { Io } from "../src/cli/io.ts";
-import { startGitHubFake, type FakeCommit, type FakePull, type GitHubFake } from "./helpers/github-fake.ts";
+import { startGitHubFake, strongPullRequestRule, type FakeCommit, type FakePull, type GitHubFake } from "./helpers/github-fake.ts";
 import { PROJECT, runCli, sampleText, type CliResult } from "./helpers/repo.ts";
 import { fastConfig, generatedList, recipientAddress } from "./helpers/send-repo.ts";
 import { startTestSmtp, type TestSmtp } from "./helpers/smtp.ts";
@@ -576,16 +576,7 @@ beforeAll(async () => {
     enforcement: "active",
     include: ["~DEFAULT_BRANCH"],
     rules: [
-      {
-        type: "pull_request",
-        parameters: {
-          required_approving_review_count: 3,
-          require_code_owner_review: true,
-          dismiss_stale_reviews_on_push: true,
-          require_last_push_approval: true,
-          required_review_thread_resolution: false,
-        },
-      },
+      strongPullRequestRule(),
       {
         type: "required_status_checks",
         parameters: { strict_required_status_checks_policy: true, required_status_checks: [{ context: "check" }, { context: "newsletter/approvals" }] },

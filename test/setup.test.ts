@@ -18,7 +18,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { UnreadableInputError } from "../src/errors.ts";
 import { REQUIRED_CHECKS, resolveRequiredChecks, WORKFLOW_DIR } from "../src/setup/checks.ts";
 import { approvalsFor, desiredRuleset, planRuleset, RULESET_NAME, type ExistingRuleset, type RulesetBody } from "../src/setup/ruleset.ts";
-import { startGitHubFake, type FakeRuleset, type GitHubFake } from "./helpers/github-fake.ts";
+import { startGitHubFake, strongPullRequestRule, type FakeRuleset, type GitHubFake } from "./helpers/github-fake.ts";
 import { makeRepo, PROJECT, runCli, type CliResult } from "./helpers/repo.ts";
 
 const TOKEN = "ghp_SetupAdm1nT0ken0123456789abcdefghijkl";
@@ -60,16 +60,7 @@ describe("setup core: the desired ruleset", () => {
       rules: [
         { type: "deletion" },
         { type: "non_fast_forward" },
-        {
-          type: "pull_request",
-          parameters: {
-            required_approving_review_count: 3,
-            require_code_owner_review: true,
-            dismiss_stale_reviews_on_push: true,
-            require_last_push_approval: true,
-            required_review_thread_resolution: false,
-          },
-        },
+        strongPullRequestRule(),
         {
           type: "required_status_checks",
           parameters: { strict_required_status_checks_policy: false, required_status_checks: CHECKS.map((context) => ({ context })) },

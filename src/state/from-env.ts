@@ -18,7 +18,7 @@ import { openStateBranch, type StateBranch } from "./git-branch.ts";
 import { GitLedgerStore, stateLedgerPath } from "./git-ledger-store.ts";
 
 /** github-actions[bot]: the author GitHub shows for workflow commits (its noreply address, not a person's). */
-const BOT = { name: "github-actions[bot]", email: "41898282+github-actions[bot]@users.noreply.github.com" } as const;
+export const STATE_BOT = { name: "github-actions[bot]", email: "41898282+github-actions[bot]@users.noreply.github.com" } as const;
 
 export interface StateSettings {
   /** The state folder: plain, or the branch's worktree. */
@@ -35,23 +35,22 @@ export function stateSettingsFromEnv(env: NodeJS.ProcessEnv, dir: string): State
 
 /** The ledger stores of one send, over a state branch opened (and fetched) once. */
 export interface LedgerPlace {
-  /** `local folder` or `branch <name>`, for summaries. */
-  readonly describe: string;
   /** The store of one newsletter's shard. */
   storeFor(id: string, shard: string): LedgerStore;
 }
 
 /**
- * Opens the state: for a branch, clones or recovers the worktree and fetches
- * the tip, so the state folder (history of earlier sends, ledgers) is the
+ * Opens the state: for a branch, initialises or recovers the worktree at the
+ * remote's tip, so the state folder (history of earlier sends, ledgers) is the
  * branch's before anything reads it. Throws StateBranchError (exit 2) when
  * the branch cannot be read: no send without its ledger.
  */
 export async function openLedgerPlace(s: StateSettings): Promise<LedgerPlace> {
   if (s.branch === null) {
-    return { describe: "local folder", storeFor: (id, shard) => new FsLedgerStore(ledgerPath(s.dir, id, shard)) };
+    return { storeFor: (id, shard) => new FsLedgerStore(ledgerPath(s.dir, id, shard)) };
   }
-  const branch: StateBranch = await openStateBranch({ remote: s.branch.remote, branch: s.branch.name, dir: s.dir, author: BOT });
-  await branch.refresh();
-  return { describe: `branch ${branch.branch}`, storeFor: (id, shard) => new GitLedgerStore(branch, stateLedgerPath(id, shard)) };
+  // Opening fetches the tip (a fresh folder is reset to it, a reused worktree recovered onto it):
+  // no second fetch needed before the checks read the branch's history.
+  const branch: StateBranch = await openStateBranch({ remote: s.branch.remote, branch: s.branch.name, dir: s.dir, author: STATE_BOT });
+  return { storeFor: (id, shard) => new GitLedgerStore(branch, stateLedgerPath(id, shard)) };
 }

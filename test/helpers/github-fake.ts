@@ -179,6 +179,24 @@ export interface FakeRuleset {
   bypassActors?: Array<{ actor_id: number | null; actor_type: string; bypass_mode: string }>;
 }
 
+/**
+ * The `pull_request` rule as the gate wants it (and `setup` writes it): three
+ * approvals, code owners, stale approvals dismissed, approval of the last push.
+ * One definition for every test world that needs strong branch rules.
+ */
+export function strongPullRequestRule(): FakeRuleset["rules"][number] {
+  return {
+    type: "pull_request",
+    parameters: {
+      required_approving_review_count: 3,
+      require_code_owner_review: true,
+      dismiss_stale_reviews_on_push: true,
+      require_last_push_approval: true,
+      required_review_thread_resolution: false,
+    },
+  };
+}
+
 export interface FakeState {
   repo: {
     owner: string;
@@ -493,7 +511,7 @@ export async function startGitHubFake(options: GitHubFakeOptions = {}): Promise<
       ...core,
       clone_url: `https://github.com/${repoFull}.git`,
       git_url: `git://github.com/${repoFull}.git`,
-      ssh_url: `git@github.com:${repoFull}.git`,
+      ssh_url: `git@github.example:${repoFull}.git`,
       svn_url: `https://github.com/${repoFull}`,
       mirror_url: null,
       homepage: null,
@@ -544,7 +562,7 @@ export async function startGitHubFake(options: GitHubFakeOptions = {}): Promise<
   }
 
   function gitUser(login: string | null, name: string | undefined, email: string | undefined, date: string) {
-    return { name: name ?? login ?? "Someone", email: email ?? `${login ?? "someone"}@users.noreply.github.com`, date };
+    return { name: name ?? login ?? "Someone", email: email ?? `${login ?? "someone"}@users.noreply.example.com`, date };
   }
 
   function treeSha(tree: Record<string, string>): string {
@@ -799,8 +817,8 @@ export async function startGitHubFake(options: GitHubFakeOptions = {}): Promise<
         tree_id: c ? treeSha(c.tree) : sha1(s.headSha),
         message: c?.message ?? "",
         timestamp: c?.date ?? s.createdAt,
-        author: { name: c?.author ?? "Someone", email: "someone@users.noreply.github.com" },
-        committer: { name: c?.committer ?? "Someone", email: "someone@users.noreply.github.com" },
+        author: { name: c?.author ?? "Someone", email: "someone@users.noreply.example.com" },
+        committer: { name: c?.committer ?? "Someone", email: "someone@users.noreply.example.com" },
       },
       latest_check_runs_count: state.checkRuns.filter((r) => r.headSha === s.headSha).length,
       check_runs_url: `${repoApi()}/check-suites/${s.id}/check-runs`,

@@ -275,7 +275,7 @@ export async function pushEvent(
     master_branch: String(repo["default_branch"]),
   };
   const html = `https://github.com/${o.fake.state.repo.owner}/${o.fake.state.repo.name}`;
-  const person = { name: o.sender, email: `${o.sender}@users.noreply.github.com`, username: o.sender };
+  const person = { name: o.sender, email: `${o.sender}@users.noreply.example.com`, username: o.sender };
   const commit: Obj = {
     id: o.after,
     tree_id: o.after,
@@ -284,7 +284,7 @@ export async function pushEvent(
     timestamp: o.timestamp,
     url: `${html}/commit/${o.after}`,
     author: person,
-    committer: { name: "GitHub", email: "noreply@github.com", username: "web-flow" },
+    committer: { name: "GitHub", email: "noreply@example.com", username: "web-flow" },
     added: [],
     removed: [],
     modified: [],
@@ -301,7 +301,7 @@ export async function pushEvent(
     commits: [commit],
     head_commit: commit,
     repository: project(pushRepo, def("repository")) as Obj,
-    pusher: { name: o.sender, email: `${o.sender}@users.noreply.github.com` },
+    pusher: { name: o.sender, email: `${o.sender}@users.noreply.example.com` },
     sender: user(o.fake, o.sender, repo),
   };
   assertWebhook("push$event", payload);

@@ -34,6 +34,7 @@ import { gateFromEnv } from "../../cli/commands/gate.ts";
 import { TOOL_VERSION } from "../../cli/version.ts";
 import type { BeginRecordV1, EndRecord } from "../../ledger/records.ts";
 import { countLedger, foldLedgerText } from "../../ledger/state.ts";
+import { STATE_BOT } from "../../state/from-env.ts";
 import { openStateBranch, type StateBranch } from "../../state/git-branch.ts";
 import { stateLedgerPath } from "../../state/git-ledger-store.ts";
 import { listComments, upsertComment } from "../comments.ts";
@@ -45,8 +46,6 @@ import { approvalCopiesFromComments } from "./approval-record.ts";
 
 const execFileAsync = promisify(execFile);
 
-/** The identity of workflow commits (its noreply address: GitHub's, not a person's). */
-const BOT = { name: "github-actions[bot]", email: "41898282+github-actions[bot]@users.noreply.github.com" } as const;
 
 /** The parts of `gate --format json` the record uses (src/gate/result.ts). */
 export interface GateJson {
@@ -239,7 +238,7 @@ export async function releaseUnpushedClaims(
 /** The push and checkout of the state branch, opened once (its worktree is NEWSLETTER_STATE_DIR). */
 async function openState(ctx: StepContext): Promise<StateBranch> {
   const { inputs } = ctx.env;
-  return openStateBranch({ remote: inputs.stateRemote ?? "origin", branch: inputs.stateBranch, dir: inputs.stateDir, author: BOT });
+  return openStateBranch({ remote: inputs.stateRemote ?? "origin", branch: inputs.stateBranch, dir: inputs.stateDir, author: STATE_BOT });
 }
 
 export async function runAudit(ctx: StepContext): Promise<number> {

@@ -111,7 +111,7 @@ export function candidateAt(text: string, at: number): Candidate | null {
     else usedWeakDot = true;
     pos++;
   }
-  // Trailing hyphens belong to the prose (`taro@example.com--`); the label
+  // Trailing hyphens belong to the prose (an address followed by `--`); the label
   // started with a non-hyphen, so it never becomes empty.
   while (pos > lastStart && text.charCodeAt(pos - 1) === HYPHEN) pos--;
   if (labels < 2) return null;
