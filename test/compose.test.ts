@@ -4,13 +4,13 @@ import { simpleParser, type AddressObject, type ParsedMail } from "mailparser";
 import DKIM from "nodemailer/lib/dkim";
 import { describe, expect, it } from "vitest";
 import { decodeQuotedPrintable } from "../src/check/leak/mime.ts";
-import { boundaryFor } from "../src/compose/boundary.ts";
+import { assertBoundaryAbsent, boundaryFor } from "../src/compose/boundary.ts";
 import { createDkimSigner, relaxedBody, signDkim } from "../src/compose/dkim.ts";
 import { encodeWords } from "../src/compose/encoded-word.ts";
 import { messageIdFor, unsubscribeToken, verifyUnsubscribeToken } from "../src/compose/ids.ts";
 import { composeMessage, type MessageInput } from "../src/compose/message.ts";
 import { encodeQuotedPrintable } from "../src/compose/qp.ts";
-import { FindingsError } from "../src/errors.ts";
+import { FindingsError, InternalError } from "../src/errors.ts";
 
 // Reserved names only (RFC 2606, RFC 6761).
 const RECIPIENT = "taro.yamada@customer.example";
@@ -250,6 +250,18 @@ describe("composeMessage: structure", () => {
     expect(() =>
       composeMessage(input({ unsubscribe: { mailto: "unsubscribe@corp.example,other@customer.example" } })),
     ).toThrow(FindingsError);
+  });
+});
+
+describe("the boundary check both composers run", () => {
+  it("refuses a boundary inside an encoded part and accepts one outside every part", () => {
+    const b = boundaryFor("seed");
+    const buf = Buffer.from(`head\r\n--${b}\r\nbody one\r\n--${b}\r\nbody ${b} two\r\n--${b}--\r\n`, "latin1");
+    const one = buf.indexOf("body one");
+    const two = buf.indexOf("body ", one + 1);
+    const end = buf.indexOf("\r\n", two);
+    expect(() => assertBoundaryAbsent(buf, b, [[one, one + 8]])).not.toThrow();
+    expect(() => assertBoundaryAbsent(buf, b, [[one, one + 8], [two, end]])).toThrow(InternalError);
   });
 });
 

@@ -9,6 +9,7 @@
  * quoted in Content-Type because "=" is a tspecial (RFC 2045 §5.1).
  */
 import { createHash } from "node:crypto";
+import { InternalError } from "../errors.ts";
 
 let last: { seed: string; boundary: string } | undefined;
 
@@ -19,4 +20,17 @@ export function boundaryFor(seed: string): string {
   const boundary = `=_nl_${hex.slice(0, 40)}`;
   last = { seed, boundary };
   return boundary;
+}
+
+/**
+ * Throws when the boundary occurs inside one of the encoded parts ([start,
+ * end) byte ranges of `buf`). Cannot happen ("=_" never occurs in
+ * quoted-printable), checked all the same (RFC 2046 §5.1.1): one check for
+ * both composers.
+ */
+export function assertBoundaryAbsent(buf: Buffer, boundary: string, parts: ReadonlyArray<readonly [number, number]>): void {
+  for (const [start, end] of parts) {
+    const at = buf.indexOf(boundary, start, "latin1");
+    if (at >= 0 && at < end) throw new InternalError("the multipart boundary occurs in an encoded body part");
+  }
 }

@@ -22,7 +22,7 @@
  * (syntax.ts).
  */
 import { InternalError } from "../errors.ts";
-import { boundaryFor } from "./boundary.ts";
+import { assertBoundaryAbsent, boundaryFor } from "./boundary.ts";
 import { formatDate } from "./date.ts";
 import { field, mailboxField, phrasePieces, unstructuredField, type Piece } from "./header.ts";
 import { encodeQuotedPrintableInto, qpMaxLength } from "./qp.ts";
@@ -193,12 +193,7 @@ export function composeMessage(m: MessageInput): Buffer {
   const htmlEnd = pos;
   pos += buf.write(tail, pos, "latin1");
 
-  // Cannot happen ("=_" never occurs in quoted-printable), checked all the same (RFC 2046 §5.1.1).
-  const inText = buf.indexOf(boundary, textStart, "latin1");
-  const inHtml = buf.indexOf(boundary, htmlStart, "latin1");
-  if ((inText >= 0 && inText < textEnd) || (inHtml >= 0 && inHtml < htmlEnd)) {
-    throw new InternalError("the multipart boundary occurs in an encoded body part");
-  }
+  assertBoundaryAbsent(buf, boundary, [[textStart, textEnd], [htmlStart, htmlEnd]]);
 
   const out = Buffer.allocUnsafe(pos);
   buf.copy(out, 0, 0, pos);
