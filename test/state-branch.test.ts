@@ -4,7 +4,7 @@
  * resumes from, and what a killed run leaves in its worktree.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -276,6 +276,36 @@ describe("state branch", () => {
     await again.commitAndPush("recovered");
     expect(remoteFile(bare, "ledger/a.jsonl")).toBe("pushed\nlocal only\n");
   });
+});
+
+describe("state branch: a lock another git process holds", () => {
+  it("is waited for while its holder finishes (a killed send's orphaned push), then the commit goes through", async () => {
+    const bare = makeOrigin();
+    const dir = path.join(tmp("nl-runner-"), "state");
+    const b = await openStateBranch({ remote: bare, dir, author });
+    await b.append("ledger/a.jsonl", "one\n");
+    const lock = path.join(dir, ".git", "index.lock");
+    writeFileSync(lock, "");
+    const released = new Promise<void>((r) => setTimeout(() => (rmSync(lock), r()), 400));
+    await b.commitAndPush("after the lock");
+    await released;
+    expect(remoteFile(bare, "ledger/a.jsonl")).toBe("one\n");
+  });
+
+  it("a lock nobody releases fails with what to do, naming the lock, and the changes stay for the next push", async () => {
+    const bare = makeOrigin();
+    const dir = path.join(tmp("nl-runner-"), "state");
+    const b = await openStateBranch({ remote: bare, dir, author });
+    await b.append("ledger/a.jsonl", "kept\n");
+    const lock = path.join(dir, ".git", "index.lock");
+    writeFileSync(lock, "");
+    const err = await b.commitAndPush("stale").then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(StateBranchError);
+    expect((err as Error).message).toMatch(/index\.lock.*remove the \.lock file/);
+    rmSync(lock);
+    await b.commitAndPush("after removing it");
+    expect(remoteFile(bare, "ledger/a.jsonl")).toBe("kept\n");
+  }, 20_000);
 });
 
 describe("state branch: appends while a push is in flight", () => {

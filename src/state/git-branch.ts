@@ -49,6 +49,12 @@ import { runGit, scrubCredentials, urlSecrets, type GitResult } from "./git-run.
 /** git's well-known empty tree (SHA-1 repositories, which `git init` makes by default). */
 const EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
 
+
+/** git's words for a lock another process holds (LC_ALL=C, git-run.ts): index, ref or config. */
+const LOCKED = /Unable to create '([^']*\.lock)': File exists|cannot lock ref|could not lock config file/u;
+/** About 5 s of waiting in all (0.2, 0.4, 0.8, 1.6, 2 s) before a lock counts as stale. */
+const LOCK_ATTEMPTS = 6;
+
 export interface StateAuthor {
   name: string;
   /** Only ever written into commit objects; never printed. */
@@ -455,11 +461,23 @@ class GitStateBranch implements StateBranch {
       "-c", "core.autocrlf=false",
       ...args,
     ];
-    try {
-      return await runGit(full, { cwd: this.dir, env: this.env, okCodes, timeoutMs: this.timeoutMs, secrets: this.secrets });
-    } catch (e) {
-      if (e instanceof StateBranchError) throw e;
-      throw this.fail("git-failed", `git ${args[0] ?? ""} failed on the state branch ${this.branch}`, e);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await runGit(full, { cwd: this.dir, env: this.env, okCodes, timeoutMs: this.timeoutMs, secrets: this.secrets });
+      } catch (e) {
+        if (e instanceof StateBranchError) throw e;
+        const lock = e instanceof GitCommandError ? LOCKED.exec(e.output) : null;
+        if (lock !== null && attempt < LOCK_ATTEMPTS) {
+          // Another git process of this worktree is still at work — typically one a killed send
+          // left behind (SIGKILL ends node, not its children), finishing its fetch or push.
+          await sleep(Math.min(2_000, 100 * 2 ** attempt));
+          continue;
+        }
+        const hint = lock !== null
+          ? ` (a lock is held${lock[1] ? `: ${path.basename(lock[1])}` : ""}; if no other git process runs in ${this.dir}, a killed one left it: remove the .lock file)`
+          : "";
+        throw this.fail("git-failed", `git ${args[0] ?? ""} failed on the state branch ${this.branch}${hint}`, e);
+      }
     }
   }
 
