@@ -1,6 +1,6 @@
 /**
- * A/B of case b (bench/send.ts) under different environments, interleaved,
- * medians: for trying a change under a noisy, shared machine.
+ * A/B of case b (bench/send.ts, the bundle) under different environments,
+ * interleaved, medians: for trying a change under a noisy, shared machine.
  *
  *   npx tsx bench/send-ab.ts [--rows N] [--reps N] NAME=VAR=value,VAR=value ...
  *   e.g. npx tsx bench/send-ab.ts base= threads=NEWSLETTER_COMPOSE_THREADS=1
@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { customer } from "../test/helpers/incident.ts";
 import { SAMPLE_DIR, writeRepo } from "./lib/fixture.ts";
+import { ensureBundle } from "./lib/bundle.ts";
 import { measureNode } from "./lib/measure.ts";
 import { summarise } from "./lib/report.ts";
 import { benchBody, benchConfig, SECRET } from "./send-fixture.ts";
@@ -32,6 +33,7 @@ for (let i = 0; i < args.length; i++) {
     variants.push({ name, env });
   }
 }
+process.stdout.write(`${ensureBundle()}\n`);
 const tmp = mkdtempSync(path.join(tmpdir(), "nl-ab-"));
 const sink = await startSink();
 try {
@@ -43,7 +45,7 @@ try {
     for (const v of variants) {
       rmSync(path.join(root, ".newsletter-state"), { recursive: true, force: true });
       const m = await measureNode(
-        { nodeArgs: ["--import", "tsx"], script: "src/cli/bin.ts", args: ["--root", root, "send", SAMPLE_DIR], env: { NEWSLETTER_SMTP_URL: `smtp://127.0.0.1:${sink.port}`, NEWSLETTER_SECRET: SECRET, NO_COLOR: "1", ...v.env } },
+        { script: "bin/newsletter.js", args: ["--root", root, "send", SAMPLE_DIR], env: { NEWSLETTER_SMTP_URL: `smtp://127.0.0.1:${sink.port}`, NEWSLETTER_SECRET: SECRET, NO_COLOR: "1", ...v.env } },
         path.join(tmp, "rss.out"),
       );
       if (m.code !== 0) throw new Error(`${v.name}: exit ${m.code} ${m.stderr.slice(-300)}`);

@@ -8,7 +8,7 @@
  *   a. bare nodemailer `sendMail`, pooled, the same connection count
  *      (send-bare.ts, its own process): the baseline;
  *   b. our `send`, end to end: the real CLI as a child process (`node
- *      --import tsx src/cli/bin.ts send`), checks, guard on every message's
+ *      bin/newsletter.js send`, the bundle, lib/bundle.ts), checks, guard on every message's
  *      bytes, ledger with durable claims, NEWSLETTER_SMTP_URL to the sink,
  *      a fresh ledger each run;
  *   c. Postfix `smtp-source -d -s CONNECTIONS` with one of our messages:
@@ -32,6 +32,7 @@ import path from "node:path";
 import { customer } from "../test/helpers/incident.ts";
 import type { BareTemplate } from "./send-bare.ts";
 import { writeRepo, SAMPLE_DIR } from "./lib/fixture.ts";
+import { bundleScript, ensureBundle } from "./lib/bundle.ts";
 import { measureNode, type Measurement } from "./lib/measure.ts";
 import { fixed, summarise, table } from "./lib/report.ts";
 import { measureCommand } from "./send-proc.ts";
@@ -64,8 +65,8 @@ function cliSend(root: string, port: number, nodeArgs: string[] = []): Promise<M
   rmSync(path.join(root, ".newsletter-state"), { recursive: true, force: true });
   return measureNode(
     {
-      nodeArgs: [...nodeArgs, "--import", "tsx"],
-      script: "src/cli/bin.ts",
+      nodeArgs,
+      script: "bin/newsletter.js",
       args: ["--root", root, "send", SAMPLE_DIR],
       env: { NEWSLETTER_SMTP_URL: `smtp://127.0.0.1:${port}`, NEWSLETTER_SECRET: SECRET, NO_COLOR: "1" },
     },
@@ -101,13 +102,16 @@ export const sendSuite: Suite = {
     const template: BareTemplate = bareTemplate(root);
     writeFileSync(templateFile, JSON.stringify(template));
 
+    const built = ensureBundle();
+    const bareScript = await bundleScript("bench/send-bare.ts", ctx.tmp);
     const sink: Sink = await startSink();
     const source = postfixTool("smtp-source");
     let valid = true;
     try {
       ctx.log(
         `list: ${rowsText} recipients; our message ${sample.raw.length.toLocaleString("en")} bytes (multipart text + HTML, quoted-printable); ` +
-          `${connections} connections; sink: ${sink.kind} on 127.0.0.1:${sink.port}; ceiling: ${source ?? "smtp-source not installed"}`,
+          `${connections} connections; sink: ${sink.kind} on 127.0.0.1:${sink.port}; ceiling: ${source ?? "smtp-source not installed"}; ` +
+          `${built}; a runs send-bare.ts bundled likewise`,
       );
       const cases: Case[] = [
         {
@@ -115,7 +119,7 @@ export const sendSuite: Suite = {
           runs: [],
           run: () =>
             measureNode(
-              { nodeArgs: ["--import", "tsx"], script: "bench/send-bare.ts", args: [String(sink.port), String(connections), listFile, templateFile] },
+              { script: bareScript, args: [String(sink.port), String(connections), listFile, templateFile] },
               path.join(ctx.tmp, "rss.out"),
             ),
           verify: (m) => (m.code === 0 && m.stdout.trim() === `sent ${rows}` ? null : `exit ${m.code}: ${m.stdout.trim()} ${m.stderr.slice(0, 300)}`),

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// The published bin: run the TypeScript entry point through tsx's loader so the
-// package needs no build step (DESIGN.md: `newsletter` bin).
-import { register } from "tsx/esm/api";
-register();
-await import("../src/cli/bin.ts");
+// The `newsletter` command (DESIGN.md): the pre-built bundle when it matches
+// the sources, else the TypeScript sources through tsx (bin/bundle.js).
+import { launch } from "./bundle.js";
+await launch("cli/bin");

@@ -1,6 +1,8 @@
-/** The tool's version, from package.json (reported in SARIF and audit records). */
-import { readFileSync } from "node:fs";
+/**
+ * The tool's version, from package.json (reported in SARIF and audit records).
+ * Imported rather than read beside this file: in the bundle (scripts/build.js)
+ * this module sits in a chunk of dist/, where no relative path reaches it.
+ */
+import pkg from "../../package.json" with { type: "json" };
 
-export const TOOL_VERSION: string = (
-  JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
-).version;
+export const TOOL_VERSION: string = pkg.version;

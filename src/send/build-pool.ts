@@ -8,8 +8,9 @@
  * the loop hands over exactly those bytes (transferred, never copied or
  * changed), so invariant 4 holds as on one thread.
  *
- * Threads are TypeScript modules: each boots through tsx's loader (the
- * package runs without a build step).
+ * A thread runs what the main thread runs: the bundled worker when the
+ * launcher started the bundle (bin/bundle.js puts its location under
+ * BUNDLE_KEY), else build-worker.ts through tsx's loader.
  */
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -48,6 +49,14 @@ import(workerData.tsx)
   .catch((e) => { setImmediate(() => { throw e; }); });
 `;
 
+/** Set by bin/bundle.js when the pre-built bundle runs: the compose thread's bundled file. */
+const BUNDLE_KEY = Symbol.for("gitops-newsletter.bundle");
+
+function bundledWorker(): string | null {
+  const b = (globalThis as Record<symbol, unknown>)[BUNDLE_KEY] as { worker?: unknown } | undefined;
+  return typeof b?.worker === "string" ? b.worker : null;
+}
+
 /** tsx's ESM API (`register()`), as a file URL: its `import` export, not the CommonJS one `require.resolve` finds. */
 function tsxApiUrl(): string {
   const resolve = (import.meta as { resolve?: (s: string) => string }).resolve;
@@ -72,10 +81,12 @@ export class BuildPool {
 
   /** Starts `threads` compose threads for one plan (the same inputs give the same bytes). */
   constructor(plan: PlanInput, threads: number) {
-    const tsx = tsxApiUrl();
-    const entry = new URL("./build-worker.ts", import.meta.url).href;
+    const bundled = bundledWorker();
+    const boot = bundled === null ? { tsx: tsxApiUrl(), entry: new URL("./build-worker.ts", import.meta.url).href } : null;
     this.workers = Array.from({ length: threads }, () => {
-      const w = new Worker(BOOT, { eval: true, workerData: { tsx, entry, plan } });
+      const w = boot === null
+        ? new Worker(new URL(bundled!), { workerData: { plan } })
+        : new Worker(BOOT, { eval: true, workerData: { ...boot, plan } });
       w.on("message", (res: BuildResponse) => this.receive(res));
       w.on("error", (e) => this.fail(new InternalError(`a compose thread failed: ${e.name}: ${e.message}`, { cause: e })));
       w.on("exit", (code) => {

@@ -1,0 +1,141 @@
+/**
+ * The pre-built bundle (scripts/build.js, bin/bundle.js): the launcher runs
+ * it only while it matches the sources — a stale bundle must never run —
+ * and the bundle does what the sources do, compose threads included.
+ *
+ * Works on a copy of the project (its own dist/), so the checkout's bundle
+ * and the other test files are never touched.
+ */
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// @ts-expect-error plain JavaScript module without types (it runs before any loader)
+import { freshBundle, sourceHash } from "../bin/bundle.js";
+import { PROJECT } from "./helpers/repo.ts";
+import { sendRepo, SAMPLE_DIR } from "./helpers/send-repo.ts";
+import { startTestSmtp } from "./helpers/smtp.ts";
+
+const MARKER = "ran-the-bundle-7f3a";
+let copy = "";
+
+function node(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, args, { cwd: copy, env: { ...process.env, ...env }, encoding: "utf8", timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  copy = mkdtempSync(path.join(tmpdir(), "nl-bundle-"));
+  for (const p of ["src", "bin", "scripts", "package.json", "package-lock.json", "tsconfig.json"]) {
+    cpSync(path.join(PROJECT, p), path.join(copy, p), { recursive: true });
+  }
+  symlinkSync(path.join(PROJECT, "node_modules"), path.join(copy, "node_modules"), "dir");
+  execFileSync(process.execPath, ["scripts/build.js"], { cwd: copy, stdio: "pipe" });
+}, 120_000);
+
+afterAll(() => {
+  if (copy) rmSync(copy, { recursive: true, force: true });
+});
+
+describe("the bundle runs only while it matches the sources", () => {
+  it("the build records the hash of the sources it was made from", () => {
+    const built = JSON.parse(readFileSync(path.join(copy, "dist/BUILD.json"), "utf8")) as { hash: string };
+    expect(built.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(built.hash).toBe(sourceHash(copy));
+    expect(freshBundle(copy)).not.toBeNull();
+  });
+
+  it("the hash changes with any input: an edit, a new file, the lock file", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "nl-hash-"));
+    try {
+      cpSync(path.join(copy, "src/cli"), path.join(dir, "src/cli"), { recursive: true });
+      writeFileSync(path.join(dir, "package-lock.json"), "{}\n");
+      const h0 = sourceHash(dir);
+      appendFileSync(path.join(dir, "src/cli/bin.ts"), "\n");
+      const h1 = sourceHash(dir);
+      writeFileSync(path.join(dir, "src/cli/new.ts"), "export {};\n");
+      const h2 = sourceHash(dir);
+      writeFileSync(path.join(dir, "package-lock.json"), "{ }\n");
+      const h3 = sourceHash(dir);
+      expect(new Set([h0, h1, h2, h3]).size).toBe(4);
+      expect(sourceHash(dir)).toBe(h3); // and nothing else: the same inputs, the same hash
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the launcher runs the bundle when fresh, and the sources once anything changed", () => {
+    // A line only the bundle has: seen only when the bundle is what runs.
+    const bin = path.join(copy, "dist/cli/bin.mjs");
+    const original = readFileSync(bin, "utf8");
+    writeFileSync(bin, `process.stderr.write("${MARKER}\\n");\n${original}`);
+    try {
+      const fresh = node(["bin/newsletter.js", "--help"]);
+      expect(fresh.code).toBe(0);
+      expect(fresh.stderr).toContain(MARKER);
+      expect(node(["bin/newsletter.js", "--help"], { NEWSLETTER_NO_BUNDLE: "1" }).stderr).not.toContain(MARKER);
+
+      const file = path.join(copy, "src/cli/io.ts");
+      const source = readFileSync(file, "utf8");
+      appendFileSync(file, "\n// edited after the build\n");
+      try {
+        expect(freshBundle(copy)).toBeNull();
+        const stale = node(["bin/newsletter.js", "--help"]);
+        expect(stale.code).toBe(0);
+        expect(stale.stdout + stale.stderr).toMatch(/send/); // the help, from the sources
+        expect(stale.stderr).not.toContain(MARKER);
+      } finally {
+        writeFileSync(file, source);
+      }
+      expect(node(["bin/newsletter.js", "--help"]).stderr).toContain(MARKER); // fresh again
+    } finally {
+      writeFileSync(bin, original);
+    }
+  }, 120_000);
+
+  it("a corrupt or missing BUILD.json means the sources", () => {
+    const manifest = path.join(copy, "dist/BUILD.json");
+    const saved = readFileSync(manifest, "utf8");
+    try {
+      writeFileSync(manifest, "{ not json");
+      expect(freshBundle(copy)).toBeNull();
+      writeFileSync(manifest, JSON.stringify({ hash: 42 }));
+      expect(freshBundle(copy)).toBeNull();
+      rmSync(manifest);
+      expect(freshBundle(copy)).toBeNull();
+    } finally {
+      writeFileSync(manifest, saved);
+    }
+  });
+});
+
+describe("the bundle sends as the sources do", () => {
+  it("a send from the bundle with a compose thread: everyone once, one recipient per message", async () => {
+    const server = await startTestSmtp();
+    try {
+      const n = 300;
+      const root = sendRepo(n);
+      const child = await new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
+        const c = spawn(process.execPath, [path.join(copy, "bin/newsletter.js"), "--root", root, "send", SAMPLE_DIR], {
+          cwd: copy,
+          env: { ...process.env, NEWSLETTER_SMTP_URL: server.url, NEWSLETTER_SECRET: "bundle-secret-0123456789abcdef", NEWSLETTER_COMPOSE_THREADS: "1" },
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        c.stdout.on("data", (d) => (stdout += d));
+        c.stderr.on("data", (d) => (stderr += d));
+        c.on("exit", (code) => resolve({ code, stdout, stderr }));
+      });
+      expect(child.code, child.stderr).toBe(0);
+      expect(freshBundle(copy)).not.toBeNull(); // it was the bundle that ran
+      expect(server.received).toHaveLength(n - 1); // one suppressed
+      const to = server.received.map((m) => m.envelope.to);
+      expect(to.every((t) => t.length === 1)).toBe(true);
+      expect(new Set(to.map((t) => t[0])).size).toBe(n - 1);
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
+});
