@@ -12,7 +12,8 @@ import { FsLedgerStore } from "../src/ledger/fs-store.ts";
 import { Ledger } from "../src/ledger/ledger.ts";
 import { parseConfig } from "../src/load/config.ts";
 import { parseNewsletterMeta } from "../src/load/newsletter-meta.ts";
-import { BuildPool } from "../src/send/build-pool.ts";
+import { availableParallelism } from "node:os";
+import { BuildPool, composeThreads, MIN_RECIPIENTS_FOR_THREADS } from "../src/send/build-pool.ts";
 import { Halt } from "../src/send/halt.ts";
 import { runPipeline, type SendItem } from "../src/send/pipeline.ts";
 import { makePlan, type PlanInput } from "../src/send/plan.ts";
@@ -43,6 +44,16 @@ async function openLedger(dir: string, n: number): Promise<Ledger> {
 }
 
 describe("compose threads and the raw hand-over", () => {
+  it("one compose thread by default on a machine with a second core and a big list; none for a small list or when turned off", () => {
+    const second = availableParallelism() > 1 ? 1 : 0;
+    expect(composeThreads({}, MIN_RECIPIENTS_FOR_THREADS)).toBe(second);
+    expect(composeThreads({ NEWSLETTER_COMPOSE_THREADS: "" }, MIN_RECIPIENTS_FOR_THREADS)).toBe(second);
+    expect(composeThreads({}, MIN_RECIPIENTS_FOR_THREADS - 1)).toBe(0);
+    expect(composeThreads({ NEWSLETTER_COMPOSE_THREADS: "0" }, 1_000_000)).toBe(0);
+    expect(composeThreads({ NEWSLETTER_COMPOSE_THREADS: "2" }, 10)).toBe(2);
+    expect(composeThreads({ NEWSLETTER_COMPOSE_THREADS: "lots" }, 1_000_000)).toBe(0);
+  });
+
   it("the CLI with a compose thread sends everyone once, one recipient per message", async () => {
     server = await startTestSmtp();
     const n = 400;

@@ -78,7 +78,8 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
   // Two passes over the list bytes, never an array of every row: the first counts this shard's
   // recipients (the ledger's begin record needs the count), the second streams them to the loop.
   const recipients = shardRecipients(listBytes, checked.list.file, suppressions, input.shard, plan.fingerprintOf);
-  // Compose threads only when NEWSLETTER_COMPOSE_THREADS asks for them (build-pool.ts says why).
+  // A compose thread on a machine with a second core and a big enough list, unless
+  // NEWSLETTER_COMPOSE_THREADS says otherwise (build-pool.ts says why).
   const threads = composeThreads(io.env, recipients.count);
   const pool = threads > 0 ? new BuildPool(planInput, threads) : null;
   const ledger = await Ledger.open(
