@@ -137,7 +137,7 @@ export class BuildPool {
     for (let i = 0; i < res.messages.length; i++) {
       const m = res.messages[i]!;
       if (!m.verdict.ok) return p.resolve({ messages, violation: m.verdict });
-      const raw = Buffer.from(m.raw.buffer, m.raw.byteOffset, m.raw.byteLength);
+      const raw = Buffer.from(res.bytes, m.offset, m.length);
       // The envelope the guard checked, for the recipient asked for (one recipient, invariant 1).
       if (m.envelope.to !== p.items[i]!.recipient!.address) throw new InternalError("a compose thread answered for another recipient");
       messages.push({ envelope: m.envelope, raw, messageId: m.messageId });
