@@ -6,7 +6,14 @@
  *   npx tsx bench/send-profile.ts [--rows N] [--connections N] [--keep DIR]
  *
  * Starts the same sink (send-sink.ts) and stops it; prints a table of
- * buckets with their share of all samples, then the 25 costliest functions.
+ * buckets with their share of all samples, then the 25 costliest functions,
+ * per thread (the compose thread, on by default for 5,000+ recipients on
+ * 2+ cores, writes a profile of its own).
+ *
+ * It runs the TypeScript sources through tsx, not the bundle the bench
+ * times: only then does each sample carry its module's path for the
+ * per-folder buckets. Startup therefore shows tsx's loader, which the
+ * bundle does not pay.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
