@@ -7,13 +7,13 @@
  * and the other test files are never touched.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error plain JavaScript module without types (it runs before any loader)
 import { freshBundle, sourceHash } from "../bin/bundle.js";
-import { PROJECT } from "./helpers/repo.ts";
+import { makeRepo, PROJECT } from "./helpers/repo.ts";
 import { sendRepo, SAMPLE_DIR } from "./helpers/send-repo.ts";
 import { startTestSmtp } from "./helpers/smtp.ts";
 
@@ -111,6 +111,28 @@ describe("the bundle runs only while it matches the sources", () => {
 });
 
 describe("the bundle sends as the sources do", () => {
+  it("`npm start` from the bundle: the sample checked, approval copies and the send into the outbox, then nothing new", () => {
+    const repo = makeRepo();
+    const start = (): ReturnType<typeof spawnSync> =>
+      spawnSync(process.execPath, [path.join(copy, "bin/start.js")], { cwd: repo, env: { ...process.env, NEWSLETTER_SMTP_URL: "", NEWSLETTER_TEST_SMTP_URL: "" }, encoding: "utf8", timeout: 120_000 });
+    const first = start();
+    expect(first.status, String(first.stderr)).toBe(0);
+    expect(freshBundle(copy)).not.toBeNull();
+    const sent = readdirSync(path.join(repo, "outbox", "2026-12-01-winter-update")).filter((f) => f.endsWith(".eml"));
+    const copies = readdirSync(path.join(repo, "outbox", "approval", "2026-12-01-winter-update")).filter((f) => f.endsWith(".eml"));
+    expect(sent.length).toBeGreaterThan(0);
+    expect(copies.length).toBeGreaterThan(0);
+    const again = start();
+    expect(again.status, String(again.stderr)).toBe(0);
+    expect(readdirSync(path.join(repo, "outbox", "2026-12-01-winter-update")).filter((f) => f.endsWith(".eml"))).toHaveLength(sent.length);
+  }, 120_000);
+
+  it("the bundled Actions step entry answers as the sources do (an unknown step: exit 2, the steps named)", () => {
+    const r = node(["bin/step.js", "deploy"]);
+    expect(r.code).toBe(2);
+    expect(r.stdout + r.stderr).toMatch(/pr-comment/);
+  });
+
   it("a send from the bundle with a compose thread: everyone once, one recipient per message", async () => {
     const server = await startTestSmtp();
     try {
