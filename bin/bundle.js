@@ -86,6 +86,8 @@ export const BUNDLE_KEY = Symbol.for("gitops-newsletter.bundle");
 export async function launch(name) {
   const dist = path.join(ROOT, "dist");
   if (freshBundle(ROOT)) {
+    // Stack traces (shown only with NEWSLETTER_DEBUG=1) then name the .ts lines, not the chunks'.
+    if (process.env.NEWSLETTER_DEBUG === "1") process.setSourceMapsEnabled(true);
     globalThis[BUNDLE_KEY] = { worker: pathToFileURL(path.join(dist, "send", "build-worker.mjs")).href };
     await import(pathToFileURL(path.join(dist, `${name}.mjs`)).href);
     return;
