@@ -261,8 +261,12 @@ describe("newsletter-pr.yml", () => {
   it("checks with annotations and SARIF, uploads it, records the digest and comments the manifest", () => {
     const steps = doc.jobs["check"]!.steps!;
     const runs = steps.map((s) => s.run ?? "").join("\n");
-    expect(runs).toContain('check "$NEWSLETTER_DIR" --format github');
-    expect(runs).toContain('check "$NEWSLETTER_DIR" --format sarif');
+    // One pass over the inputs gives the annotations and the SARIF log; the upload takes the log
+    // only when the check wrote one (exit 0 or 1, never 2).
+    expect(runs).toContain('check "$NEWSLETTER_DIR" --format github --sarif-out "$RUNNER_TEMP/newsletter.sarif"');
+    expect(runs.match(/newsletter -- check /g)).toHaveLength(1);
+    const upload = steps.find((s) => s.uses?.startsWith("github/codeql-action/upload-sarif@"))!;
+    expect(upload.if).toContain("steps.check.outputs.sarif == 'ready'");
     expect(runs).toContain('manifest "$NEWSLETTER_DIR"');
     expect(runs).toContain("context=newsletter/digest");
     expect(runs).toContain("npm run -s step -- pr-comment");
@@ -725,5 +729,33 @@ describe("the newsletter folder a pull request or a push is about", () => {
       expect(b.status, bad).toBe(1);
       expect(b.outputs).toEqual({});
     }
+  });
+});
+
+describe("newsletter-pr.yml: one check for the annotations and the SARIF log", () => {
+  const step = stepById("newsletter-pr.yml", "check", "check");
+  const env = { NEWSLETTER_DIR: "newsletters/2026-12-01-winter-update" };
+  /** A fake `npm` that writes the SARIF file it is given (unless `write` is false) and exits with `code`. */
+  const npm = (code: number, write = true) =>
+    `${write ? 'for ((i=1; i<=$#; i++)); do if [[ "${!i}" == --sarif-out ]]; then j=$((i+1)); printf "{}" > "${!j}"; fi; done' : ":"}\nexit ${code}`;
+
+  it("findings (exit 1): the step fails and the log is marked for upload", () => {
+    const r = runStep(step, { env, fakes: { npm: npm(1) } });
+    expect(r.status).toBe(1);
+    expect(r.outputs).toEqual({ sarif: "ready" });
+    expect(r.calls).toHaveLength(1);
+    expect(r.calls[0]).toMatch(/^npm run -s newsletter -- check newsletters\/2026-12-01-winter-update --format github --sarif-out \S+\/newsletter\.sarif$/);
+  });
+
+  it("clean (exit 0): the step passes and the log is marked for upload", () => {
+    const r = runStep(step, { env, fakes: { npm: npm(0) } });
+    expect(r.status).toBe(0);
+    expect(r.outputs).toEqual({ sarif: "ready" });
+  });
+
+  it("an unreadable input (exit 2, no log): the step fails and nothing is marked for upload", () => {
+    const r = runStep(step, { env, fakes: { npm: npm(2, false) } });
+    expect(r.status).toBe(2);
+    expect(r.outputs).toEqual({});
   });
 });

@@ -9,7 +9,7 @@ import { UsageError } from "../errors.ts";
 import { FORMATS, type Format as FormatName } from "../report/index.ts";
 
 export type CliInput =
-  | { command: "check"; root: string; dirs: string[]; format: FormatName }
+  | { command: "check"; root: string; dirs: string[]; format: FormatName; sarifOut?: string }
   | { command: "manifest"; root: string; dir: string }
   | {
       command: "send";
@@ -33,7 +33,9 @@ export const COMMANDS = ["check", "manifest", "preview", "test-send", "gate", "s
 export const USAGE = `usage: newsletter [--root DIR] <command> ...
 
 commands:
-  check <dir>... [--format text|json|sarif|github]   schema, content and leakage checks (exit 0 clean, 1 findings, 2 usage/unreadable)
+  check <dir>... [--format text|json|sarif|github] [--sarif-out FILE]
+                                                     schema, content and leakage checks (exit 0 clean, 1 findings, 2 usage/unreadable);
+                                                     --sarif-out also writes the SARIF log to FILE (not on exit 2)
   manifest <dir>                                     JSON manifest with the digest of every input (exit 0, 2)
   preview <dir> [--recipient EMAIL] [--out FILE]     the exact message one recipient gets (.eml, or .html by extension)
   test-send <dir> [--to EMAIL...]                    the approval copy to the approvers (default: all in config)
@@ -69,6 +71,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
         "require-approval": { type: "boolean" },
         recipient: { type: "string" },
         out: { type: "string" },
+        "sarif-out": { type: "string" },
         to: { type: "string", multiple: true },
         sha: { type: "string" },
         pr: { type: "string" },
@@ -90,6 +93,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
     }
   };
   onlyFor("format", ["check", "status", "gate", "setup"]);
+  onlyFor("sarif-out", ["check"]);
   onlyFor("sha", ["gate"]);
   onlyFor("pr", ["gate"]);
   onlyFor("publish-status", ["gate"]);
@@ -110,7 +114,12 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
       if (!(FORMATS as readonly string[]).includes(format)) {
         throw new UsageError(`--format '${format}' is not one of: ${FORMATS.join(", ")}`);
       }
-      return { command, root, dirs: rest.map((d) => toRepoPath(root, cwd, d)), format: format as FormatName };
+      const sarifOut = values["sarif-out"];
+      if (sarifOut !== undefined && sarifOut.trim() === "") throw new UsageError(`--sarif-out needs a file name\n\n${USAGE}`);
+      return {
+        command, root, dirs: rest.map((d) => toRepoPath(root, cwd, d)), format: format as FormatName,
+        ...(sarifOut !== undefined ? { sarifOut: path.resolve(cwd, sarifOut) } : {}),
+      };
     }
     case "manifest": {
       if (rest.length !== 1) throw new UsageError(`manifest needs exactly one newsletter folder\n\n${USAGE}`);
