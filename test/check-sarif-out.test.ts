@@ -69,3 +69,29 @@ describe("check --sarif-out", () => {
     expect(other.stderr).toMatch(/--sarif-out is not an option of 'manifest'/);
   });
 });
+
+describe("check --manifest-out", () => {
+  it("writes what `manifest` prints, from the same run: clean (checks_ok true) and with findings (checks_ok false)", async () => {
+    for (const root of [makeRepo(), leakingRepo()]) {
+      const file = out();
+      const r = await runCli(["--root", root, "check", SAMPLE_DIR, "--format", "github", "--manifest-out", file], { env: {} });
+      const m = await runCli(["--root", root, "manifest", SAMPLE_DIR], { env: {} });
+      expect(m.code).toBe(0);
+      expect(readFileSync(file, "utf8")).toBe(m.stdout);
+      const manifest = JSON.parse(m.stdout) as { checks_ok: boolean; digest: string };
+      expect(manifest.checks_ok).toBe(r.code === 0);
+      expect(manifest.digest).toMatch(/^[0-9a-f]{64}$/);
+    }
+  });
+
+  it("an input that cannot be read: exit 2 and no manifest; more than one folder: a usage error", async () => {
+    const file = out();
+    const root = makeRepo({ [`${SAMPLE_DIR}/body.md`]: null });
+    const r = await runCli(["--root", root, "check", SAMPLE_DIR, "--manifest-out", file], { env: {} });
+    expect(r.code).toBe(2);
+    expect(existsSync(file)).toBe(false);
+    const two = await runCli(["--root", makeRepo(), "check", SAMPLE_DIR, SAMPLE_DIR, "--manifest-out", out()], { env: {} });
+    expect(two.code).toBe(2);
+    expect(two.stderr).toMatch(/--manifest-out needs exactly one newsletter folder/);
+  });
+});

@@ -263,11 +263,11 @@ describe("newsletter-pr.yml", () => {
     const runs = steps.map((s) => s.run ?? "").join("\n");
     // One pass over the inputs gives the annotations and the SARIF log; the upload takes the log
     // only when the check wrote one (exit 0 or 1, never 2).
-    expect(runs).toContain('check "$NEWSLETTER_DIR" --format github --sarif-out "$RUNNER_TEMP/newsletter.sarif"');
-    expect(runs.match(/newsletter -- check /g)).toHaveLength(1);
+    expect(runs).toMatch(/check "\$NEWSLETTER_DIR" --format github \\\n\s+--sarif-out "\$RUNNER_TEMP\/newsletter.sarif" --manifest-out "\$RUNNER_TEMP\/manifest.json"/);
+    expect(runs.match(/newsletter -- (check|manifest) /g)).toHaveLength(1);
     const upload = steps.find((s) => s.uses?.startsWith("github/codeql-action/upload-sarif@"))!;
     expect(upload.if).toContain("steps.check.outputs.sarif == 'ready'");
-    expect(runs).toContain('manifest "$NEWSLETTER_DIR"');
+    expect(steps.find((s) => s.id === "manifest")!.run).toContain('"$RUNNER_TEMP/manifest.json"');
     expect(runs).toContain("context=newsletter/digest");
     expect(runs).toContain("npm run -s step -- pr-comment");
     expect(runs).not.toMatch(/step:|TODO/);
@@ -735,16 +735,16 @@ describe("the newsletter folder a pull request or a push is about", () => {
 describe("newsletter-pr.yml: one check for the annotations and the SARIF log", () => {
   const step = stepById("newsletter-pr.yml", "check", "check");
   const env = { NEWSLETTER_DIR: "newsletters/2026-12-01-winter-update" };
-  /** A fake `npm` that writes the SARIF file it is given (unless `write` is false) and exits with `code`. */
+  /** A fake `npm` that writes the files it is given (unless `write` is false) and exits with `code`. */
   const npm = (code: number, write = true) =>
-    `${write ? 'for ((i=1; i<=$#; i++)); do if [[ "${!i}" == --sarif-out ]]; then j=$((i+1)); printf "{}" > "${!j}"; fi; done' : ":"}\nexit ${code}`;
+    `${write ? 'for ((i=1; i<=$#; i++)); do if [[ "${!i}" == --*-out ]]; then j=$((i+1)); printf "{}" > "${!j}"; fi; done' : ":"}\nexit ${code}`;
 
   it("findings (exit 1): the step fails and the log is marked for upload", () => {
     const r = runStep(step, { env, fakes: { npm: npm(1) } });
     expect(r.status).toBe(1);
     expect(r.outputs).toEqual({ sarif: "ready" });
     expect(r.calls).toHaveLength(1);
-    expect(r.calls[0]).toMatch(/^npm run -s newsletter -- check newsletters\/2026-12-01-winter-update --format github --sarif-out \S+\/newsletter\.sarif$/);
+    expect(r.calls[0]).toMatch(/^npm run -s newsletter -- check newsletters\/2026-12-01-winter-update --format github --sarif-out \S+\/newsletter\.sarif --manifest-out \S+\/manifest\.json$/);
   });
 
   it("clean (exit 0): the step passes and the log is marked for upload", () => {
@@ -757,5 +757,20 @@ describe("newsletter-pr.yml: one check for the annotations and the SARIF log", (
     const r = runStep(step, { env, fakes: { npm: npm(2, false) } });
     expect(r.status).toBe(2);
     expect(r.outputs).toEqual({});
+  });
+
+  const manifestStep = stepById("newsletter-pr.yml", "check", "manifest");
+  const withManifest = (m: unknown) => {
+    const dir = mkdtempSync(path.join(scratch, "m-"));
+    writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(m));
+    return runStep(manifestStep, { env: { ...env, RUNNER_TEMP: dir } });
+  };
+
+  it("the digest comes from the manifest the check wrote, and only from one whose checks passed", () => {
+    const ok = withManifest({ checks_ok: true, digest: DIGEST });
+    expect(ok.status).toBe(0);
+    expect(ok.outputs).toEqual({ digest: DIGEST });
+    expect(withManifest({ checks_ok: false, digest: DIGEST }).status).not.toBe(0);
+    expect(withManifest({ checks_ok: true, digest: "sha256:nope" }).status).not.toBe(0);
   });
 });

@@ -9,7 +9,7 @@ import { UsageError } from "../errors.ts";
 import { FORMATS, type Format as FormatName } from "../report/index.ts";
 
 export type CliInput =
-  | { command: "check"; root: string; dirs: string[]; format: FormatName; sarifOut?: string }
+  | { command: "check"; root: string; dirs: string[]; format: FormatName; sarifOut?: string; manifestOut?: string }
   | { command: "manifest"; root: string; dir: string }
   | {
       command: "send";
@@ -33,9 +33,10 @@ export const COMMANDS = ["check", "manifest", "preview", "test-send", "gate", "s
 export const USAGE = `usage: newsletter [--root DIR] <command> ...
 
 commands:
-  check <dir>... [--format text|json|sarif|github] [--sarif-out FILE]
+  check <dir>... [--format text|json|sarif|github] [--sarif-out FILE] [--manifest-out FILE]
                                                      schema, content and leakage checks (exit 0 clean, 1 findings, 2 usage/unreadable);
-                                                     --sarif-out also writes the SARIF log to FILE (not on exit 2)
+                                                     --sarif-out also writes the SARIF log, --manifest-out (one folder) what
+                                                     \`manifest\` prints, from the same run (neither on exit 2)
   manifest <dir>                                     JSON manifest with the digest of every input (exit 0, 2)
   preview <dir> [--recipient EMAIL] [--out FILE]     the exact message one recipient gets (.eml, or .html by extension)
   test-send <dir> [--to EMAIL...]                    the approval copy to the approvers (default: all in config)
@@ -72,6 +73,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
         recipient: { type: "string" },
         out: { type: "string" },
         "sarif-out": { type: "string" },
+        "manifest-out": { type: "string" },
         to: { type: "string", multiple: true },
         sha: { type: "string" },
         pr: { type: "string" },
@@ -94,6 +96,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
   };
   onlyFor("format", ["check", "status", "gate", "setup"]);
   onlyFor("sarif-out", ["check"]);
+  onlyFor("manifest-out", ["check"]);
   onlyFor("sha", ["gate"]);
   onlyFor("pr", ["gate"]);
   onlyFor("publish-status", ["gate"]);
@@ -115,10 +118,17 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
         throw new UsageError(`--format '${format}' is not one of: ${FORMATS.join(", ")}`);
       }
       const sarifOut = values["sarif-out"];
-      if (sarifOut !== undefined && sarifOut.trim() === "") throw new UsageError(`--sarif-out needs a file name\n\n${USAGE}`);
+      const manifestOut = values["manifest-out"];
+      for (const [flag, v] of [["--sarif-out", sarifOut], ["--manifest-out", manifestOut]] as const) {
+        if (v !== undefined && v.trim() === "") throw new UsageError(`${flag} needs a file name\n\n${USAGE}`);
+      }
+      if (manifestOut !== undefined && rest.length !== 1) {
+        throw new UsageError(`--manifest-out needs exactly one newsletter folder (a manifest describes one)\n\n${USAGE}`);
+      }
       return {
         command, root, dirs: rest.map((d) => toRepoPath(root, cwd, d)), format: format as FormatName,
         ...(sarifOut !== undefined ? { sarifOut: path.resolve(cwd, sarifOut) } : {}),
+        ...(manifestOut !== undefined ? { manifestOut: path.resolve(cwd, manifestOut) } : {}),
       };
     }
     case "manifest": {

@@ -1,12 +1,15 @@
 /**
- * `check <dir>... [--format ...] [--sarif-out FILE]`: exit 0 clean, 1 findings
- * at error level, 2 unreadable input. `--sarif-out` writes the SARIF log of the
- * same run to FILE as well, so a workflow gets annotations and code scanning
- * from one pass over the inputs (a million-row list is read once, not twice);
- * on exit 2 no log is written — an incomplete one must not be uploaded.
+ * `check <dir>... [--format ...] [--sarif-out FILE] [--manifest-out FILE]`:
+ * exit 0 clean, 1 findings at error level, 2 unreadable input. `--sarif-out`
+ * writes the SARIF log of the same run to FILE as well, `--manifest-out` the
+ * manifest `manifest` would print (checks_ok included), so a workflow gets
+ * annotations, code scanning and the digest from one pass over the inputs (a
+ * million-row list is read once, not three times). On exit 2 neither is
+ * written: an incomplete log must not be uploaded, nor a digest recorded.
  */
 import { writeFile } from "node:fs/promises";
 import { checkNewsletters } from "../../check/check-newsletters.ts";
+import { buildManifest } from "../../manifest/manifest.ts";
 import { UsageError } from "../../errors.ts";
 import { informationUriFromEnv, renderReport } from "../../report/index.ts";
 import type { CliInput } from "../args.ts";
@@ -30,13 +33,22 @@ export async function runCheckCommand(input: Extract<CliInput, { command: "check
   if (outcome.unreadable) return 2;
   if (input.sarifOut !== undefined) {
     const sarif = input.format === "sarif" ? text : await renderReport(outcome.report, "sarif", { ...options, color: false });
-    try {
-      await writeFile(input.sarifOut, sarif.endsWith("\n") ? sarif : `${sarif}\n`, "utf8");
-    } catch (e) {
-      throw new UsageError(`--sarif-out: could not write ${input.sarifOut} (${(e as NodeJS.ErrnoException).code ?? "error"}); give a file in a folder that exists`, { cause: e });
-    }
+    await writeOut("--sarif-out", input.sarifOut, sarif);
+  }
+  if (input.manifestOut !== undefined) {
+    const n = outcome.newsletters[0];
+    const manifest = n ? buildManifest(n) : null;
+    if (manifest) await writeOut("--manifest-out", input.manifestOut, JSON.stringify(manifest, null, 2));
   }
   return outcome.report.ok ? 0 : 1;
+}
+
+async function writeOut(flag: string, file: string, text: string): Promise<void> {
+  try {
+    await writeFile(file, text.endsWith("\n") ? text : `${text}\n`, "utf8");
+  } catch (e) {
+    throw new UsageError(`${flag}: could not write ${file} (${(e as NodeJS.ErrnoException).code ?? "error"}); give a file in a folder that exists`, { cause: e });
+  }
 }
 
 export { stateDir } from "./deps.ts";
