@@ -11,7 +11,6 @@ import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync,
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// @ts-expect-error plain JavaScript module without types (it runs before any loader)
 import { freshBundle, sourceHash } from "../bin/bundle.js";
 import { makeRepo, PROJECT } from "./helpers/repo.ts";
 import { sendRepo, SAMPLE_DIR } from "./helpers/send-repo.ts";

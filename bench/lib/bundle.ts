@@ -9,7 +9,6 @@
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { build } from "esbuild";
-// @ts-expect-error plain JavaScript module without types (the launcher's, see bin/bundle.js)
 import { freshBundle } from "../../bin/bundle.js";
 import { PROJECT } from "./measure.ts";
 
