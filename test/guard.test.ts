@@ -164,6 +164,11 @@ describe("messages that pass", () => {
     expect(guard(message(), ENV, { ...CTX, allowAddresses: new Set(), allowDomains: [] })).toEqual({ ok: true });
   });
 
+  it("a bare To holding exactly the recipient, and exactly our Message-ID", () => {
+    expect(guard(message({ set: { To: RCPT, "Message-ID": `<${MID}>` } })).ok).toBe(true);
+    expect(guard(message({ set: { To: ` ${RCPT} ` } })).ok).toBe(true);
+  });
+
   it("a null reverse-path (MAIL FROM:<>)", () => {
     expect(guard(message(), { from: "", to: RCPT })).toEqual({ ok: true });
   });
@@ -270,6 +275,19 @@ describe("another address anywhere aborts", () => {
     const v = guard(message({ extra: [`X-Customer-Ref: ${OTHER}`] }));
     expectAbort(v, "foreign-address", "X-Customer-Ref");
     expect(v.masked).toBe(masked);
+  });
+
+  it("beside our own Message-ID or the recipient's bare To (the fields the guard may skip only when that is all they hold)", () => {
+    for (const mid of [`<${MID}> <${OTHER}>`, `<${OTHER}>`, `<${MID}>(${OTHER})`, `<${MID}${OTHER}>`]) {
+      const v = guard(message({ set: { "Message-ID": mid } }));
+      expect(v.ok, mid).toBe(false);
+      if (!v.ok) expect(v.where, mid).toBe("Message-ID");
+    }
+    for (const to of [`${RCPT} (${OTHER})`, `${RCPT}\r\n (${OTHER})`, ` ${RCPT} (${OTHER}) `]) {
+      const v = guard(message({ set: { To: to } }));
+      expectAbort(v, "foreign-address", "To");
+      expect(v.masked).toBe(masked);
+    }
   });
 
   it("in the To display name (a list field holding another customer's address)", () => {

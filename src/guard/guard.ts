@@ -16,7 +16,9 @@
  *    quoted-printable leaves unit by unit, each distinct run of octets up to
  *    a hard line break decoded and scanned once per send (qp-units.ts) —
  *    the same lines as decoding the whole leaf, every octet still compared;
- * 5. addresses in every header and every decoded part (scanner.ts).
+ * 5. addresses in every header and every decoded part (scanner.ts) — a To
+ *    that is exactly the recipient's address and a Message-ID that is exactly
+ *    ours hold nothing else to find (onlyItsOwn).
  *
  * Pure: bytes and context in, a verdict out; no I/O, no clock.
  */
@@ -57,9 +59,28 @@ function inspect(raw: Buffer, envelope: Envelope, ctx: GuardContext): void {
   const to = checkRecipientHeaders(top.fields);
   checkTo(to.value, ctx);
   const scanner = new Scanner();
-  for (const f of top.fields) scanField(scanner, f, f.label);
+  for (const f of top.fields) if (!onlyItsOwn(f, ctx)) scanField(scanner, f, f.label);
   walkMessage(top.fields, top.body, scanner);
   scanner.check(ctx);
+}
+
+/**
+ * A field whose whole value is one address the message may carry, written
+ * bare: To holding exactly the recipient's address (checkTo has also held it
+ * to one mailbox), Message-ID exactly `<our id>`. Nothing else is in it, so
+ * scanning it for addresses can find only that one, which is allowed: it is
+ * skipped — two of the three lines that are new in every message, so the
+ * extractor ran on them for every message: the guard went from 66–74 to
+ * 48–53 µs a message (bench/send-micro.ts). Any other spelling (a display
+ * name, a comment, other case, a second id) is scanned as before.
+ */
+function onlyItsOwn(f: Field, ctx: GuardContext): boolean {
+  if (f.lower === "to") return f.value.trim() === ctx.recipient;
+  if (f.lower === "message-id") {
+    const v = f.value.trim();
+    return v.length > 2 && v.startsWith("<") && v.endsWith(">") && ctx.ownAddresses.has(v.slice(1, -1)) && !/[\s<>]/.test(v.slice(1, -1));
+  }
+  return false;
 }
 
 /** No Cc, Bcc or Resent-*; one To; nothing more often than RFC 5322 §3.6 allows. Returns the To field. */
