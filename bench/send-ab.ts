@@ -5,15 +5,14 @@
  *   npx tsx bench/send-ab.ts [--rows N] [--reps N] NAME=VAR=value,VAR=value ...
  *   e.g. npx tsx bench/send-ab.ts base= threads=NEWSLETTER_COMPOSE_THREADS=1
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { customer } from "../test/helpers/incident.ts";
-import { SAMPLE_DIR, writeRepo } from "./lib/fixture.ts";
+import { SAMPLE_DIR } from "./lib/fixture.ts";
 import { ensureBundle } from "./lib/bundle.ts";
 import { measureNode } from "./lib/measure.ts";
 import { summarise } from "./lib/report.ts";
-import { benchBody, benchConfig, SECRET } from "./send-fixture.ts";
+import { writeSendRepo, SECRET } from "./send-fixture.ts";
 import { startSink } from "./send-sink.ts";
 
 const args = process.argv.slice(2);
@@ -38,8 +37,7 @@ const tmp = mkdtempSync(path.join(tmpdir(), "nl-ab-"));
 const sink = await startSink();
 try {
   const root = path.join(tmp, "repo");
-  await writeRepo({ root, listHeader: "email,first_name,plan", listRows: rows, listRow: (i) => { const c = customer(i); return `${c.email},${c.first_name},${c.plan}`; }, body: benchBody() });
-  writeFileSync(path.join(root, ".github/newsletter.yml"), benchConfig(5));
+  await writeSendRepo(root, rows, 5);
   const results = new Map<string, Array<{ wall: number; cpu: number }>>();
   for (let r = 0; r < reps; r++) {
     for (const v of variants) {

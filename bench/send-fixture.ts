@@ -5,7 +5,7 @@
  * maximum; no canary), one of our composed messages (smtp-source sends its
  * bytes), and the same content as a plain template for the bare baseline.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { FsHistory } from "../src/ledger/fs-history.ts";
 import { FsRepo } from "../src/load/fs-repo.ts";
@@ -14,7 +14,8 @@ import { makePlan } from "../src/send/plan.ts";
 import { prepareNewsletter } from "../src/send/prepare.ts";
 import { listRows } from "../src/send/recipients.ts";
 import { PROJECT } from "./lib/measure.ts";
-import { SAMPLE_DIR } from "./lib/fixture.ts";
+import { customer } from "../test/helpers/incident.ts";
+import { SAMPLE_DIR, writeRepo } from "./lib/fixture.ts";
 import type { BareTemplate } from "./send-bare.ts";
 
 /** NEWSLETTER_SECRET for the bench runs (32 hex characters; not a real key). */
@@ -34,6 +35,24 @@ function prose(n: number, seed: number): string {
 export function benchBody(): string {
   const sample = readFileSync(path.join(PROJECT, SAMPLE_DIR, "body.md"), "utf8").trimEnd();
   return `${sample}\n\n## More news\n\n${prose(45, 1)}\n\n${prose(40, 2)}\n\nThanks, {{ first_name }}, for being on the {{ plan }} plan.\n`;
+}
+
+/**
+ * The send benches' repository at `root`: `rows` generated customers
+ * (`email,first_name,plan`, reserved domains), the bench body and config.
+ */
+export async function writeSendRepo(root: string, rows: number, connections: number): Promise<void> {
+  await writeRepo({
+    root,
+    listHeader: "email,first_name,plan",
+    listRows: rows,
+    listRow: (i) => {
+      const c = customer(i);
+      return `${c.email},${c.first_name},${c.plan}`;
+    },
+    body: benchBody(),
+  });
+  writeFileSync(path.join(root, ".github/newsletter.yml"), benchConfig(connections));
 }
 
 export function benchConfig(connections: number): string {

@@ -4,10 +4,9 @@
  *
  *   npx tsx bench/send-guard-stages.ts [N]
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { customer } from "../test/helpers/incident.ts";
 import { FsHistory } from "../src/ledger/fs-history.ts";
 import { FsRepo } from "../src/load/fs-repo.ts";
 import { guardMessage } from "../src/guard/guard.ts";
@@ -17,8 +16,8 @@ import { Scanner, scanField } from "../src/guard/scanner.ts";
 import { makePlan } from "../src/send/plan.ts";
 import { prepareNewsletter } from "../src/send/prepare.ts";
 import { listRows } from "../src/send/recipients.ts";
-import { SAMPLE_DIR, writeRepo } from "./lib/fixture.ts";
-import { benchBody, benchConfig, SECRET } from "./send-fixture.ts";
+import { SAMPLE_DIR } from "./lib/fixture.ts";
+import { writeSendRepo, SECRET } from "./send-fixture.ts";
 
 function cpu(): number {
   const u = process.cpuUsage();
@@ -29,8 +28,7 @@ const n = Number(process.argv[2] ?? 5000);
 const tmp = mkdtempSync(path.join(tmpdir(), "nl-gstages-"));
 try {
   const root = path.join(tmp, "repo");
-  await writeRepo({ root, listHeader: "email,first_name,plan", listRows: n, listRow: (i) => { const c = customer(i); return `${c.email},${c.first_name},${c.plan}`; }, body: benchBody() });
-  writeFileSync(path.join(root, ".github/newsletter.yml"), benchConfig(5));
+  await writeSendRepo(root, n, 5);
   const prepared = await prepareNewsletter({ repo: new FsRepo(root), history: new FsHistory(path.join(root, ".newsletter-state")) }, SAMPLE_DIR);
   const c = prepared.checked;
   const plan = makePlan({ id: c.id, config: c.config, meta: c.meta, body: c.body, digest: c.digest, secret: SECRET, date: new Date() });

@@ -15,13 +15,12 @@
  * per-folder buckets. Startup therefore shows tsx's loader, which the
  * bundle does not pay.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { customer } from "../test/helpers/incident.ts";
-import { SAMPLE_DIR, writeRepo } from "./lib/fixture.ts";
+import { SAMPLE_DIR } from "./lib/fixture.ts";
 import { measureNode } from "./lib/measure.ts";
-import { benchBody, benchConfig, SECRET } from "./send-fixture.ts";
+import { writeSendRepo, SECRET } from "./send-fixture.ts";
 import { startSink } from "./send-sink.ts";
 
 interface Node {
@@ -90,17 +89,7 @@ async function main(): Promise<void> {
   const keep = opt("keep", "");
   const tmp = keep || mkdtempSync(path.join(tmpdir(), "nl-profile-"));
   const root = path.join(tmp, "repo");
-  await writeRepo({
-    root,
-    listHeader: "email,first_name,plan",
-    listRows: rows,
-    listRow: (i) => {
-      const c = customer(i);
-      return `${c.email},${c.first_name},${c.plan}`;
-    },
-    body: benchBody(),
-  });
-  writeFileSync(path.join(root, ".github/newsletter.yml"), benchConfig(connections));
+  await writeSendRepo(root, rows, connections);
   const profDir = path.join(tmp, "prof");
   const sink = await startSink();
   try {

@@ -29,14 +29,13 @@
 import { writeFileSync, rmSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import path from "node:path";
-import { customer } from "../test/helpers/incident.ts";
 import type { BareTemplate } from "./send-bare.ts";
-import { writeRepo, SAMPLE_DIR } from "./lib/fixture.ts";
+import { SAMPLE_DIR } from "./lib/fixture.ts";
 import { bundleScript, ensureBundle } from "./lib/bundle.ts";
 import { measureNode, type Measurement } from "./lib/measure.ts";
 import { fixed, summarise, table } from "./lib/report.ts";
 import { measureCommand } from "./send-proc.ts";
-import { benchBody, benchConfig, messageSample, bareTemplate, SECRET } from "./send-fixture.ts";
+import { writeSendRepo, messageSample, bareTemplate, SECRET } from "./send-fixture.ts";
 import { postfixTool, startSink, type Sink } from "./send-sink.ts";
 import type { Suite, SuiteContext, SuiteResult } from "./suite.ts";
 
@@ -87,12 +86,7 @@ export const sendSuite: Suite = {
     const rowsText = rows.toLocaleString("en");
 
     const root = path.join(ctx.tmp, "repo");
-    const listRow = (i: number): string => {
-      const c = customer(i);
-      return `${c.email},${c.first_name},${c.plan}`;
-    };
-    await writeRepo({ root, listHeader: "email,first_name,plan", listRows: rows, listRow, body: benchBody() });
-    writeFileSync(path.join(root, ".github/newsletter.yml"), benchConfig(connections));
+    await writeSendRepo(root, rows, connections);
     const listFile = path.join(root, "recipients/customers.csv");
     const sample = await messageSample(root);
     const sampleFile = path.join(ctx.tmp, "message.eml");
@@ -271,17 +265,7 @@ async function millionSend(ctx: SuiteContext, sink: Sink, connections: number): 
   const rows = 1_000_000;
   const root = path.join(ctx.tmp, "million");
   const t0 = performance.now();
-  await writeRepo({
-    root,
-    listHeader: "email,first_name,plan",
-    listRows: rows,
-    listRow: (i) => {
-      const c = customer(i);
-      return `${c.email},${c.first_name},${c.plan}`;
-    },
-    body: benchBody(),
-  });
-  writeFileSync(path.join(root, ".github/newsletter.yml"), benchConfig(connections));
+  await writeSendRepo(root, rows, connections);
   ctx.log(`million: list written in ${fixed((performance.now() - t0) / 1000, 1)} s; sending with node ${BIG_SEND_NODE_ARGS.join(" ")}…`);
   const m = await cliSend(root, sink.port, BIG_SEND_NODE_ARGS);
   const ok = m.code === 0 && m.stdout.includes(`sent now: ${rows}`);
