@@ -18,7 +18,7 @@
  */
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { clip, STATUS_CONTEXT, STATUS_DESCRIPTION_MAX } from "../src/cli/commands/gate.ts";
-import { startGitHubFake, strongPullRequestRule, type FakeCommit, type FakePull, type FakeReview, type GitHubFake } from "./helpers/github-fake.ts";
+import { newsletterWorld, startGitHubFake, type FakeCommit, type FakePull, type FakeReview, type GitHubFake } from "./helpers/github-fake.ts";
 import { runCli, sampleText, SAMPLE_DIR, SAMPLE_ID, type CliResult } from "./helpers/repo.ts";
 
 const TOKEN = "ghs_E2eGateT0ken0123456789abcdefghijklmnop";
@@ -162,27 +162,10 @@ function newsletterRepo(f: GitHubFake, o: WorldOptions = {}): World {
     createdAt: "2026-11-24T09:01:00Z",
   });
 
-  f.state.teams.push(
-    { org: "corp", slug: "newsletter-editors", id: 31, members: { alice: { role: "maintainer", state: "active" }, dave: { role: "member", state: "pending" } } },
-    { org: "corp", slug: "privacy-office", id: 32, members: { bob: { role: "maintainer", state: "active" }, erin: { role: "member", state: "active" } } },
-    { org: "corp", slug: "newsletter-admins", id: 33, members: { carol: { role: "maintainer", state: "active" } } },
-  );
-  Object.assign(f.state.collaborators, { alice: "write", bob: "write", carol: "admin", dana: "write", dave: "write", erin: "write" });
-  f.state.rulesets.push({
-    id: 1,
-    name: "main: newsletters",
-    enforcement: "active",
-    include: ["~DEFAULT_BRANCH"],
-    rules: [
-      strongPullRequestRule(),
-      {
-        type: "required_status_checks",
-        parameters: {
-          strict_required_status_checks_policy: true,
-          required_status_checks: [{ context: "check" }, { context: STATUS_CONTEXT }],
-        },
-      },
-    ],
+  newsletterWorld(f, {
+    contexts: ["check", STATUS_CONTEXT],
+    collaborators: { alice: "write", bob: "write", carol: "admin", dana: "write", dave: "write", erin: "write" },
+    extra: { "newsletter-editors": { dave: { role: "member", state: "pending" } }, "privacy-office": { erin: { role: "member", state: "active" } } },
   });
   return { base, head, merge, pr };
 }

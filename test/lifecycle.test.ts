@@ -40,7 +40,7 @@ import { runStep } from "../src/actions/main.ts";
 import { auditMarker, validateAuditRecord, type AuditRecord } from "../src/audit/record.ts";
 import { extractAddresses } from "../src/check/leak/extract.ts";
 import type { Io } from "../src/cli/io.ts";
-import { startGitHubFake, strongPullRequestRule, type FakeCommit, type FakePull, type GitHubFake } from "./helpers/github-fake.ts";
+import { newsletterWorld, startGitHubFake, type FakeCommit, type FakePull, type GitHubFake } from "./helpers/github-fake.ts";
 import { PROJECT, runCli, sampleText, type CliResult } from "./helpers/repo.ts";
 import { fastConfig, generatedList, recipientAddress } from "./helpers/send-repo.ts";
 import { startTestSmtp, type TestSmtp } from "./helpers/smtp.ts";
@@ -564,24 +564,9 @@ beforeAll(async () => {
   mirror(base);
   fake.push("main", base, { actor: "carol", at: tick() });
 
-  fake.state.teams.push(
-    { org: "corp", slug: "newsletter-editors", id: 31, members: { alice: { role: "maintainer", state: "active" } } },
-    { org: "corp", slug: "privacy-office", id: 32, members: { bob: { role: "maintainer", state: "active" } } },
-    { org: "corp", slug: "newsletter-admins", id: 33, members: { carol: { role: "maintainer", state: "active" } } },
-  );
-  Object.assign(fake.state.collaborators, { alice: "write", bob: "write", carol: "admin", dana: "write" });
-  fake.state.rulesets.push({
-    id: 1,
-    name: "main: newsletters",
-    enforcement: "active",
-    include: ["~DEFAULT_BRANCH"],
-    rules: [
-      strongPullRequestRule(),
-      {
-        type: "required_status_checks",
-        parameters: { strict_required_status_checks_policy: true, required_status_checks: [{ context: "check" }, { context: "newsletter/approvals" }] },
-      },
-    ],
+  newsletterWorld(fake, {
+    contexts: ["check", "newsletter/approvals"],
+    collaborators: { alice: "write", bob: "write", carol: "admin", dana: "write" },
   });
 }, 120_000);
 

@@ -197,6 +197,64 @@ export function strongPullRequestRule(): FakeRuleset["rules"][number] {
   };
 }
 
+/**
+ * The newsletter repository's world that the gate tests and the lifecycle
+ * share: the three stage teams (alice edits, bob is privacy, carol the
+ * admins; `extra` adds members per team slug), write access for the
+ * `collaborators`, and the ruleset on the default branch — the strong
+ * pull_request rule and the required checks `contexts`.
+ */
+export function newsletterWorld(
+  fake: GitHubFake,
+  o: { contexts: readonly string[]; collaborators: Record<string, RepoRole>; extra?: Record<string, FakeTeam["members"]> },
+): void {
+  const team = (slug: string, id: number, lead: string): FakeTeam => ({
+    org: "corp", slug, id, members: { [lead]: { role: "maintainer", state: "active" }, ...(o.extra?.[slug] ?? {}) },
+  });
+  fake.state.teams.push(team("newsletter-editors", 31, "alice"), team("privacy-office", 32, "bob"), team("newsletter-admins", 33, "carol"));
+  Object.assign(fake.state.collaborators, o.collaborators);
+  fake.state.rulesets.push({
+    id: 1,
+    name: "main: newsletters",
+    enforcement: "active",
+    include: ["~DEFAULT_BRANCH"],
+    rules: [
+      strongPullRequestRule(),
+      {
+        type: "required_status_checks",
+        parameters: { strict_required_status_checks_policy: true, required_status_checks: o.contexts.map((context) => ({ context })) },
+      },
+    ],
+  });
+}
+
+/** GitHub's simple-user object for `a`, its links under the API base `apiBase` (the fake's responses and webhook payloads alike). */
+export function simpleUserOf(apiBase: string, a: FakeAccount): Record<string, unknown> {
+  const login = a.login;
+  const u = `${apiBase}/users/${encodeURIComponent(login)}`;
+  return {
+    login: a.login,
+    id: a.id,
+    node_id: `U_kgDO${a.id}`,
+    avatar_url: `https://avatars.githubusercontent.com/u/${a.id}?v=4`,
+    gravatar_id: "",
+    url: u,
+    html_url: a.type === "Bot" ? `https://github.com/apps/${encodeURIComponent(login.replace(/\[bot\]$/, ""))}` : `https://github.com/${encodeURIComponent(login)}`,
+    followers_url: `${u}/followers`,
+    following_url: `${u}/following{/other_user}`,
+    gists_url: `${u}/gists{/gist_id}`,
+    starred_url: `${u}/starred{/owner}{/repo}`,
+    subscriptions_url: `${u}/subscriptions`,
+    organizations_url: `${u}/orgs`,
+    repos_url: `${u}/repos`,
+    events_url: `${u}/events{/privacy}`,
+    received_events_url: `${u}/received_events`,
+    type: a.type,
+    user_view_type: "public",
+    site_admin: false,
+  };
+}
+
 export interface FakeState {
   repo: {
     owner: string;
@@ -420,29 +478,7 @@ export async function startGitHubFake(options: GitHubFakeOptions = {}): Promise<
   // ------------------------------------------------------------ builders of GitHub shapes
 
   function simpleUser(login: string): Record<string, unknown> {
-    const a = user(login);
-    const u = `${api()}/users/${encodeURIComponent(login)}`;
-    return {
-      login: a.login,
-      id: a.id,
-      node_id: `U_kgDO${a.id}`,
-      avatar_url: `https://avatars.githubusercontent.com/u/${a.id}?v=4`,
-      gravatar_id: "",
-      url: u,
-      html_url: a.type === "Bot" ? `https://github.com/apps/${encodeURIComponent(login.replace(/\[bot\]$/, ""))}` : `https://github.com/${encodeURIComponent(login)}`,
-      followers_url: `${u}/followers`,
-      following_url: `${u}/following{/other_user}`,
-      gists_url: `${u}/gists{/gist_id}`,
-      starred_url: `${u}/starred{/owner}{/repo}`,
-      subscriptions_url: `${u}/subscriptions`,
-      organizations_url: `${u}/orgs`,
-      repos_url: `${u}/repos`,
-      events_url: `${u}/events{/privacy}`,
-      received_events_url: `${u}/received_events`,
-      type: a.type,
-      user_view_type: "public",
-      site_admin: false,
-    };
+    return simpleUserOf(api(), user(login));
   }
 
   function ownerUser(): Record<string, unknown> {

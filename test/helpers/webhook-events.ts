@@ -16,7 +16,7 @@ import { get as httpGet } from "node:http";
 import { createRequire } from "node:module";
 import { Ajv, type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
-import type { GitHubFake } from "./github-fake.ts";
+import { simpleUserOf, type GitHubFake } from "./github-fake.ts";
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };
@@ -155,31 +155,8 @@ async function repository(fake: GitHubFake, token: string): Promise<Obj> {
 function user(fake: GitHubFake, login: string, repo: Obj): Obj {
   // The repository owner's user object has the webhook user's fields; change the identity.
   const base = repo["owner"] as Obj;
-  const a = fake.user(login);
-  const u = `${String(base["url"]).replace(/\/users\/.*$/, "")}/users/${encodeURIComponent(login)}`;
-  return project(
-    {
-      ...base,
-      login: a.login,
-      id: a.id,
-      node_id: `U_kgDO${a.id}`,
-      avatar_url: `https://avatars.githubusercontent.com/u/${a.id}?v=4`,
-      url: u,
-      html_url: `https://github.com/${encodeURIComponent(login)}`,
-      followers_url: `${u}/followers`,
-      following_url: `${u}/following{/other_user}`,
-      gists_url: `${u}/gists{/gist_id}`,
-      starred_url: `${u}/starred{/owner}{/repo}`,
-      subscriptions_url: `${u}/subscriptions`,
-      organizations_url: `${u}/orgs`,
-      repos_url: `${u}/repos`,
-      events_url: `${u}/events{/privacy}`,
-      received_events_url: `${u}/received_events`,
-      type: a.type,
-      site_admin: false,
-    },
-    def("user"),
-  ) as Obj;
+  const apiBase = String(base["url"]).replace(/\/users\/.*$/, "");
+  return project({ ...base, ...(simpleUserOf(apiBase, fake.user(login)) as Obj) }, def("user")) as Obj;
 }
 
 async function pullRequest(fake: GitHubFake, token: string, n: number, repo: Obj, shape: string): Promise<Obj> {
