@@ -12,7 +12,7 @@ import { FsRepo } from "../src/load/fs-repo.ts";
 import { compileBody, type Slotted } from "../src/render/body.ts";
 import { makePlan } from "../src/send/plan.ts";
 import { prepareNewsletter } from "../src/send/prepare.ts";
-import { listRows } from "../src/send/recipients.ts";
+import { listRows, type ListRow } from "../src/send/recipients.ts";
 import { PROJECT } from "./lib/measure.ts";
 import { customer } from "../test/helpers/incident.ts";
 import { SAMPLE_DIR, writeRepo } from "./lib/fixture.ts";
@@ -60,13 +60,20 @@ export function benchConfig(connections: number): string {
   return sample.replace(/sending:[\s\S]*$/, `sending:\n  rate_per_second: 10000\n  connections: ${connections}\n  max_failure_rate: 0.05\n`);
 }
 
-/** One recipient's message exactly as `send` composes it (the first row of the list). */
-export async function messageSample(root: string): Promise<{ raw: Buffer }> {
+/** The bench newsletter at `root` checked and planned as `send` does, and its list's rows. */
+export async function benchPlan(root: string): Promise<{ plan: ReturnType<typeof makePlan>; rows: ListRow[] }> {
   const prepared = await prepareNewsletter({ repo: new FsRepo(root), history: new FsHistory(path.join(root, ".newsletter-state")) }, SAMPLE_DIR);
   const c = prepared.checked;
   const plan = makePlan({ id: c.id, config: c.config, meta: c.meta, body: c.body, digest: c.digest, secret: SECRET, date: new Date() });
-  for (const r of listRows(prepared.listBytes, c.list.file, new Set())) return { raw: plan.messageFor(r.address, r.row).raw };
-  throw new Error("the bench list is empty");
+  return { plan, rows: [...listRows(prepared.listBytes, c.list.file, new Set())] };
+}
+
+/** One recipient's message exactly as `send` composes it (the first row of the list). */
+export async function messageSample(root: string): Promise<{ raw: Buffer }> {
+  const { plan, rows } = await benchPlan(root);
+  const r = rows[0];
+  if (!r) throw new Error("the bench list is empty");
+  return { raw: plan.messageFor(r.address, r.row).raw };
 }
 
 /** A slotted part back as a template with `{{ field }}` where each value goes. */

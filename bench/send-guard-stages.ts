@@ -7,17 +7,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { FsHistory } from "../src/ledger/fs-history.ts";
-import { FsRepo } from "../src/load/fs-repo.ts";
 import { guardMessage } from "../src/guard/guard.ts";
 import { checkLineEndings, splitEntity } from "../src/guard/header-block.ts";
 import { walkMessage } from "../src/guard/mime-walk.ts";
 import { Scanner, scanField } from "../src/guard/scanner.ts";
-import { makePlan } from "../src/send/plan.ts";
-import { prepareNewsletter } from "../src/send/prepare.ts";
-import { listRows } from "../src/send/recipients.ts";
-import { SAMPLE_DIR } from "./lib/fixture.ts";
-import { writeSendRepo, SECRET } from "./send-fixture.ts";
+import { benchPlan, writeSendRepo } from "./send-fixture.ts";
 
 function cpu(): number {
   const u = process.cpuUsage();
@@ -29,10 +23,8 @@ const tmp = mkdtempSync(path.join(tmpdir(), "nl-gstages-"));
 try {
   const root = path.join(tmp, "repo");
   await writeSendRepo(root, n, 5);
-  const prepared = await prepareNewsletter({ repo: new FsRepo(root), history: new FsHistory(path.join(root, ".newsletter-state")) }, SAMPLE_DIR);
-  const c = prepared.checked;
-  const plan = makePlan({ id: c.id, config: c.config, meta: c.meta, body: c.body, digest: c.digest, secret: SECRET, date: new Date() });
-  const outs = [...listRows(prepared.listBytes, c.list.file, new Set())].map((r) => plan.messageFor(r.address, r.row));
+  const { plan, rows } = await benchPlan(root);
+  const outs = rows.map((r) => plan.messageFor(r.address, r.row));
   const stages: Record<string, (o: (typeof outs)[number]) => unknown> = {
     "whole guard": (o) => guardMessage(o.raw, o.envelope, o.guard),
     checkLineEndings: (o) => checkLineEndings(o.raw),

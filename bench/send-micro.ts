@@ -8,24 +8,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { FsHistory } from "../src/ledger/fs-history.ts";
-import { FsRepo } from "../src/load/fs-repo.ts";
 import { guardMessage } from "../src/guard/guard.ts";
-import { makePlan } from "../src/send/plan.ts";
-import { prepareNewsletter } from "../src/send/prepare.ts";
-import { listRows } from "../src/send/recipients.ts";
-import { SAMPLE_DIR } from "./lib/fixture.ts";
-import { writeSendRepo, SECRET } from "./send-fixture.ts";
+import { benchPlan, writeSendRepo } from "./send-fixture.ts";
 
 const n = Number(process.argv[2] ?? 20000);
 const tmp = mkdtempSync(path.join(tmpdir(), "nl-micro-"));
 try {
   const root = path.join(tmp, "repo");
   await writeSendRepo(root, n, 5);
-  const prepared = await prepareNewsletter({ repo: new FsRepo(root), history: new FsHistory(path.join(root, ".newsletter-state")) }, SAMPLE_DIR);
-  const c = prepared.checked;
-  const plan = makePlan({ id: c.id, config: c.config, meta: c.meta, body: c.body, digest: c.digest, secret: SECRET, date: new Date() });
-  const rows = [...listRows(prepared.listBytes, c.list.file, new Set())];
+  const { plan, rows } = await benchPlan(root);
   for (let round = 0; round < 3; round++) {
     // Whole-loop timings, not a clock read per message (process.cpuUsage is a syscall and counts
     // every thread, GC helpers included): compose all, then guard all, then both interleaved.
