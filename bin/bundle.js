@@ -68,7 +68,7 @@ export function freshBundle(root = ROOT) {
   if (process.env.NEWSLETTER_NO_BUNDLE === "1") return null;
   let manifest;
   try {
-    manifest = JSON.parse(readFileSync(path.join(root, "dist", "BUILD.json"), "utf8"));
+    manifest = JSON.parse(readFileSync(path.join(root, "dist", "BUILD.json"), "utf8")); // root's own dist/, not DIST (tests pass a copy)
   } catch {
     return null;
   }
@@ -84,12 +84,11 @@ export const BUNDLE_KEY = Symbol.for("gitops-newsletter.bundle");
  * file when fresh, else src/<name>.ts through tsx.
  */
 export async function launch(name) {
-  const dist = path.join(ROOT, "dist");
   if (freshBundle(ROOT)) {
     // Stack traces (shown only with NEWSLETTER_DEBUG=1) then name the .ts lines, not the chunks'.
     if (process.env.NEWSLETTER_DEBUG === "1") process.setSourceMapsEnabled(true);
-    globalThis[BUNDLE_KEY] = { worker: pathToFileURL(path.join(dist, "send", "build-worker.mjs")).href };
-    await import(pathToFileURL(path.join(dist, `${name}.mjs`)).href);
+    globalThis[BUNDLE_KEY] = { worker: pathToFileURL(path.join(DIST, "send", "build-worker.mjs")).href };
+    await import(pathToFileURL(path.join(DIST, `${name}.mjs`)).href);
     return;
   }
   const { register } = await import("tsx/esm/api");
