@@ -1,5 +1,5 @@
 /**
- * The `check` suite (issue A): how long `check` takes, and how much memory it
+ * The `check` suite: how long `check` takes, and how much memory it
  * needs, as a user runs it — a child process `node --import tsx
  * src/cli/bin.ts --root DIR check newsletters/... --format json`, startup
  * included — on

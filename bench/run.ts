@@ -3,7 +3,7 @@
  *
  * Runs the benchmark suites (all when none is named) one after another, each
  * in its own temporary folder, and prints their tables. Suites register in
- * SUITES below: `check` (issue A) and `send` (issue C).
+ * SUITES below: `check` and `send`.
  *
  *   --reps N    measured runs per case (default 5; the table shows medians)
  *   --keep      keep the generated repositories and print where they are

@@ -1,5 +1,5 @@
 /**
- * The `send` suite (issue C): the full safe pipeline against bare nodemailer
+ * The `send` suite: the full safe pipeline against bare nodemailer
  * on the same pool, side by side in one run, into the same loopback sink.
  *
  * On one generated list (--rows, default 20,000; `email,first_name,plan`,

@@ -4,14 +4,14 @@
 //
 // Why a bundle at all: through tsx every module of the program and of its
 // dependencies goes through the loader's hooks (a second thread, a message
-// per import) — about 0.5 s of a send's start, measured with node
-// --cpu-prof (README "Benchmarks"). One pre-built file per entry loads in a
-// tenth of that.
+// per import) — most of a send's start, measured with node --cpu-prof
+// (bench/README.md, "Figures behind the code"). One pre-built file per
+// entry loads in a fraction of that.
 //
 // Why a hash: a stale bundle must never run. The build (scripts/build.js)
 // writes the hash of every input it was made from into dist/BUILD.json; the
-// launcher computes the same hash over the checkout at every start (~15 ms
-// for 1.4 MB of sources) and uses the bundle only on an exact match. Any
+// launcher computes the same hash over the checkout at every start (cheap
+// next to what the bundle saves) and uses the bundle only on an exact match. Any
 // edit, checkout or `npm ci` of other versions makes it fall back to the
 // sources, never to old code.
 import { createHash } from "node:crypto";

@@ -2,7 +2,7 @@
  * The typed error hierarchy (modelled on release-please's src/errors/index.ts).
  *
  * Callers branch on `code` or on the class, never on message text. Every error
- * maps to one exit code of the command-line contract in DESIGN.md. Messages
+ * maps to one exit code of the command line (README.md). Messages
  * must never hold a recipient address in full: build them with `mask()`.
  */
 
@@ -97,8 +97,8 @@ export type GateErrorKind =
 
 /**
  * The approval gate could not reach a verdict: any API error, 404 or truncated
- * list (DESIGN.md, "The approval gate": "every API error, 404, or truncated list
- * fails closed with a message naming the cause"). Exit 2. A verdict of "not
+ * list (docs/design.md, "The approval gate": every API error, 404 or truncated
+ * list fails closed, with a message naming the cause). Exit 2. A verdict of "not
  * approved" is not an error: it is a GateResult with `approved: false` (exit 1).
  * Branch on `kind`, never on the message.
  */

@@ -8,7 +8,7 @@ import { createAjv, schemaFindings } from "../src/load/schema-findings.ts";
 import { checkNewsletterId } from "../src/load/schema/newsletter.ts";
 import { locate, locateValue, parseYaml, valueLocator } from "../src/load/yaml-doc.ts";
 
-// The DESIGN.md example, with reserved domains only.
+// The full configuration example, with reserved domains only.
 const FULL = `# .github/newsletter.yml
 sender:
   from: "Example Corp News <news@corp.example>"

@@ -1,5 +1,5 @@
 /**
- * The malformed-input corpus of `check` (issue A, "Must show"): each case is
+ * The malformed-input corpus of `check`: each case is
  * a small change to a copy of the sample repository, run through the real
  * CLI in-process, with the exit code, the rule, the file, the line (and the
  * column where it is meaningful) that must come out. Every case also asserts

@@ -1,5 +1,5 @@
 /**
- * Crash safety (issue B): `send` as a real child process, killed with
+ * Crash safety (docs/design.md, "Sent at most once"): `send` as a real child process, killed with
  * SIGKILL at random points and resumed; and halted with SIGTERM.
  */
 import { spawn, type ChildProcess } from "node:child_process";

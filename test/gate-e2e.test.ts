@@ -1,5 +1,5 @@
 /**
- * The approval gate end to end (DESIGN.md, "The approval gate"): the real CLI
+ * The approval gate end to end (docs/design.md, "The approval gate"): the real CLI
  * (`gate --sha` / `gate --pr`, in-process through runCli) against the local
  * GitHub REST fake, whose every response is validated against GitHub's
  * OpenAPI description. A realistic repository: the sample configuration and

@@ -1,5 +1,5 @@
 /**
- * The approval gate's rules (DESIGN.md, "The approval gate"), over a fake
+ * The approval gate's rules (docs/design.md, "The approval gate"), over a fake
  * GatePort: one valid pull request that passes, and the ways around branch
  * protection, each refused with its reason code.
  */

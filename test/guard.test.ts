@@ -1,5 +1,5 @@
 /**
- * The per-message guard (DESIGN.md invariant 4), on messages written out by
+ * The per-message guard (docs/design.md, "The per-message guard"), on messages written out by
  * hand as the octets that go to SMTP, so these tests depend on nothing but
  * RFC 5322 / RFC 2045–2047; a few go through the real composer as well.
  * Reserved domains only (RFC 2606, RFC 6761).

@@ -1,5 +1,5 @@
 /**
- * The incident, replayed (issue A, "Must show"). A customer list of 13,011
+ * The incident, replayed (docs/design.md, "Why it exists"). A customer list of 13,011
  * addresses is `recipients/customers.csv`; the newsletter content holds them,
  * all of them (as the incident's body did, plain and as a table) or one of
  * them written so a naive check misses it. For every case and every output

@@ -3,7 +3,7 @@
  * recipient-states.ts and its table hex-table.ts, records.ts SENT_LINE,
  * fs-store.ts readPieces) must give exactly the state of the simplest fold
  * there is — every line through JSON.parse into a Map, written out below
- * from DESIGN.md "The ledger" — for any sequence of records: claims
+ * from docs/design.md, "The ledger" — for any sequence of records: claims
  * interleaved with outcomes, fails, releases and re-claims, ends and
  * resumes, fingerprints as Ledger writes them (32 lowercase hex) and any
  * other string (uppercase hex, short, escaped, non-ASCII), escaped or
@@ -22,7 +22,7 @@ import { countLedger, foldLedger, foldLedgerText, inDoubt, LedgerFold, type Ledg
 
 type Rs = "claimed" | "sent" | "failed-permanent" | "failed-transient";
 
-/** The reference: DESIGN.md's rules, one record at a time, in a Map. */
+/** The reference: the rules of docs/design.md, "The ledger", one record at a time, in a Map. */
 function referenceFold(text: string) {
   const r = new Map<string, Rs>();
   let begin: unknown = null;

@@ -1,5 +1,5 @@
 /**
- * The whole pull-request lifecycle of a newsletter (issue E, "Must show"),
+ * The whole pull-request lifecycle of a newsletter,
  * driven through the step entry points (`step pr-comment`, `step
  * approval-record`, `step audit`) and the CLI, with the runner's environment
  * recreated for every job: GITHUB_EVENT_PATH (payloads validated against

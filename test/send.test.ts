@@ -1,5 +1,5 @@
 /**
- * Issue B's must-shows, against a real SMTP server on loopback (smtp-server)
+ * What `send` guarantees, against a real SMTP server on loopback (smtp-server)
  * with every received message parsed by mailparser.
  */
 import { readFileSync } from "node:fs";

@@ -1,5 +1,5 @@
 /**
- * `newsletter setup` (issue D, item 6): the repository ruleset that makes
+ * `newsletter setup`: the repository ruleset that makes
  * branch rules the gate's first fence.
  *
  * Shown: the pure core (the desired ruleset from the configuration and the

@@ -1,6 +1,6 @@
 /**
  * The Actions runner's environment, read ONCE into a typed object
- * (DESIGN.md "Engineering": entry points read inputs once and pass them
+ * (docs/design.md, "Layers": entry points read inputs once and pass them
  * inward). Steps never look at process.env themselves.
  *
  * Malformed values are refused here, at once (a PR number that is not a

@@ -1,5 +1,5 @@
 /**
- * `step <name>`: the entry points of the workflow steps (issue E). Reads the
+ * `step <name>`: the entry points of the workflow steps. Reads the
  * runner's environment once (env.ts), runs one step, and has exactly one
  * failure path (in the manner of changesets/action's src/index.ts): a typed
  * error becomes one `::error::` line and its contract exit code; a mistake

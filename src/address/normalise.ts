@@ -2,7 +2,7 @@
  * One normal form for e-mail addresses, used for list validation, duplicate
  * detection, the leakage hash set, the per-message guard and fingerprints.
  *
- * DESIGN.md invariant 3: NFKC, drop \p{Default_Ignorable_Code_Point},
+ * docs/design.md, "Address detection": NFKC, drop \p{Default_Ignorable_Code_Point},
  * `。`/`｡` → `.`, lowercase, IDN to ASCII. The whole address is lowercased:
  * RFC 5321 §2.4 lets a host treat local parts case-sensitively, but no
  * mailbox provider we send to does, and treating `Ann@x` and `ann@x` as one

@@ -3,7 +3,7 @@
  * (nodemailer, fs, a parser), a file name, a key quoted from configuration
  * may hold an address in full. `redact` masks any address-shaped text —
  * with the ASCII `@` or the full-width/small at signs, which are the same
- * address after NFKC (DESIGN.md invariant 3). Producers of findings mask on
+ * address after NFKC (docs/design.md, "Address detection"). Producers of findings mask on
  * their own; this is the net under them, not a replacement.
  */
 import { mask } from "./mask.ts";

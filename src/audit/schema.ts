@@ -1,5 +1,5 @@
 /**
- * JSON Schema (draft-07) of the audit record (DESIGN.md "The approval gate":
+ * JSON Schema (draft-07) of the audit record (docs/design.md, "The audit record":
  * the PR, head and merge SHAs, the digest, each approval, the approval-copy
  * Message-IDs and time, the send's counts, start, end and any halt or abort)
  * and the type derived from it.

@@ -5,15 +5,14 @@
  * up (`has`), count them (`size`) and iterate them in order of first
  * appearance.
  *
- * Why not a `Set<string>`: adding 1,000,000 addresses to one took 0.6–1.2 s
- * of the list check on our 2-core machines, and the Set kept every field
+ * Why not a `Set<string>`: adding a million addresses to one was a large
+ * share of the list check, and the Set kept every field
  * string alive (and with it the decoded chunk each is a slice of). Why not a
  * hash table of our own either: on these VMs the cost is memory, not
- * arithmetic. A page touched for the first time costs 15–40 µs (a 64 MB
- * buffer took 0.25 s to fill once, 5 ms the second time), and a random
+ * arithmetic. A page touched for the first time is expensive, and a random
  * access into tens of megabytes misses the TLB: a typed-array hash table
- * still spent ~0.45 s in its probes and ~0.1 s faulting in the tables it
- * outgrew. So here every access while streaming is sequential: each
+ * still spent most of its time in its probes and in faulting in the tables
+ * it outgrew (bench/README.md, "Figures behind the code"). So here every access while streaming is sequential: each
  * address is copied once as bytes into pages that never move, its 32-bit
  * hash appended beside; `seal()` sorts the hashes (a radix sort: sequential
  * passes over a few megabytes) and compares the addresses of equal hashes.

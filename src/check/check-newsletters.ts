@@ -4,7 +4,7 @@
  * and, per newsletter, what was loaded, so `manifest` and `send` reuse the
  * exact bytes that were checked instead of reading them twice.
  *
- * DESIGN.md invariant 3: any address of ANY list or of the suppression list
+ * docs/design.md, "Checks before sending": any address of ANY list or of the suppression list
  * in the content is an error, not only the list this newsletter is bound to.
  */
 import { extractAddresses } from "./leak/extract.ts";
@@ -27,7 +27,7 @@ import { AddressBook } from "./address-book.ts";
 
 export const RECIPIENTS_DIR = "recipients";
 export const SUPPRESSIONS_FILE = `${RECIPIENTS_DIR}/${SUPPRESSION_LIST}.csv`;
-/** The only files a newsletter folder may hold (DESIGN.md: attachments refused). */
+/** The only files a newsletter folder may hold (docs/design.md, "Checks before sending": attachments refused). */
 export const NEWSLETTER_FILES = ["newsletter.yml", "body.md"] as const;
 
 /** Findings of one rule in one file before the rest are summed up: a broken file must not print 100,000 lines. */
@@ -138,7 +138,7 @@ async function loadShared(deps: CheckDeps): Promise<Shared> {
       findings.push(...report.findings.filter((f) => UNREADABLE_RULES.has(f.rule)));
     }
   }
-  // DESIGN.md invariant 3: a public repository holding recipient lists is refused —
+  // docs/design.md, "Checks before sending": a public repository holding recipient lists is refused —
   // every customer address would be readable by anyone.
   if (deps.visibility === "public") {
     for (const file of [...lists.values()].map((l) => l.file).concat(suppressions ? [SUPPRESSIONS_FILE] : [])) {
@@ -271,7 +271,7 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
       { role: "suppressions", path: SUPPRESSIONS_FILE, sha256: shared.suppressions?.sha256 ?? null },
     ];
     checked.digest = computeDigest(checked.inputs);
-    // DESIGN.md: a newsletter folder, once its send began, is never edited again.
+    // docs/design.md, "Sent at most once": a newsletter folder, once its send began, is never edited again.
     const begun = shared.history.find((r) => r.id === id && r.digest !== checked.digest);
     if (begun) {
       findings.push(

@@ -1,6 +1,6 @@
 /**
  * Checks of a recipient list and loading of the suppression list
- * (DESIGN.md invariant 3, "the list itself"). Pure: the caller hands in the
+ * (docs/design.md, "Checks before sending": the lists). Pure: the caller hands in the
  * file's bytes as an async iterable (fs.createReadStream on disk, an array in
  * tests) and gets counts, the normalised address set the leakage checks look
  * content up in, and findings. Every message masks addresses (`mask()`).
@@ -474,8 +474,8 @@ const PIECE = 64 * 1024;
  * address is usually on the next line, with no finding in between: a clean
  * list is one run), columns as 16 bits a row in pages that never move (they
  * vary from row to row when the email column is not the first: there, JS
- * arrays of a million numbers, grown by copying, cost ~65 MB of peak RSS
- * and ~29,000 page faults).
+ * arrays of a million numbers, grown by copying, cost tens of megabytes of
+ * peak RSS: bench/README.md, "Figures behind the code").
  */
 class RowPositions {
   private readonly first: number[] = [];

@@ -1,5 +1,5 @@
 /**
- * Reads the command line once into a typed object (DESIGN.md "Command line").
+ * Reads the command line once into a typed object (docs/design.md, "Layers"; the commands: README.md).
  * Everything after this works on `CliInput`, never on argv.
  */
 import { parseArgs } from "node:util";

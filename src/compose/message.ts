@@ -1,7 +1,7 @@
 /**
  * The one MIME composer of the project: a pure function from one recipient's
  * message to the exact octets handed to the transport and scanned by the
- * guard (DESIGN.md invariant 4). No clock, no randomness, no host lookups:
+ * guard (docs/design.md, "The per-message guard"). No clock, no randomness, no host lookups:
  * the same input gives the same bytes, which a compose-once fast path must
  * reproduce byte for byte.
  *
@@ -17,7 +17,7 @@
  *   --boundary--
  *
  * Text first, HTML last: the last alternative is the preferred one (RFC 2046
- * §5.1.4). No preamble, no epilogue. Invariant 1: the input has exactly one
+ * §5.1.4). No preamble, no epilogue. "One recipient per message": the input has exactly one
  * `to` and no field for Cc or Bcc; extra headers cannot name recipients
  * (syntax.ts).
  */
@@ -47,7 +47,7 @@ export interface MessageInput {
   from: Mailbox;
   /** A bare address. */
   replyTo?: string;
-  /** Exactly one recipient (invariant 1): there are no cc/bcc fields. */
+  /** Exactly one recipient (docs/design.md, "One recipient per message"): there are no cc/bcc fields. */
   to: Mailbox;
   /** May be non-ASCII; CR/LF throw. */
   subject: string;

@@ -1,7 +1,7 @@
 /**
  * What the composer accepts in the fields it emits verbatim. Everything that
  * reaches a header unencoded is checked here first, so no value can add a
- * header line or a second recipient (DESIGN.md invariant 1).
+ * header line or a second recipient (docs/design.md, "One recipient per message").
  *
  * Errors name the field and mask any address (src/address/mask.ts).
  */
@@ -119,7 +119,7 @@ export function checkHeaderValue(field: string, value: string): string {
  * Header names a caller's extra headers may not use: those the composer
  * writes itself (one of each, RFC 5322 §3.6), every field that names
  * recipients or senders (§3.6.2, §3.6.3, §3.6.6: no Cc/Bcc ever,
- * invariant 1), trace fields (§3.6.7) and the MIME structure (RFC 2045).
+ * "One recipient per message"), trace fields (§3.6.7) and the MIME structure (RFC 2045).
  */
 const RESERVED = new Set([
   "date",

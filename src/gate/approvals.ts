@@ -1,6 +1,6 @@
 /**
  * Which reviews are eligible approvals, and why every other review does not
- * count (DESIGN.md, "The approval gate", second and third bullets):
+ * count (docs/design.md, "The approval gate"):
  *
  * - only a reviewer's latest non-comment review stands, and it must be
  *   APPROVED (a later CHANGES_REQUESTED or DISMISSED cancels an approval);

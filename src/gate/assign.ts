@@ -1,6 +1,6 @@
 /**
  * Which eligible approval counts for which stage. One person counts for one
- * stage only (DESIGN.md: "each stage has an approval from a distinct human"),
+ * stage only (docs/design.md, "The approval gate": a distinct owner per stage),
  * so this is a bipartite matching between stages and people: a person who owns
  * two stages must not block another owner of one of them.
  *

@@ -1,6 +1,6 @@
 /**
  * Branch protection and rulesets are the first fence, the gate the second
- * (DESIGN.md, "The approval gate"): the gate does not rely on them, but warns
+ * (docs/design.md, "The approval gate"): the gate does not rely on them, but warns
  * where they are weaker than what it enforces, so that a merge (and so a send
  * attempt) cannot happen without the approvals in the first place.
  *

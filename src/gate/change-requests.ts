@@ -1,6 +1,6 @@
 /**
- * "No code owner's latest review is CHANGES_REQUESTED" (DESIGN.md, "The
- * approval gate"). Branch protection's "Require review from Code Owners" is
+ * "No code owner's latest review is CHANGES_REQUESTED" (docs/design.md,
+ * "The approval gate"). Branch protection's "Require review from Code Owners" is
  * satisfied by one owner's approval even while another owner requests
  * changes; the gate is not. Code owners are those of the changed files per
  * CODEOWNERS on the base branch; an owner of a stage counts as well (the

@@ -1,8 +1,8 @@
 /**
  * CODEOWNERS parsing with GitHub's rules ("About code owners", GitHub Docs).
  *
- * The file is read from the base branch by the gate (DESIGN.md, "The approval
- * gate"), so what this returns decides whose approval counts. Every line GitHub
+ * The file is read from the base branch by the gate (docs/design.md, "The
+ * approval gate"), so what this returns decides whose approval counts. Every line GitHub
  * would not read as we do is an error naming the line; callers gating a send
  * must refuse when `errors` is non-empty rather than act on a partial file.
  * Like GitHub ("If any line in your CODEOWNERS file contains invalid syntax,

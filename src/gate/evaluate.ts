@@ -1,6 +1,6 @@
 /**
- * The approval gate's rules (DESIGN.md, "The approval gate"; Safety invariant
- * 5), rule by rule, over the narrow GatePort. Pure apart from the port: the
+ * The approval gate's rules (docs/design.md, "The approval gate" and "What was
+ * approved is what is sent"), rule by rule, over the narrow GatePort. Pure apart from the port: the
  * same answers give the same result.
  *
  * `gate --sha SHA` (the send): exactly one merged PR introduced SHA, and it

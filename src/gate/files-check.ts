@@ -1,9 +1,9 @@
 /**
- * Rules about what the pull request changes (DESIGN.md, "The approval gate"):
+ * Rules about what the pull request changes (docs/design.md, "The approval gate"):
  * it must not change CODEOWNERS, `.github/` or the gate configuration (the
  * gate reads those from the base branch, so a PR changing them would be judged
  * by rules it wrote itself), and the merged tree must equal the reviewed head
- * for newsletters/, recipients/ and .github/ (Safety invariant 5). Also: who
+ * for newsletters/, recipients/ and .github/ ("What was approved is what is sent"). Also: who
  * the code owners of the changed files are, per CODEOWNERS at the base. Pure.
  */
 import { CONFIG_FILE } from "../load/config.ts";

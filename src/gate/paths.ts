@@ -1,13 +1,13 @@
 /**
  * Which repository paths the gate protects, and how.
  *
- * - The gate's own inputs are read from the base branch (DESIGN.md): CODEOWNERS
+ * - The gate's own inputs are read from the base branch (docs/design.md, "The approval gate"): CODEOWNERS
  *   (any of the locations GitHub searches, codeowners.ts) and the gate
  *   configuration `.github/newsletter.yml`; a PR that changes them, or anything
  *   else under `.github/` (the workflows that run the gate and the send), is
  *   refused.
  * - What is sent comes from `newsletters/` and `recipients/`: the merged tree
- *   must equal the reviewed head there and under `.github/` (Safety invariant 5).
+ *   must equal the reviewed head there and under `.github/` ("What was approved is what is sent").
  *
  * Comparison is case-insensitive: GitHub's file system is case-sensitive, but
  * refusing `.GitHub/x` as well costs nothing and rules out any platform that

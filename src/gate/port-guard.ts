@@ -2,8 +2,8 @@
  * One failure path for the gate: every port call either returns or throws a
  * GateError naming the call. A GateError from the adapter passes through
  * unchanged (its kind says truncated / api / not-found); anything else is
- * wrapped as kind "port" with the original as `cause`. DESIGN.md: "every API
- * error, 404, or truncated list fails closed with a message naming the cause".
+ * wrapped as kind "port" with the original as `cause`. docs/design.md, "The
+ * approval gate": every API error, 404 or truncated list fails closed, naming the cause.
  */
 import { GateError, type GateErrorKind } from "../errors.ts";
 import { GATE_PORT_METHODS, type GatePort, type GatePortMethod } from "./port.ts";

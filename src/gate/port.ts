@@ -7,8 +7,8 @@
  * comment on each, no GitHub client types leaking through.
  *
  * One contract holds for every method, because the gate fails closed
- * (DESIGN.md, "The approval gate": "every API error, 404, or truncated list
- * fails closed with a message naming the cause"):
+ * (docs/design.md, "The approval gate": every API error, 404 or truncated list
+ * fails closed, with a message naming the cause):
  *   - lists are complete: the adapter follows every page, and when GitHub caps
  *     a list (PR commits at 250, PR files at 3000, a compare at 300 files, a
  *     recursive tree marked `truncated`) or the adapter cannot prove it saw the
@@ -125,7 +125,7 @@ export type Permission = "admin" | "maintain" | "write" | "triage" | "read" | "n
  * ruleset (REST "Get rules for a branch", "Get branch protection"). A field is
  * null when the token cannot read it (classic protection needs administration
  * read); `notes` then says what could not be read. These only feed warnings:
- * the gate is the second fence, branch rules the first (DESIGN.md).
+ * the gate is the second fence, branch rules the first (docs/design.md, "The approval gate").
  */
 export interface BranchRules {
   /** Largest `required_approving_review_count`; 0 when no rule requires reviews. */

@@ -1,6 +1,6 @@
 /**
- * Rules about the pull request itself (DESIGN.md, "The approval gate", first
- * bullet): exactly one merged PR introduced the commit, into the default
+ * Rules about the pull request itself (docs/design.md, "The approval gate"):
+ * exactly one merged PR introduced the commit, into the default
  * branch, from a branch of this repository. Pure.
  */
 import { shortSha } from "./identity.ts";

@@ -2,7 +2,7 @@
  * The gate's result for people: a one-line status ("2 of 3 approvals: waiting
  * for release") for checks and PR titles, and a per-stage report naming who
  * approved, when, on which commit, and why every other review did not count
- * (DESIGN.md, "The approval gate": "Its report names, per stage, ..."). Pure;
+ * (docs/design.md, "The approval gate": the report names, per stage, ...). Pure;
  * plain ASCII text, safe for a terminal, a log and a Markdown code block.
  */
 import { at, shortSha } from "./identity.ts";

@@ -1,5 +1,5 @@
 /**
- * Whose addresses a message may hold (DESIGN.md invariant 4): the
+ * Whose addresses a message may hold (docs/design.md, "The per-message guard"): the
  * recipient's own, our own (From, Reply-To, the List-Unsubscribe mailto, the
  * Message-ID), `leakage.allow_addresses`, and any address at a domain of
  * `leakage.allow_domains` or a subdomain of one, compared label-wise so that

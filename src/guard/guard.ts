@@ -1,5 +1,5 @@
 /**
- * The per-message guard (DESIGN.md invariant 4): every composed message is
+ * The per-message guard (docs/design.md, "The per-message guard"): every composed message is
  * scanned, as the octets that go to SMTP, just before it is handed over. Any
  * address other than the recipient's own, ours and the allowlist refuses it,
  * and the caller aborts the whole send (exit 4): a leak that slipped past
@@ -70,8 +70,8 @@ function inspect(raw: Buffer, envelope: Envelope, ctx: GuardContext): void {
  * to one mailbox), Message-ID exactly `<our id>`. Nothing else is in it, so
  * scanning it for addresses can find only that one, which is allowed: it is
  * skipped — two of the three lines that are new in every message, so the
- * extractor ran on them for every message: the guard went from 66–74 to
- * 48–53 µs a message (bench/send-micro.ts). Any other spelling (a display
+ * extractor ran on them for every message: skipping them cut the guard's
+ * time per message by about a quarter (bench/README.md, "Figures behind the code"). Any other spelling (a display
  * name, a comment, other case, a second id) is scanned as before.
  */
 function onlyItsOwn(f: Field, ctx: GuardContext): boolean {

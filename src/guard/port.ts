@@ -1,5 +1,5 @@
 /**
- * What the per-message guard (DESIGN.md invariant 4) is told about a message.
+ * What the per-message guard (docs/design.md, "The per-message guard") is told about a message.
  * The guard is pure: bytes and this context in, a verdict out.
  */
 import type { Envelope } from "../transport/port.ts";

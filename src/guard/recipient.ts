@@ -1,5 +1,5 @@
 /**
- * DESIGN.md invariant 1 as the guard checks it on the finished bytes: the
+ * docs/design.md, "One recipient per message", as the guard checks it on the finished bytes: the
  * envelope and `To` name exactly the one recipient.
  */
 import { mask } from "../address/mask.ts";

@@ -12,7 +12,7 @@
  * switched off. The static checks still hold weak ones against the lists.
  *
  * Speed (the guard runs on every message): the extractor keeps positions for
- * line/column findings and makes several passes, some 10–20 µs per KB. So
+ * line/column findings and makes several passes, costly per KB. So
  * only lines that can hold a strong address are collected (triggers.ts),
  * each distinct line once, and the extractor runs once per message over
  * those it has not seen before: a line's addresses depend on nothing but

@@ -4,7 +4,7 @@
  * the fingerprint's 16 bytes in Int32Arrays and the code in a Uint8Array.
  * Why not a Map<string, …>: a resumed send of a million recipients folds a
  * million fingerprints, and as V8 strings hashed into a Map they were most
- * of the time and ~100 MB of the memory of opening the ledger; here they
+ * of the time and memory of opening the ledger (bench/README.md, "Figures behind the code"); here they
  * take 25–33 bytes each (key, code, and an index a quarter to half full)
  * and are read straight from the file's bytes.
  *
@@ -47,8 +47,8 @@ export class HexTable {
    * full, each `entry + 1` (0: empty) in its low `bits` bits and, above
    * them, the low 32 − bits bits of the key's hash as a tag, so a probe
    * rarely reads a key that is not the one sought. The slot is the hash's
-   * top `bits` bits. 4 bytes a slot: on the machines measured a fresh page
-   * costs ~16 µs to fault in, so memory touched is time.
+   * top `bits` bits. 4 bytes a slot: a fresh page is slow to fault in, so
+   * memory touched is time.
    */
   private bits: number;
   private index: Int32Array;
@@ -88,8 +88,7 @@ export class HexTable {
    * Loads the fingerprints at buf[starts[k]..ends[k]) for k < count (a
    * claim's), each then made the key by loadStaged(k), and reads each one's
    * index slot before any is looked up. Why: those reads miss the cache
-   * (the index is megabytes, the slots random: ~0.2 µs each on the
-   * machines measured) and do not depend on each other, so in a loop of
+   * (the index is megabytes, the slots random) and do not depend on each other, so in a loop of
    * their own the processor has them all in flight at once, where
    * find() after find() waits for each in turn.
    */

@@ -1,6 +1,6 @@
 /**
  * What earlier sends recorded, as far as the checks need it: the size of a
- * list when it was last sent. The ledger (issue B) writes one `begin` record
+ * list when it was last sent. The ledger writes one `begin` record
  * at the top of each newsletter/shard file; this module only reads those.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The ledger's records (DESIGN.md "The ledger"): append-only JSONL, one file
+ * The ledger's records (docs/design.md, "The ledger"): append-only JSONL, one file
  * per newsletter and shard. Recipients appear only as keyed fingerprints
  * (HMAC of the normalised address, src/address/mask.ts), never as addresses.
  *

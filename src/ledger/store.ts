@@ -1,6 +1,6 @@
 /**
  * Where one ledger (one newsletter, one shard) is kept. The file store is
- * the local implementation; issue E adds one that checkpoints to the
+ * the local implementation; src/state/git-ledger-store.ts checkpoints to the
  * `newsletter-state` git branch behind the same interface.
  */
 export interface LedgerStore {

@@ -1,6 +1,6 @@
 /**
  * How the ledger's lines reach its store, in order, and when they are
- * durable (DESIGN.md "The ledger": a claim is durable before its messages
+ * durable (docs/design.md, "The ledger": a claim is durable before its messages
  * go out; outcomes are written at once, made durable with the next claim).
  *
  * Group commit: one fsync (or push) runs at a time; every line written while

@@ -20,8 +20,8 @@
  * start of that physical line, not counting the BOM — the unit SARIF uses by
  * default (SARIF 2.1.0 §3.14.17 `columnKind`: utf16CodeUnits).
  *
- * Byte strings: for a million-row list, decoding every chunk to UTF-16 cost
- * ~0.4 s of the check, and most of it is ASCII. So the decoder can instead
+ * Byte strings: for a million-row list, decoding every chunk to UTF-16 was a
+ * large share of the check (bench/README.md, "Figures behind the code"), and most of it is ASCII. So the decoder can instead
  * validate a chunk (`isUtf8`, a SIMD scan) and hand it over as a byte string
  * (one char per byte, `latin1`: no conversion), and the parser, told so,
  * splits that — the separators are ASCII and never part of a multi-byte
@@ -494,8 +494,8 @@ export class Utf8DecodeError extends Error {
  * Each chunk is cut before a multi-byte sequence left incomplete at its end;
  * the complete part goes through a fatal TextDecoder in one shot and the tail
  * is carried to the next chunk. That is `{ stream: true }` done by hand:
- * Node 20's streaming decode of a 40 MB list took 250–600 ms on our 2-core
- * machines, the one-shot decode of the same bytes about 150 ms.
+ * Node 20's streaming decode of a large list was several times slower than
+ * the one-shot decode of the same bytes (bench/README.md, "Figures behind the code").
  * `ignoreBOM: true` passes U+FEFF through, so that a chunk that happens to
  * start with one keeps it and `CsvParser` strips exactly the leading BOM.
  */
@@ -542,10 +542,10 @@ export class Utf8StreamDecoder {
    * an invalid byte is emitted, whatever `maxPiece`.
    *
    * Why pieces: V8 puts a string over 128 KiB in its large-object space,
-   * fresh pages from the OS for each one (a page fault costs ~15 µs on our
-   * VMs), while smaller ones live and die in the young generation's reused
-   * pages: 64 KiB pieces of 1 MiB chunks took ~3,000 faults and ~15 MB of
-   * peak RSS off the check of a 48 MB list.
+   * fresh pages from the OS for each one (page faults are slow), while
+   * smaller ones live and die in the young generation's reused pages: 64 KiB
+   * pieces of 1 MiB chunks took faults and peak RSS off the check of a large
+   * list (bench/README.md, "Figures behind the code").
    */
   pushEach(chunk: Uint8Array, maxPiece: number, emit: (text: string) => void): void {
     const buf = concat(this.carry, chunk);

@@ -1,7 +1,7 @@
 /**
  * Messages built from configuration text may quote a key or a fragment of
- * the source. Nothing address-like may reach output in full (DESIGN.md:
- * "no command ever prints ... a found address in full"), so every message the
+ * the source. Nothing address-like may reach output in full (no command
+ * ever prints a found address in full), so every message the
  * loaders build passes through here.
  */
 import { redact } from "../address/redact.ts";

@@ -1,5 +1,5 @@
 /**
- * The digest of DESIGN.md invariant 5: what was approved is what is sent.
+ * The digest of docs/design.md, "What was approved is what is sent".
  *
  * sha256 over a canonical framing of every input (newsletter.yml, body.md,
  * the list file, the suppression file, the sender config). Each input is

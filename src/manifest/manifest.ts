@@ -1,5 +1,5 @@
 /**
- * The manifest of a newsletter (DESIGN.md "Command line"): what approvers
+ * The manifest of a newsletter (README.md, "The manifest and its digest"): what approvers
  * compare between the approval copy and the pull request. Holds counts and
  * hashes only, never an address.
  */

@@ -7,7 +7,7 @@
  * their value must be escaped. `fillBody` is then only concatenation and
  * escaping, which is what lets a million-recipient send render cheaply.
  *
- * Invariant 2 (DESIGN.md): rendering receives ONE recipient's row and nothing
+ * docs/design.md, "The template sees one row": rendering receives ONE recipient's row and nothing
  * else. No function here takes a list, and the template language has no
  * loops. Values are data: they are escaped for their context and never parsed
  * as Markdown or HTML, so a value cannot inject markup or links.

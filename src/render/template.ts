@@ -1,5 +1,5 @@
 /**
- * The template language: `{{ field }}` and nothing else (DESIGN.md invariant 2).
+ * The template language: `{{ field }}` and nothing else (docs/design.md, "The template sees one row").
  * No loops, conditions, partials or helpers exist, so a template can only ever
  * see the one row it is rendered with. This module only tokenises; checks use
  * it to report bad placeholders and render uses it to fill slots.

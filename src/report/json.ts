@@ -1,5 +1,5 @@
 /**
- * `check --format json` (DESIGN.md "Command line"):
+ * `check --format json` (README.md, "For authors: write a newsletter"):
  * `{"ok": bool, "findings": [{"rule", "severity", "file", "line", "column", "message"}]}`
  * plus `newsletters` (the contract welcomes more keys). Keys are emitted in
  * this fixed order; findings in the stable order (file, line, column, rule).

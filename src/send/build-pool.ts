@@ -1,12 +1,12 @@
 /**
  * Compose threads: the send loop's other core. Composing and guarding a
- * message (~0.1–0.2 ms) is pure CPU and as costly as handing it to the SMTP
+ * message is pure CPU and as costly as handing it to the SMTP
  * pool (nodemailer, socket writes), so on a machine with a second core they
  * run there (build-worker.ts) while this thread keeps the connections, the
  * ledger and the list. The guard still scans every message's final bytes —
  * in the thread that composed them, just before they are handed back — and
  * the loop hands over exactly those bytes (transferred, never copied or
- * changed), so invariant 4 holds as on one thread.
+ * changed), so "The per-message guard" (docs/design.md) holds as on one thread.
  *
  * A thread runs what the main thread runs: the bundled worker when the
  * launcher started the bundle (bin/bundle.js puts its location under
@@ -23,16 +23,15 @@ import type { BuildRequest, BuildRequestItem, BuildResponse } from "./build-work
 import type { BuiltGroup, Checked, SendItem } from "./pipeline.ts";
 import type { PlanInput } from "./plan.ts";
 
-/** Below this many recipients a thread's start (~0.3 s) costs more than it saves. */
+/** Below this many recipients a thread's start costs more than it saves. */
 export const MIN_RECIPIENTS_FOR_THREADS = 5_000;
 
 /**
  * How many compose threads: NEWSLETTER_COMPOSE_THREADS (0–16), else "auto":
- * one when there is a second core and enough recipients. Measured on 2 cores
- * (bench/send-ab.ts, 20,000 recipients, bundle): 3,366 vs 3,099 msg/s median
- * of 5 (+9 %) — the loop's socket writes and the thread's composing and
- * guarding overlap. (Under tsx a thread's start cost ~0.3 s more and ate the
- * gain; the bundle's thread starts in ~50 ms.) Its heap adds some 50 MB.
+ * one when there is a second core and enough recipients: the loop's socket
+ * writes and the thread's composing and guarding overlap. (Under tsx a
+ * thread's start ate the gain; the bundle's thread starts fast.) Its heap
+ * adds some memory. Figures: bench/README.md, "Figures behind the code".
  */
 export function composeThreads(env: Readonly<Record<string, string | undefined>>, recipients: number): number {
   const set = env.NEWSLETTER_COMPOSE_THREADS?.trim() || "auto";
@@ -138,7 +137,7 @@ export class BuildPool {
       const m = res.messages[i]!;
       if (!m.verdict.ok) return p.resolve({ messages, violation: m.verdict });
       const raw = Buffer.from(res.bytes, m.offset, m.length);
-      // The envelope the guard checked, for the recipient asked for (one recipient, invariant 1).
+      // The envelope the guard checked, for the recipient asked for (docs/design.md, "One recipient per message").
       if (m.envelope.to !== p.items[i]!.recipient!.address) throw new InternalError("a compose thread answered for another recipient");
       messages.push({ envelope: m.envelope, raw, messageId: m.messageId });
     }

@@ -2,8 +2,8 @@
  * A compose thread (build-pool.ts): makes its own Plan from the same inputs
  * (compileBody and the composer are deterministic, so its messages are the
  * main thread's byte for byte), then for each recipient of a request
- * composes the message and runs the per-message guard (DESIGN.md invariant
- * 4) on exactly those bytes, which it hands back byte for byte (one buffer
+ * composes the message and runs the per-message guard (docs/design.md,
+ * "The per-message guard") on exactly those bytes, which it hands back byte for byte (one buffer
  * per group, transferred). It stops at the first refused message: nothing after it is
  * composed, as in the loop.
  */

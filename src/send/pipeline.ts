@@ -3,7 +3,7 @@
  * retrying transient failures (never one in doubt), stopped by the breaker,
  * the guard or a signal.
  *
- * Order per group (DESIGN.md "The ledger"):
+ * Order per group (docs/design.md, "The ledger"):
  *   1. claim the group durably           (a crash after this: in doubt, never resent silently)
  *   2. meanwhile compose and guard each of its messages (CPU work overlaps the fsync)
  *   3. once the claim is durable, hand them to the transport
@@ -16,7 +16,7 @@
  * an outcome are at most `maxInFlight` — one fsync covers a whole group
  * (group commit) without widening what a crash leaves in doubt.
  *
- * A guard violation aborts the whole send (invariant 4): neither the
+ * A guard violation aborts the whole send ("The per-message guard"): neither the
  * offending message nor any other message of its group is handed over
  * (they are released: never sent, so not in doubt), nothing after it starts.
  */
@@ -88,7 +88,7 @@ export async function runPipeline(
         // RFC 1047): the server may have queued it. Never retried, and no outcome is recorded —
         // neither sent (it may not have been), nor fail (a re-run would retry it), nor release:
         // the recipient stays claimed, which is the ledger's "in doubt", skipped by every re-run
-        // until the operator chooses --resend-in-doubt (invariant 6, sent at most once).
+        // until the operator chooses --resend-in-doubt (docs/design.md, "Sent at most once").
         result.inDoubt.push({ fp: item.fp, masked: item.masked, source: "no-final-reply", reason: res.message });
         // Counted as a failure by the circuit breaker: a relay that keeps losing its replies after
         // the data is sick, and each such message widens what an operator must check by hand;
@@ -165,7 +165,7 @@ export async function runPipeline(
     return { messages };
   }
 
-  /** A guard violation aborts the whole send (invariant 4). Returns the messages to hand over, or null. */
+  /** A guard violation aborts the whole send (docs/design.md, "The per-message guard"). Returns the messages to hand over, or null. */
   function verdictOf(built: BuiltGroup): Checked[] | null {
     if (built.violation === undefined) return built.messages;
     const v = built.violation;

@@ -3,7 +3,7 @@
  * once per newsletter: the compiled body (with the unsubscribe and postal
  * footer), sender, list headers, the guard's allowlist. `messageFor(row)`
  * then makes one recipient's message from that recipient's row alone
- * (invariant 2).
+ * (docs/design.md, "The template sees one row").
  */
 import { fingerprint, mask } from "../address/mask.ts";
 import { normaliseAddress } from "../address/normalise.ts";

@@ -1,6 +1,6 @@
 /**
- * Before the first message: re-run every check (invariant 3, "again inside
- * send"), verify the digest (invariant 5), read the list bytes once and
+ * Before the first message: re-run every check (docs/design.md, "Checks before
+ * sending"), verify the digest ("What was approved is what is sent"), read the list bytes once and
  * prove they are the bytes the checks hashed. Shared by send, test-send,
  * preview and status.
  */

@@ -1,4 +1,4 @@
-/** The end-of-send summary and exit code (DESIGN.md "Command line": send). Masked addresses only. */
+/** The end-of-send summary and exit code (README.md, "Sending": exit codes). Masked addresses only. */
 import type { PipelineResult } from "./pipeline.ts";
 
 export function sendExitCode(r: PipelineResult): number {

@@ -1,8 +1,8 @@
 /**
  * `setup`'s pure core: the repository ruleset the approval gate wants as its
- * first fence (DESIGN.md, "The approval gate": "3 approvals, code-owner
+ * first fence (docs/design.md, "The approval gate": 3 approvals, code-owner
  * review, dismiss stale reviews, approval of the most recent push, required
- * checks"), and the plan that brings an existing ruleset there.
+ * checks), and the plan that brings an existing ruleset there.
  *
  * Shapes are GitHub's REST ruleset shapes ("Create a repository ruleset",
  * POST /repos/{owner}/{repo}/rulesets; "Update a repository ruleset", PUT
@@ -26,7 +26,7 @@ import { describeBypassActor as describeBypass } from "../gate/branch-rules.ts";
 export const RULESET_NAME = "newsletter";
 /** GitHub's ruleset condition for "the default branch, whatever its name". */
 export const DEFAULT_BRANCH_PATTERN = "~DEFAULT_BRANCH";
-/** DESIGN.md: three stages at least; GitHub's `required_approving_review_count` allows 0..10. */
+/** docs/design.md, "The approval gate": three stages at least; GitHub's `required_approving_review_count` allows 0..10. */
 export const MIN_APPROVALS = 3;
 export const MAX_APPROVALS = 10;
 

@@ -6,7 +6,7 @@
  * - NEWSLETTER_STATE_BRANCH set (the send workflow): the state folder is a
  *   worktree of that branch and the ledger is written through
  *   GitLedgerStore, so every claim is pushed before its batch is sent and a
- *   re-run on a fresh runner resumes exactly (DESIGN.md "The ledger").
+ *   re-run on a fresh runner resumes exactly (docs/design.md, "The ledger").
  *
  * The remote is NEWSLETTER_STATE_REMOTE, else `origin`: in the workflow the
  * state folder is checked out by actions/checkout with its credentials, so

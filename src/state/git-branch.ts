@@ -1,6 +1,6 @@
 /**
- * The `newsletter-state` branch (DESIGN.md "The ledger", "The approval
- * gate"): a branch of the newsletter repository, with no history in common
+ * The `newsletter-state` branch (docs/design.md, "The ledger", "The audit
+ * record"): a branch of the newsletter repository, with no history in common
  * with the code, holding the ledgers and the audit records. Several jobs push
  * to it at once (a shard matrix; an audit step beside a send), each writing
  * its own files, so the adapter is built for contention, not for merging:
@@ -20,7 +20,7 @@
  * - The remote URL (which may carry a token) is passed on each fetch/push and
  *   never written to .git/config; every message is scrubbed of credentials.
  * - Changes to the worktree (append, write) do not wait for a push: a push
- *   takes 0.3–1.5 s to github.com, and the ledger's outcomes must be on disk
+ *   is a network round trip, and the ledger's outcomes must be on disk
  *   at once (a kill -9 in the meantime would otherwise turn sent recipients
  *   into "in doubt"). Two locks keep the bookkeeping exact:
  *   `serial` runs the git work (commitAndPush, refresh) one at a time;

@@ -1,7 +1,7 @@
 /**
  * LedgerStore on the `newsletter-state` branch: what lets a re-run of a
  * killed Actions job — on a fresh runner, with nothing left on disk — resume
- * exactly (DESIGN.md "The ledger": claims pushed before their batch is sent).
+ * exactly (docs/design.md, "The ledger": claims pushed before their batch is sent).
  *
  * The file is `ledger/<id>/<shard>.jsonl` in the branch, the same layout as
  * the local state folder (src/ledger/fs-store.ts), so FsHistory pointed at
@@ -19,8 +19,8 @@
  *   it; it resolves only once the remote branch holds it.
  *
  * Cost: one push per claim batch (plus one for begin and one for end):
- * three git processes and one network round trip, about 0.3–1.5 s to
- * github.com, more when shards race (each lost race adds a fetch and a
+ * three git processes and one network round trip (bench/README.md, "Figures behind the code"),
+ * more when shards race (each lost race adds a fetch and a
  * replay). The send loop waits for it before sending the batch, so the batch
  * size bounds throughput at roughly batch ÷ push time: keep batches large
  * enough (hundreds) when this store is used. Outcomes lost with a dead

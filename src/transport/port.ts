@@ -2,7 +2,7 @@
  * The narrow port between the send loop and whatever carries bytes: SMTP
  * (nodemailer's pool) or the embedded outbox of .eml files.
  *
- * DESIGN.md invariant 1: one recipient per message. The envelope has exactly
+ * docs/design.md, "One recipient per message". The envelope has exactly
  * one `to` by type; there is no way to pass a list.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Which transport a command uses (DESIGN.md, "Command line", Transports):
+ * Which transport a command uses (README.md, "Sending", the variables):
  *
  * | purpose | first                    | then                  | else   |
  * | ------- | ------------------------ | --------------------- | ------ |

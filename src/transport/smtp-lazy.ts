@@ -1,6 +1,6 @@
 /**
  * nodemailer's transport (smtp.ts), loaded on first use: importing
- * nodemailer costs some 160 ms of CPU at start-up, and the send path only
+ * nodemailer costs noticeable CPU at start-up, and the send path only
  * needs it for what our own client (smtp-pipelined.ts) hands over — an
  * envelope that is not printable ASCII — or when NEWSLETTER_SMTP_CLIENT
  * asks for it. The URL and the connection count are checked at once, as

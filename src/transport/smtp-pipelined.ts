@@ -4,7 +4,7 @@
  * server offers it, the message and its end written with one writev.
  *
  * Why not nodemailer here: profiled on the bench (bench/send.ts), its pool
- * spent ~28 % of the send's CPU on a message it never changes — a stream
+ * spent a large share of the send's CPU on a message it never changes — a stream
  * pipeline and a per-octet dot-stuffing Transform per message, and three
  * writes (envelope, data, terminator). This client does the same protocol
  * work on the Buffer (smtp-wire.ts) and is otherwise a drop-in: the same
@@ -41,7 +41,7 @@ const GREETING_TIMEOUT_MS = 30_000;
 const SOCKET_TIMEOUT_MS = 5 * 60_000;
 const CLOSE_GRACE_MS = 15_000;
 
-/** One bare address, nothing a parser could split into two (invariant 1); as smtp.ts. */
+/** One bare address, nothing a parser could split into two (docs/design.md, "One recipient per message"); as smtp.ts. */
 const BARE_ADDRESS = /^[^\s\p{Cc}@,;:<>"'()[\]\\]+@[^\s\p{Cc}@,;:<>"'()[\]\\]+$/u;
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 /**

@@ -4,7 +4,7 @@
  * `sendMail({ raw, envelope })` wraps every message in a MailMessage, a
  * MailComposer and a MimeNode (random boundary bytes, address parsing, an
  * AbortController and a stream pipeline per message) before the pool sees
- * it: some 200 µs a message here, as much as composing and guarding it. The
+ * it: as much CPU a message as composing and guarding it. The
  * pool's own entry point is nodemailer's transport contract, `send(mail,
  * callback)`, reading from `mail` only `message.getEnvelope()`,
  * `message.messageId()`, `message.getHeader("message-id")`,
@@ -44,7 +44,7 @@ export function canSendRaw(envelope: Envelope, messageId: string | undefined): m
   return messageId !== undefined && PRINTABLE_ASCII.test(envelope.from) && PRINTABLE_ASCII.test(envelope.to);
 }
 
-/** One message: the bytes as they are, to the one envelope recipient (invariant 1). */
+/** One message: the bytes as they are, to the one envelope recipient (docs/design.md, "One recipient per message"). */
 export function sendRaw(pool: PoolLike, envelope: Envelope, raw: Buffer, messageId: string): Promise<RawSentInfo> {
   const id = `<${messageId}>`;
   const mail = {

@@ -4,7 +4,7 @@
  *   smtp://[user[:pass]@]host[:port][?requireTLS=true|false]
  *   smtps://[user[:pass]@]host[:port]
  *
- * TLS policy (the choice DESIGN.md leaves to us, stated once here):
+ * TLS policy (stated once here):
  * - `smtps://` is implicit TLS from the first byte (RFC 8314 §3.3), default
  *   port 465 (RFC 8314 §7.3).
  * - `smtp://` upgrades with STARTTLS (RFC 3207) whenever the server offers it;

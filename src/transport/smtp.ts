@@ -60,7 +60,7 @@ const CLOSE_GRACE_MS = 15_000;
 /** A msg-id without brackets (RFC 5322 §3.6.4), nothing that could fold or end a header. */
 const MESSAGE_ID = /^[\x21-\x3b\x3d\x3f-\x7e]{1,250}$/;
 
-/** One bare address, nothing a parser could split into two (invariant 1). */
+/** One bare address, nothing a parser could split into two (docs/design.md, "One recipient per message"). */
 const BARE_ADDRESS = /^[^\s\p{Cc}@,;:<>"'()[\]\\]+@[^\s\p{Cc}@,;:<>"'()[\]\\]+$/u;
 
 export function createSmtpTransport(url: string, opts: SmtpTransportOptions): MailTransport {

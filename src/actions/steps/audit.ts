@@ -1,6 +1,6 @@
 /**
  * `step audit`: after the send (`if: always()`), the audit record of this
- * newsletter and shard (DESIGN.md "The approval gate", issue D):
+ * newsletter and shard (docs/design.md, "The audit record"):
  *
  *   - the send, from the ledger on the state branch (counts, start, end,
  *     outcome completed / halted / aborted; a run that left no end record

@@ -1,5 +1,5 @@
 /**
- * All content checks of one newsletter (DESIGN.md invariant 3, apart from
+ * All content checks of one newsletter (docs/design.md, "Checks before sending", apart from
  * the leak scan in check/leak/scan.ts): placeholders and markers in the
  * subject, preheader and body; links and size of the body. The subject and
  * preheader are checked where they stand in newsletter.yml so findings point

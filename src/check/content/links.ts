@@ -1,5 +1,5 @@
 /**
- * Link checks (DESIGN.md invariant 3: "non-https or staging links"):
+ * Link checks (docs/design.md, "Checks before sending": non-https or staging links):
  * `link-insecure` for any link whose transport is not TLS (http, ftp, ws,
  * protocol-relative, script URLs) and `link-staging` for hosts that only
  * resolve inside the company or on the author's machine. `mailto:` targets

@@ -1,5 +1,5 @@
 /**
- * Text that must not reach customers (DESIGN.md invariant 3): test and draft
+ * Text that must not reach customers (docs/design.md, "Checks before sending"): test and draft
  * markers left over from the approval copy, and `undefined`/`null`/`NaN`/
  * `[object Object]`, which in a rendered newsletter are almost always a
  * template or export bug rather than prose.

@@ -1,5 +1,5 @@
 /**
- * Placeholder checks (DESIGN.md invariants 2 and 3): every `{{ field }}` must
+ * Placeholder checks (docs/design.md, "The template sees one row"): every `{{ field }}` must
  * be a column of the list or a built-in, must be filled in every row, and no
  * other template language may be in the text, since it would reach readers
  * verbatim (`Dear *|FNAME|*`).

@@ -1,6 +1,6 @@
 /**
  * Undo the encodings an address can hide behind in Markdown, HTML and URLs
- * (DESIGN.md invariant 3: "decodes first"), keeping positions (mapped.ts).
+ * (docs/design.md, "Address detection": decode first), keeping positions (mapped.ts).
  * Everything here is tolerant: a bad sequence is left as it is, never thrown.
  */
 import { NAMED_ENTITIES, SEMICOLON_OPTIONAL } from "./entities.ts";

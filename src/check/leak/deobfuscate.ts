@@ -1,6 +1,6 @@
 /**
  * Undo the ways people write an address so that naive scrapers (and naive
- * checks) miss it (DESIGN.md invariant 3: `[at]`, `(at)`, ` at `,
+ * checks) miss it (docs/design.md, "Address detection": `[at]`, `(at)`, ` at `,
  * `アットマーク`, `＠`, `dot`). Runs on folded text (fold.ts), so it is
  * lowercase and NFKC already: `＠` is `@`, `（ａｔ）` is `(at)`.
  *

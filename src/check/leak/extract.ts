@@ -1,5 +1,5 @@
 /**
- * Find every address in a text, however it is written (DESIGN.md invariant 3):
+ * Find every address in a text, however it is written (docs/design.md, "Address detection"):
  * decode (entities, percent, escapes) → fold (normaliseText per character) →
  * de-obfuscate → scan around each `@` → `normaliseAddress` (IDN to ASCII).
  * Offsets point into the ORIGINAL text so findings can name line and column.

@@ -2,7 +2,7 @@
  * A string that remembers where each of its characters came from.
  *
  * Leak findings must point at the line and column of the ORIGINAL file
- * (DESIGN.md invariant 3: "findings carry rule, file, line, column"), yet the
+ * (docs/design.md, "Address detection": a finding names line and column), yet the
  * text we search has been decoded, normalised and de-obfuscated, and every one
  * of those steps changes lengths (`&#64;` → `@`, `ｔ` stays one char, a
  * zero-width space disappears, ` [dot] ` → `.`). So every transform goes
@@ -12,8 +12,8 @@
  * `[starts[s], ends[e - 1])`.
  *
  * The identity mapping is kept implicit (`null` arrays): a 400 KB body that
- * needs no decoding, the usual case, then costs no 3 MB of arrays, whose
- * first-touch page faults alone took ~10 ms on our 2-core machines.
+ * needs no decoding, the usual case, then costs no megabytes of arrays, whose
+ * first-touch page faults alone were measurable (bench/README.md, "Figures behind the code").
  */
 
 export interface MappedString {

@@ -1,6 +1,6 @@
 /**
- * Decode a MIME body part back to text so the per-message guard (DESIGN.md
- * invariant 4) scans what the recipient's mail client will show, not the
+ * Decode a MIME body part back to text so the per-message guard (docs/design.md,
+ * "The per-message guard") scans what the recipient's mail client will show, not the
  * transfer encoding. Tolerant by design: malformed input is decoded as far as
  * it goes and never throws, because a guard that crashes on odd bytes would be
  * a guard that can be bypassed by odd bytes.

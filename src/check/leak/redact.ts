@@ -1,6 +1,6 @@
 /**
  * Mask every address in a piece of source text before it goes into a
- * message (DESIGN.md: no command prints a found address in full). Used for
+ * message (no command prints a found address in full: docs/design.md, "Checks before sending"). Used for
  * snippets such as a malformed placeholder's text, which is author-written
  * but could still hold an address.
  */

@@ -34,7 +34,7 @@ import { reportRefusal } from "./refusal.ts";
 async function requireApproval(io: Io): Promise<void> {
   const sha = io.env.GITHUB_SHA;
   if (!sha || !/^[0-9a-f]{40}$/.test(sha)) throw new RefusedError("--require-approval needs GITHUB_SHA (the commit being sent)");
-  // Loaded only here: the GitHub client (@octokit) costs ~200 ms of startup that a send without
+  // Loaded only here: the GitHub client (@octokit) costs a noticeable part of startup that a send without
   // --require-approval (local, the benchmark) would pay for nothing.
   const { gateFromEnv } = await import("./gate.ts");
   const { formatGateReport, gateStatusLine } = await import("../../gate/report.ts");
@@ -172,10 +172,9 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
  * made durable. Why 8 and not 4: with 2 per connection queued behind the
  * one on the wire, connections ran dry between groups and wrote each
  * envelope apart from the data before it (a second syscall per message);
- * bench/send-ab.ts on 2 cores, 20,000 recipients, median of 5: 3,929 msg/s
- * at 8 vs 3,586 at 4 (+10 %), and no further gain at 16 or 32. A crash
- * leaves at most 40 in doubt, 23 ms of sending at that rate.
- * On a state branch each group is a git push (0.3–1.5 s to github.com), so
+ * 8 was faster than 4, and 16 or 32 no faster still (bench/README.md, "Figures behind the code").
+ * A crash leaves at most 40 in doubt.
+ * On a state branch each group is a git push (a network round trip), so
  * groups of 10 would cap the rate near 10 msg/s; they grow with the list
  * (1 %, 10–250), which keeps a million-recipient send at hundreds of msg/s
  * while a lost runner leaves at most two groups in doubt (≤ 2 % of the list,

@@ -1,6 +1,6 @@
 /**
  * `status <dir> [--format json]`: progress from the ledger of every shard.
- * json: {"total","sent","failed","in_doubt","remaining","complete"} (DESIGN.md).
+ * json: {"total","sent","failed","in_doubt","remaining","complete"} (README.md, "Sending").
  */
 import { readdir } from "node:fs/promises";
 import path from "node:path";

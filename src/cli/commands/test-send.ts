@@ -1,5 +1,5 @@
 /**
- * `test-send <dir> [--to EMAIL...]`: the approval copy (DESIGN.md remedy 1):
+ * `test-send <dir> [--to EMAIL...]`: the approval copy (docs/design.md, "Why it exists"):
  * the production message with the production list already bound, marked as
  * an approval copy, to each approver — through the same plan, composer and
  * guard as `send`, over NEWSLETTER_TEST_SMTP_URL (falling back to

@@ -5,7 +5,7 @@
  * runtime, `FromSchema` types it, and its `default`s are the defaults.
  *
  * Only `sender.from` and `approvals.stages` are required; everything else has
- * a safe default or is optional (DESIGN.md). Every object refuses keys it does
+ * a safe default or is optional (README.md). Every object refuses keys it does
  * not know (`additionalProperties: false`), so a misspelt `max_failure_rte`
  * is an error rather than a silently ignored safety setting.
  *
