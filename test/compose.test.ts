@@ -347,7 +347,7 @@ describe("composeMessage: headers", () => {
   });
 });
 
-describe("composeMessage: header injection and invariant 1", () => {
+describe("composeMessage: header injection and one recipient per message", () => {
   const cases: Array<[string, Partial<MessageInput>]> = [
     ["CRLF in subject", { subject: "Hi\r\nBcc: other@customer.example" }],
     ["LF in subject", { subject: "Hi\nBcc: other@customer.example" }],

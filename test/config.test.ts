@@ -55,7 +55,7 @@ const NL = "newsletters/2026-12-01-winter/newsletter.yml";
 const FULL_ADDRESS = /[a-z0-9._-]{2,}@[a-z0-9-]{2,}\.[a-z]/i;
 
 describe("parseConfig", () => {
-  it("parses the full DESIGN.md example", () => {
+  it("parses the full configuration example", () => {
     const { config, findings } = parseConfig(FULL, CFG);
     expect(findings).toEqual([]);
     expect(config).not.toBeNull();

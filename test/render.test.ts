@@ -213,7 +213,7 @@ describe("renderSubject", () => {
   });
 });
 
-describe("invariant 2: rendering sees one row", () => {
+describe("the template sees one row", () => {
   it("exports no function that takes a list", () => {
     const functions = Object.entries(bodyModule).filter(([, v]) => typeof v === "function");
     expect(functions.map(([k]) => k).sort()).toEqual(["compileBody", "fillBody", "renderSubject"]);

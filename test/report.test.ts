@@ -105,7 +105,7 @@ describe("text format", () => {
 // json
 
 describe("json format", () => {
-  it("is exactly the DESIGN.md contract plus newsletters, in a stable key order", () => {
+  it("is exactly the documented JSON shape plus newsletters, in a stable key order", () => {
     const text = formatJson(sampleReport());
     expect(text.endsWith("\n")).toBe(true);
     const parsed = JSON.parse(text);

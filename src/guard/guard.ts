@@ -90,7 +90,7 @@ function checkRecipientHeaders(fields: readonly Field[]): Field {
   for (const f of fields) {
     const l = f.lower;
     if (l === "cc" || l === "bcc" || l.startsWith("resent-")) {
-      refuse("recipient-header", f.label, `a ${f.label} header: every message goes to exactly one recipient, in To only (DESIGN.md invariant 1)`);
+      refuse("recipient-header", f.label, `a ${f.label} header: every message goes to exactly one recipient, in To only (docs/design.md, "One recipient per message")`);
     }
     if (AT_MOST_ONCE.has(l) || l === "mime-version") {
       if (seen.has(l)) {
@@ -101,6 +101,6 @@ function checkRecipientHeaders(fields: readonly Field[]): Field {
     }
     if (l === "to") to = f;
   }
-  if (to === undefined) refuse("recipient-header", "To", "no To header: the recipient must be named in To (DESIGN.md invariant 1)");
+  if (to === undefined) refuse("recipient-header", "To", "no To header: the recipient must be named in To (docs/design.md, \"One recipient per message\")");
   return to;
 }

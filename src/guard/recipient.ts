@@ -87,7 +87,7 @@ export function checkTo(raw: string, ctx: GuardContext): void {
   members.push(cur);
   const real = members.filter((m) => m.angles.length > 0 || m.bare.trim() !== "");
   if (real.length !== 1) {
-    refuse("recipient-header", "To", `To names ${real.length} mailboxes; exactly one, the recipient, is allowed (DESIGN.md invariant 1)`);
+    refuse("recipient-header", "To", `To names ${real.length} mailboxes; exactly one, the recipient, is allowed (docs/design.md, "One recipient per message")`);
   }
   const m = real[0]!;
   if (m.angles.length > 1) refuse("recipient-header", "To", "To holds more than one angle-addr (RFC 5322 §3.4)");
