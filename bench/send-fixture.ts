@@ -13,9 +13,8 @@ import { compileBody, type Slotted } from "../src/render/body.ts";
 import { makePlan } from "../src/send/plan.ts";
 import { prepareNewsletter } from "../src/send/prepare.ts";
 import { listRows, type ListRow } from "../src/send/recipients.ts";
-import { PROJECT } from "./lib/measure.ts";
 import { customer } from "../test/helpers/incident.ts";
-import { SAMPLE_DIR, writeRepo } from "./lib/fixture.ts";
+import { SAMPLE_DIR, SAMPLE_ROOT, writeRepo } from "./lib/fixture.ts";
 import type { BareTemplate } from "./send-bare.ts";
 
 /** NEWSLETTER_SECRET for the bench runs (32 hex characters; not a real key). */
@@ -33,7 +32,7 @@ function prose(n: number, seed: number): string {
 
 /** The sample body and two more paragraphs that use both fields: a message of about 5 KB. */
 export function benchBody(): string {
-  const sample = readFileSync(path.join(PROJECT, SAMPLE_DIR, "body.md"), "utf8").trimEnd();
+  const sample = readFileSync(path.join(SAMPLE_ROOT, SAMPLE_DIR, "body.md"), "utf8").trimEnd();
   return `${sample}\n\n## More news\n\n${prose(45, 1)}\n\n${prose(40, 2)}\n\nThanks, {{ first_name }}, for being on the {{ plan }} plan.\n`;
 }
 
@@ -56,7 +55,7 @@ export async function writeSendRepo(root: string, rows: number, connections: num
 }
 
 export function benchConfig(connections: number): string {
-  const sample = readFileSync(path.join(PROJECT, ".github/newsletter.yml"), "utf8");
+  const sample = readFileSync(path.join(SAMPLE_ROOT, ".github/newsletter.yml"), "utf8");
   return sample.replace(/sending:[\s\S]*$/, `sending:\n  rate_per_second: 10000\n  connections: ${connections}\n  max_failure_rate: 0.05\n`);
 }
 

@@ -1,6 +1,8 @@
 /**
- * Repositories to benchmark, in a temporary folder: the project's sample
- * (config, the winter-update newsletter, the suppression list) with a
+ * Repositories to benchmark, in a temporary folder: the tests' sample
+ * (test/fixtures/sample: config, CODEOWNERS, the winter-update newsletter,
+ * the suppression list; never the live repository's, which an organisation
+ * replaces) with a
  * generated recipient list and, optionally, a replaced body. Lists are
  * written in batches, never built as one string: a million rows is ~50 MB.
  */
@@ -11,7 +13,8 @@ import { PROJECT } from "./measure.ts";
 
 export const SAMPLE_ID = "2026-12-01-winter-update";
 export const SAMPLE_DIR = `newsletters/${SAMPLE_ID}`;
-export const SAMPLE_FILES = [".github/newsletter.yml", `${SAMPLE_DIR}/newsletter.yml`, `${SAMPLE_DIR}/body.md`, "recipients/suppressions.csv"];
+export const SAMPLE_ROOT = path.join(PROJECT, "test", "fixtures", "sample");
+export const SAMPLE_FILES = [".github/newsletter.yml", ".github/CODEOWNERS", `${SAMPLE_DIR}/newsletter.yml`, `${SAMPLE_DIR}/body.md`, "recipients/suppressions.csv"];
 
 export interface RepoSpec {
   /** The folder to create (must not exist or be empty). */
@@ -27,7 +30,7 @@ export interface RepoSpec {
 export async function writeRepo(spec: RepoSpec): Promise<{ listBytes: number }> {
   for (const f of SAMPLE_FILES) {
     mkdirSync(path.dirname(path.join(spec.root, f)), { recursive: true });
-    cpSync(path.join(PROJECT, f), path.join(spec.root, f));
+    cpSync(path.join(SAMPLE_ROOT, f), path.join(spec.root, f));
   }
   if (spec.body !== undefined) writeFileSync(path.join(spec.root, SAMPLE_DIR, "body.md"), spec.body);
   const ws = createWriteStream(path.join(spec.root, "recipients/customers.csv"));

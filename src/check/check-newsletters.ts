@@ -24,8 +24,11 @@ import { UnreadableInputError } from "../errors.ts";
 import { lastSendOfList, type HistoryPort } from "../ledger/history.ts";
 import { canonicalSha256, computeDigest, type DigestInput } from "../manifest/digest.ts";
 import { AddressBook } from "./address-book.ts";
+import { checkCodeownersStages } from "./codeowners-stages.ts";
+import { CODEOWNERS_LOCATIONS, pickCodeowners } from "../gate/codeowners.ts";
 
 export const RECIPIENTS_DIR = "recipients";
+export const NEWSLETTERS_DIR = "newsletters";
 export const SUPPRESSIONS_FILE = `${RECIPIENTS_DIR}/${SUPPRESSION_LIST}.csv`;
 /** The only files a newsletter folder may hold (docs/design.md, "Checks before sending": attachments refused). */
 export const NEWSLETTER_FILES = ["newsletter.yml", "body.md"] as const;
@@ -145,8 +148,28 @@ async function loadShared(deps: CheckDeps): Promise<Shared> {
       findings.push(finding("public-repository", file, 1, 1, `${file} is a recipient list in a PUBLIC repository: make the repository private, and treat these addresses as exposed`));
     }
   }
+  if (config) findings.push(...(await checkCodeowners(repo, config, [...lists.values()].map((l) => l.file))));
   const history = await deps.history.beginRecords();
   return { config, configSha, findings, lists, suppressions, book, history };
+}
+
+/** CODEOWNERS as GitHub picks it, against the approval stages (codeowners-stages.ts). */
+async function checkCodeowners(repo: RepoPort, config: ResolvedConfig, listFiles: readonly string[]): Promise<Finding[]> {
+  const texts = new Map<string, string>();
+  for (const p of CODEOWNERS_LOCATIONS) {
+    if (!(await repo.isFile(p))) continue;
+    const decoded = decodeTextFile(p, await repo.readBytes(p));
+    if ("finding" in decoded) return [decoded.finding];
+    texts.set(p, decoded.text);
+  }
+  const probes = [`${NEWSLETTERS_DIR}/0000-00-00-new/newsletter.yml`, `${NEWSLETTERS_DIR}/0000-00-00-new/body.md`, `${RECIPIENTS_DIR}/new-list.csv`, SUPPRESSIONS_FILE, ...listFiles];
+  if (await repo.isDir(NEWSLETTERS_DIR)) {
+    for (const e of await repo.list(NEWSLETTERS_DIR)) {
+      if (e.kind === "dir") probes.push(...NEWSLETTER_FILES.map((f) => `${NEWSLETTERS_DIR}/${e.name}/${f}`));
+    }
+  }
+  const owners = config.approvals.stages.flatMap((s) => s.owners);
+  return checkCodeownersStages(pickCodeowners((p) => texts.get(p)), owners, probes).map((p) => finding(p.rule, p.file, p.line, 1, p.message));
 }
 
 async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{ findings: Finding[]; checked: CheckedNewsletter }> {

@@ -18,6 +18,10 @@ export const RULES = {
   "schema": { severity: "error", title: "Configuration does not match its schema", help: "Use one of the allowed keys and values named in the message." },
   "newsletter-id": { severity: "error", title: "Newsletter folder name is not YYYY-MM-DD-slug", help: "Rename the folder, e.g. newsletters/2026-12-01-winter-update." },
   "unexpected-file": { severity: "error", title: "File not allowed in a newsletter folder", help: "A newsletter folder holds only newsletter.yml and body.md; attachments are refused. Host images and link to them over https." },
+  // Repository
+  "codeowners-missing": { severity: "warning", title: "No CODEOWNERS file", help: "Create .github/CODEOWNERS giving newsletters/ and recipients/ to the owners of the approval stages in .github/newsletter.yml, and everything else to the tool's administrators." },
+  "codeowners-syntax": { severity: "error", title: "CODEOWNERS line GitHub skips", help: "Fix the line: GitHub ignores it, and the gate refuses a CODEOWNERS file holding such lines." },
+  "codeowners-stages": { severity: "error", title: "CODEOWNERS and the approval stages disagree", help: "Give /newsletters/ and /recipients/ in CODEOWNERS exactly the owners listed under approvals.stages in .github/newsletter.yml (the same people and teams, no others)." },
   // Recipient lists
   "public-repository": { severity: "error", title: "Recipient list in a public repository", help: "Make the repository private (Settings → General → Danger Zone); addresses already pushed must be treated as exposed." },
   "list-missing": { severity: "error", title: "Recipient list not found", help: "Name a list that exists as recipients/<list>.csv." },

@@ -1,29 +1,27 @@
 /**
- * Test repositories: a temporary copy of the sample (config, newsletter,
- * lists) with per-test changes, and a way to run the real CLI in-process
- * with every output stream captured.
+ * Test repositories: a temporary copy of the sample (test/fixtures/sample:
+ * config, CODEOWNERS, newsletter, lists) with per-test changes, and a way to
+ * run the real CLI in-process with every output stream captured.
  */
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, cpSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { main } from "../../src/cli/main.ts";
 import type { Io } from "../../src/cli/io.ts";
+import { PROJECT, SAMPLE_DIR, SAMPLE_FILES, SAMPLE_ID, SAMPLE_ROOT } from "./sample.ts";
 
-export const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const SAMPLE_ID = "2026-12-01-winter-update";
-export const SAMPLE_DIR = `newsletters/${SAMPLE_ID}`;
+export { PROJECT, SAMPLE_DIR, SAMPLE_ID, SAMPLE_ROOT };
 
-const SAMPLE_FILES = [
-  ".github/newsletter.yml",
-  `${SAMPLE_DIR}/newsletter.yml`,
-  `${SAMPLE_DIR}/body.md`,
-  "recipients/customers.csv",
-  "recipients/suppressions.csv",
-];
-
+/** A file of the sample repository (test/fixtures/sample), never of the live project root. */
 export function sampleText(rel: string): string {
-  return readFileSync(path.join(PROJECT, rel), "utf8");
+  return readFileSync(path.join(SAMPLE_ROOT, rel), "utf8");
+}
+
+let emptyCwd: string | undefined;
+/** Where a command runs when a test names no folder: an empty one, so nothing live is read by default. */
+function defaultCwd(): string {
+  emptyCwd ??= mkdtempSync(path.join(tmpdir(), "nl-cwd-"));
+  return emptyCwd;
 }
 
 /** A fresh copy of the sample repository; `changes` maps paths to new content, or null to delete. */
@@ -31,7 +29,7 @@ export function makeRepo(changes: Record<string, string | Uint8Array | null> = {
   const root = mkdtempSync(path.join(tmpdir(), "nl-repo-"));
   for (const f of SAMPLE_FILES) {
     mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
-    cpSync(path.join(PROJECT, f), path.join(root, f));
+    cpSync(path.join(SAMPLE_ROOT, f), path.join(root, f));
   }
   for (const [rel, content] of Object.entries(changes)) {
     const abs = path.join(root, rel);
@@ -68,7 +66,7 @@ export async function runCli(args: string[], opts: { cwd?: string; env?: Record<
     return true;
   }) as typeof process.stdout.write;
   try {
-    const code = await main(args, io, opts.cwd ?? PROJECT);
+    const code = await main(args, io, opts.cwd ?? defaultCwd());
     return { code, stdout, stderr };
   } finally {
     process.stdout.write = realWrite;
