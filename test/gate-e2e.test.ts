@@ -19,7 +19,7 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { clip, STATUS_CONTEXT, STATUS_DESCRIPTION_MAX } from "../src/cli/commands/gate.ts";
 import { newsletterWorld, startGitHubFake, type FakeCommit, type FakePull, type FakeReview, type GitHubFake } from "./helpers/github-fake.ts";
-import { runCli, sampleText, SAMPLE_DIR, SAMPLE_ID, type CliResult } from "./helpers/repo.ts";
+import { makeRepo, runCli, sampleText, SAMPLE_DIR, SAMPLE_ID, type CliResult } from "./helpers/repo.ts";
 
 const TOKEN = "ghs_E2eGateT0ken0123456789abcdefghijklmnop";
 const REPO = "corp/newsletters";
@@ -374,7 +374,9 @@ describe("gate end to end: failures fail closed (exit 2) with a clear message", 
     const r = await gate(f, ["--sha", w.merge!.sha], "API 502 on the activity route");
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toMatch(/^newsletter: lastPushAt\(7, [0-9a-f]{40}\): GitHub API GET \/repos\/\{owner\}\/\{repo\}\/activity: HTTP 502 \(Server Error\) \[x-github-request-id FAKE:[0-9A-F:]+\]\n$/);
+    // For people: the request as sent (not a route template), what to do, no internal operation name.
+    expect(r.stderr).toMatch(/^newsletter: the gate could not decide, so it refuses \(fail closed\): GitHub API GET \/repos\/corp\/newsletters\/activity: HTTP 502 \(Server Error\) \[x-github-request-id FAKE:[0-9A-F:]+\]\. GitHub failed, also on retrying: run it again later/);
+    expect(r.stderr).not.toMatch(/lastPushAt|\{owner\}/);
     expect(f.count(ROUTE.activity)).toBe(4); // the first try and 3 retries
     // Nothing is asked after the failure.
     expect(r.requests.at(-1)).toBe("GET /repos/{owner}/{repo}/activity -> 502");
@@ -386,7 +388,9 @@ describe("gate end to end: failures fail closed (exit 2) with a clear message", 
     f.fail(ROUTE.reviews, 404);
     const r = await gate(f, ["--sha", w.merge!.sha], "API 404 on the reviews route");
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^newsletter: reviews\(7\): GitHub API GET \/repos\/\{owner\}\/\{repo\}\/pulls\/\{pull_number\}\/reviews: HTTP 404 \(Not Found\)/);
+    expect(r.stderr).toMatch(/^newsletter: the gate could not decide, so it refuses \(fail closed\): GitHub API GET \/repos\/corp\/newsletters\/pulls\/7\/reviews: HTTP 404 \(Not Found\)/);
+    expect(r.stderr).toContain("Check that GITHUB_REPOSITORY (corp/newsletters) names the repository of the pull request");
+    expect(r.stderr).not.toMatch(/reviews\(7\)|\{owner\}/);
     expect(f.count(ROUTE.reviews)).toBe(1); // a 404 is not retried
   });
 
@@ -395,7 +399,7 @@ describe("gate end to end: failures fail closed (exit 2) with a clear message", 
     newsletterRepo(f);
     const r = await gate(f, ["--pr", "99"], "gate --pr 99 (no such PR)");
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^newsletter: pull\(99\): GitHub API GET \/repos\/\{owner\}\/\{repo\}\/pulls\/\{pull_number\}: HTTP 404/);
+    expect(r.stderr).toMatch(/^newsletter: the gate could not decide, so it refuses \(fail closed\): GitHub API GET \/repos\/corp\/newsletters\/pulls\/99: HTTP 404/);
   });
 
   it("a truncated review list (more pages than the gate reads)", async () => {
@@ -406,7 +410,7 @@ describe("gate end to end: failures fail closed (exit 2) with a clear message", 
     }
     const r = await gate(f, ["--sha", w.merge!.sha], "truncated review list (3005 reviews)");
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^newsletter: reviews\(7\): .*more than 30 pages of 100; refusing a partial list/);
+    expect(r.stderr).toMatch(/^newsletter: the gate could not decide, so it refuses \(fail closed\): GitHub API GET \/repos\/corp\/newsletters\/pulls\/7\/reviews: .*more than 30 pages of 100; refusing a partial list.*A list was longer than GitHub returns in full/);
     expect(f.count(ROUTE.reviews)).toBe(30);
   }, 30_000);
 
@@ -423,7 +427,7 @@ describe("gate end to end: failures fail closed (exit 2) with a clear message", 
     w.pr.commits = [...shas, ...w.pr.commits];
     const r = await gate(f, ["--sha", w.merge!.sha], "commit list at GitHub's cap (253 commits)");
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^newsletter: commits\(7\): .*250 items reached GitHub's documented cap of 250/);
+    expect(r.stderr).toMatch(/^newsletter: the gate could not decide, so it refuses \(fail closed\): GitHub API GET \/repos\/corp\/newsletters\/pulls\/7\/commits: .*250 items reached GitHub's documented cap of 250/);
   }, 30_000);
 });
 
@@ -472,8 +476,8 @@ describe("gate --pr N --publish-status: the commit status newsletter/approvals o
     f.fail(ROUTE.reviews, 404);
     const r2 = await gate(f, ["--pr", String(N), "--publish-status"], "--publish-status when the gate fails (404)");
     expect(r2.code).toBe(2);
-    expect(r2.stderr).toContain("newsletter: reviews(7)");
-    expect(r2.stderr).toContain(`Commit status ${STATUS_CONTEXT} on ${short(w.head.sha)}: error - the gate could not decide (not-found in reviews(7)): see the run`);
+    expect(r2.stderr).toContain("newsletter: the gate could not decide, so it refuses (fail closed): GitHub API GET /repos/corp/newsletters/pulls/7/reviews: HTTP 404");
+    expect(r2.stderr).toContain(`Commit status ${STATUS_CONTEXT} on ${short(w.head.sha)}: error - the gate could not decide (not-found): see the run`);
     expect(f.state.statuses.at(-1)).toMatchObject({ sha: w.head.sha, state: "error", context: STATUS_CONTEXT });
   });
 
@@ -558,7 +562,7 @@ describe("gate end to end: who can bypass the branch rules", () => {
     const w = newsletterRepo(f);
     f.state.rulesets = [];
     f.state.tokenPermissions = ADMIN;
-    const s = await runCli(["setup"], { env: env(f) });
+    const s = await runCli(["setup"], { env: env(f), cwd: makeRepo({}, { workflows: true }) });
     expect(s.code).toBe(0);
     expect(s.stdout).toMatch(/^Ruleset "newsletter" \(id \d+\) on the default branch of corp\/newsletters: created$/m);
     const r = await gate(f, ["--sha", w.merge!.sha], "after setup (admin token)");

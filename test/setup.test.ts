@@ -258,7 +258,9 @@ function refuseWrites(f: GitHubFake): void {
 
 async function setup(f: GitHubFake, args: string[], scenario: string, opts: { root?: string; env?: Record<string, string | undefined> } = {}): Promise<CliResult & { requests: string[] }> {
   const from = f.requests.length;
-  const r = await runCli([...(opts.root ? ["--root", opts.root] : []), "setup", ...args], {
+  // The tests' own repository (the sample and the project's workflows) unless one is given: never the live one.
+  const root = opts.root ?? makeRepo({}, { workflows: true });
+  const r = await runCli(["--root", root, "setup", ...args], {
     env: { GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: REPO, GITHUB_API_URL: f.url, ...opts.env },
   });
   const requests = f.requests.slice(from).map((q) => `${q.method} ${q.route ?? q.path}${q.status >= 400 ? ` -> ${q.status}` : ""}`);
@@ -448,7 +450,8 @@ describe("setup: errors exit 2 with a message (no stack, no token)", () => {
     const r = await setup(f, [], "POST 403 (no administration permission)");
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toMatch(/^newsletter: createRuleset: GitHub API POST \/repos\/\{owner\}\/\{repo\}\/rulesets: HTTP 403 \(Resource not accessible by integration\) \[x-github-request-id FAKE:[0-9A-F:]+\] \(rulesets need a token that may administer the repository/);
+    expect(r.stderr).toMatch(/^newsletter: setup could not apply the ruleset: GitHub API POST \/repos\/corp\/newsletters\/rulesets: HTTP 403 \(Resource not accessible by integration\) \[x-github-request-id FAKE:[0-9A-F:]+\]\. GITHUB_TOKEN may not do this on GITHUB_REPOSITORY \(corp\/newsletters\): rulesets need a token that may administer the repository/);
+    expect(r.stderr).not.toMatch(/createRuleset|\{owner\}/);
   });
 
   it("a configuration or workflow that cannot be read", async () => {

@@ -26,13 +26,15 @@ export type CliInput =
   | { command: "test-send"; root: string; dir: string; to: string[] }
   | { command: "gate"; root: string; target: { sha: string } | { pr: number }; format: "text" | "json"; publishStatus: boolean }
   | { command: "setup"; root: string; dryRun: boolean; format: "text" | "json" }
-  | { command: "help"; root: string };
+  | { command: "new"; root: string; slug: string }
+  | { command: "help"; root: string; topic?: string };
 
-export const COMMANDS = ["check", "manifest", "preview", "test-send", "gate", "send", "status", "setup"] as const;
+export const COMMANDS = ["new", "check", "manifest", "preview", "test-send", "gate", "send", "status", "setup"] as const;
 
 export const USAGE = `usage: newsletter [--root DIR] <command> ...
 
 commands:
+  new <slug>                                         creates newsletters/<today>-<slug>/ that passes \`check\` (exit 0, 2)
   check <dir>... [--format text|json|sarif|github] [--sarif-out FILE] [--manifest-out FILE]
                                                      schema, content and leakage checks (exit 0 clean, 1 findings, 2 usage/unreadable);
                                                      --sarif-out also writes the SARIF log, --manifest-out (one folder) what
@@ -53,7 +55,28 @@ commands:
                                                      --dry-run prints the request instead (exit 0, 2 error)
 
 <dir> is a newsletter folder such as newsletters/2026-12-01-winter-update.
+newsletter <command> --help lists that command's flags and the environment variables it reads.
 `;
+
+/** Every flag of every command; which command takes which is decided below (onlyFor) and listed in help.ts. */
+export const CLI_OPTIONS = {
+  root: { type: "string" },
+  format: { type: "string" },
+  "dry-run": { type: "boolean" },
+  shard: { type: "string" },
+  "resend-in-doubt": { type: "boolean" },
+  "expect-digest": { type: "string" },
+  "require-approval": { type: "boolean" },
+  recipient: { type: "string" },
+  out: { type: "string" },
+  "sarif-out": { type: "string" },
+  "manifest-out": { type: "string" },
+  to: { type: "string", multiple: true },
+  sha: { type: "string" },
+  pr: { type: "string" },
+  "publish-status": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
 
 export function parseCli(argv: readonly string[], cwd: string): CliInput {
   let parsed;
@@ -62,24 +85,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
       args: [...argv],
       allowPositionals: true,
       strict: true,
-      options: {
-        root: { type: "string" },
-        format: { type: "string" },
-        "dry-run": { type: "boolean" },
-        shard: { type: "string" },
-        "resend-in-doubt": { type: "boolean" },
-        "expect-digest": { type: "string" },
-        "require-approval": { type: "boolean" },
-        recipient: { type: "string" },
-        out: { type: "string" },
-        "sarif-out": { type: "string" },
-        "manifest-out": { type: "string" },
-        to: { type: "string", multiple: true },
-        sha: { type: "string" },
-        pr: { type: "string" },
-        "publish-status": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
+      options: CLI_OPTIONS,
     });
   } catch (e) {
     throw new UsageError(`${(e as Error).message}\n\n${USAGE}`, { cause: e });
@@ -87,7 +93,11 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
   const { values, positionals } = parsed;
   const root = path.resolve(cwd, values.root ?? ".");
   const [command, ...rest] = positionals;
-  if (values.help || command === undefined || command === "help") return { command: "help", root };
+  if (command === "help" || (values.help && command !== undefined)) {
+    const topic = command === "help" ? rest[0] : command;
+    return topic !== undefined && (COMMANDS as readonly string[]).includes(topic) ? { command: "help", root, topic } : { command: "help", root };
+  }
+  if (values.help || command === undefined) return { command: "help", root };
 
   const onlyFor = (flag: keyof typeof values, cmds: string[]) => {
     if (values[flag] !== undefined && !cmds.includes(command)) {
@@ -111,6 +121,10 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
   };
 
   switch (command) {
+    case "new": {
+      if (rest.length !== 1) throw new UsageError(`new needs exactly one slug, e.g. newsletter new winter-update\n\n${USAGE}`);
+      return { command, root, slug: rest[0]! };
+    }
     case "check": {
       if (rest.length === 0) throw new UsageError(`check needs at least one newsletter folder\n\n${USAGE}`);
       const format = values.format ?? "text";

@@ -11,15 +11,20 @@
 import { redact } from "../address/redact.ts";
 import { isNewsletterError } from "../errors.ts";
 import { parseCli, USAGE } from "./args.ts";
+import { commandHelp } from "./help.ts";
 import type { Io } from "./io.ts";
 
-export async function main(argv: readonly string[], io: Io, cwd: string): Promise<number> {
+export async function main(argv: readonly string[], outerIo: Io, cwd: string): Promise<number> {
+  let wroteOut = false;
+  const io: Io = { ...outerIo, out: (t) => ((wroteOut = true), outerIo.out(t)) };
   try {
     const input = parseCli(argv, cwd);
     switch (input.command) {
       case "help":
-        io.out(USAGE);
+        io.out((input.topic !== undefined ? commandHelp(input.topic) : undefined) ?? USAGE);
         return 0;
+      case "new":
+        return await (await import("./commands/new.ts")).runNewCommand(input, io);
       case "check":
         return await (await import("./commands/check.ts")).runCheckCommand(input, io);
       case "manifest":
@@ -38,13 +43,21 @@ export async function main(argv: readonly string[], io: Io, cwd: string): Promis
         return await (await import("./commands/setup.ts")).runSetupCommand(input, io);
     }
   } catch (e) {
-    if (isNewsletterError(e)) {
-      io.err(`newsletter: ${redact(e.message)}\n`);
-      return e.exitCode;
-    }
     const err = e as Error;
-    io.err(`newsletter: internal error: ${redact(err?.message ?? String(e))}\n`);
-    if (io.env.NEWSLETTER_DEBUG === "1" && err?.stack) io.err(redact(err.stack) + "\n");
-    return 2;
+    const known = isNewsletterError(e);
+    const message = redact(known ? e.message : `internal error: ${err?.message ?? String(e)}`);
+    const exitCode = known ? e.exitCode : 2;
+    io.err(`newsletter: ${message}\n`);
+    if (!known && io.env.NEWSLETTER_DEBUG === "1" && err?.stack) io.err(redact(err.stack) + "\n");
+    // Asked for JSON: the failure is JSON too, on stdout, unless the command already printed its result there.
+    if (jsonRequested(argv) && !wroteOut) {
+      io.out(`${JSON.stringify({ ok: false, error: { code: known ? e.code : "internal", exit_code: exitCode, message } })}\n`);
+    }
+    return exitCode;
   }
+}
+
+/** `--format json` or `--format=json` on the command line, whether or not the rest of it parses. */
+function jsonRequested(argv: readonly string[]): boolean {
+  return argv.some((a, i) => a === "--format=json" || (a === "--format" && argv[i + 1] === "json"));
 }

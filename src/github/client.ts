@@ -261,6 +261,23 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     return `${method} ${url.split("?")[0]}`;
   }
 
+  /**
+   * `METHOD /repos/corp/news/pulls/7/reviews`: the request as sent, without
+   * its query, for messages people read (a route template such as
+   * `{owner}/{repo}` says nothing about which repository was asked).
+   */
+  function shownPath(parsed: { method?: unknown; url?: unknown }, fallback: string): string {
+    const method = String(parsed.method ?? "GET").toUpperCase();
+    const url = String(parsed.url ?? "");
+    if (!url) return fallback;
+    let p = url;
+    if (/^https?:/i.test(url)) {
+      const u = new URL(url);
+      p = u.pathname.startsWith(api.pathname) && api.pathname !== "/" ? u.pathname.slice(api.pathname.length) : u.pathname;
+    }
+    return `${method} ${p.split("?")[0]}`;
+  }
+
   function describe(route: string, status: number | null, requestId: string | undefined, detail?: string): string {
     const what = status === null ? "no response" : `HTTP ${status}`;
     return redact(
@@ -277,18 +294,18 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     return undefined;
   }
 
-  function toError(e: unknown, route: string): GitHubApiError {
+  function toError(e: unknown, route: string, shown: string): GitHubApiError {
     if (e instanceof GitHubApiError) return e;
     const err = e as { status?: unknown; response?: { headers?: Headers; data?: unknown }; message?: unknown };
     const response = err.response;
     const requestId = header(response?.headers, "x-github-request-id");
     if (!response) {
       const detail = typeof err.message === "string" ? err.message : String(e);
-      return new GitHubApiError(describe(route, null, undefined, detail), { status: null, route, cause: e });
+      return new GitHubApiError(describe(shown, null, undefined, detail), { status: null, route, cause: e });
     }
     const status = typeof err.status === "number" ? err.status : 0;
     const details: GitHubErrorDetails = { status, route, requestId, cause: e };
-    const message = describe(route, status, requestId, githubMessage(response.data));
+    const message = describe(shown, status, requestId, githubMessage(response.data));
     return status === 404 ? new GitHubNotFoundError(message, details) : new GitHubApiError(message, details);
   }
 
@@ -354,6 +371,12 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
 
   octokit.hook.wrap("request", (request, reqOptions) => {
     const route = routeOf(reqOptions);
+    let shown = route;
+    try {
+      shown = shownPath(octokit.request.endpoint.parse(reqOptions), route);
+    } catch {
+      // A request Octokit cannot expand is named by its route.
+    }
     const method = String(reqOptions.method).toUpperCase();
     const idempotent = IDEMPOTENT.has(method) || reqOptions.request?.["idempotent"] === true;
     return serial(async () => {
@@ -391,7 +414,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
                   wait.ms > maxWaitMs
                     ? `${wait.limit} rate limit; GitHub asks to wait ${Math.ceil(wait.ms / 1000)} s, more than the ${Math.round(maxWaitMs / 1000)} s the client waits`
                     : `${wait.limit} rate limit persisted through ${rateLimitRetries} retries`;
-                throw new GitHubRateLimitError(describe(route, status, header(headers, "x-github-request-id"), why), {
+                throw new GitHubRateLimitError(describe(shown, status, header(headers, "x-github-request-id"), why), {
                   status,
                   route,
                   requestId: header(headers, "x-github-request-id"),
@@ -413,7 +436,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
             await sleep(ms);
             continue;
           }
-          throw toError(e, route);
+          throw toError(e, route, shown);
         }
       }
     });
@@ -445,6 +468,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     const maxPages = opts.maxPages ?? 30;
     const cap = opts.documentedCap ?? DOCUMENTED_CAPS[route];
     const label = route;
+    const shown = shownPath(octokit.request.endpoint(route, params), route);
     const first = await octokit.request(route, { ...params, per_page: MAX_PER_PAGE, request: { ghRoute: label } });
     const firstList = listOf<T>(first.data, label, first.status);
     const firstLink = header(first.headers as Headers, "link");
@@ -461,13 +485,13 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       while (next !== undefined) {
         if (pages >= maxPages) {
           throw new GitHubTruncatedError(
-            describe(label, response.status, header(response.headers as Headers, "x-github-request-id"), `more than ${maxPages} pages of ${MAX_PER_PAGE}; refusing a partial list`),
+            describe(shown, response.status, header(response.headers as Headers, "x-github-request-id"), `more than ${maxPages} pages of ${MAX_PER_PAGE}; refusing a partial list`),
             { status: response.status, route: label, reason: "page-cap", received: items.length, limit: maxPages },
           );
         }
         if (!sameApi(next)) {
           throw new GitHubApiError(
-            describe(label, response.status, undefined, "pagination link points outside the API; not followed"),
+            describe(shown, response.status, undefined, "pagination link points outside the API; not followed"),
             { status: response.status, route: label },
             "invalid-response",
           );
@@ -481,13 +505,13 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       }
       if (cap !== undefined && items.length >= cap) {
         throw new GitHubTruncatedError(
-          describe(label, response.status, undefined, `${items.length} items reached GitHub's documented cap of ${cap}; the list may be cut short`),
+          describe(shown, response.status, undefined, `${items.length} items reached GitHub's documented cap of ${cap}; the list may be cut short`),
           { status: response.status, route: label, reason: "documented-cap", received: items.length, limit: cap },
         );
       }
       if (totalCount !== undefined && items.length < totalCount) {
         throw new GitHubTruncatedError(
-          describe(label, response.status, undefined, `${items.length} items listed of total_count ${totalCount}`),
+          describe(shown, response.status, undefined, `${items.length} items listed of total_count ${totalCount}`),
           { status: response.status, route: label, reason: "total-count", received: items.length, limit: totalCount },
         );
       }

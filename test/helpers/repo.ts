@@ -24,13 +24,17 @@ function defaultCwd(): string {
   return emptyCwd;
 }
 
-/** A fresh copy of the sample repository; `changes` maps paths to new content, or null to delete. */
-export function makeRepo(changes: Record<string, string | Uint8Array | null> = {}): string {
+/**
+ * A fresh copy of the sample repository; `changes` maps paths to new content, or null to delete.
+ * `workflows`: also the project's .github/workflows (the tool's own, which `setup` reads).
+ */
+export function makeRepo(changes: Record<string, string | Uint8Array | null> = {}, opts: { workflows?: boolean } = {}): string {
   const root = mkdtempSync(path.join(tmpdir(), "nl-repo-"));
   for (const f of SAMPLE_FILES) {
     mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
     cpSync(path.join(SAMPLE_ROOT, f), path.join(root, f));
   }
+  if (opts.workflows) cpSync(path.join(PROJECT, ".github/workflows"), path.join(root, ".github/workflows"), { recursive: true });
   for (const [rel, content] of Object.entries(changes)) {
     const abs = path.join(root, rel);
     if (content === null) {

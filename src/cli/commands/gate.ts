@@ -20,6 +20,7 @@
 import { GateError, isNewsletterError } from "../../errors.ts";
 import { createGitHubClient, gitHubClientOptionsFromEnv, type GitHubClient } from "../../github/client.ts";
 import { GitHubApiError } from "../../github/errors.ts";
+import { explainGitHubFailure } from "../../github/explain.ts";
 import { GitHubGatePort } from "../../github/gate-adapter.ts";
 import { formatGateReport, gateStatusLine } from "../../gate/report.ts";
 import type { GateResult } from "../../gate/result.ts";
@@ -64,8 +65,19 @@ function clientFromEnv(env: Io["env"]): GitHubClient {
 
 export async function gateFromEnv(env: Io["env"], target: { sha: string } | { pr: number }): Promise<{ result: GateResult; requests: number }> {
   const client = clientFromEnv(env);
-  const result = await runGate(new GitHubGatePort(client), target);
-  return { result, requests: client.requestCount };
+  try {
+    const result = await runGate(new GitHubGatePort(client), target);
+    return { result, requests: client.requestCount };
+  } catch (e) {
+    throw forPeople(e, env);
+  }
+}
+
+/** A GateError from a GitHub call, reworded to say what to check (github/explain.ts); kind, operation and cause kept. */
+function forPeople(e: unknown, env: Io["env"]): unknown {
+  if (!(e instanceof GateError)) return e;
+  const message = explainGitHubFailure(e, "gate", { repo: env["GITHUB_REPOSITORY"], apiUrl: env["GITHUB_API_URL"] });
+  return message === undefined ? e : new GateError(e.kind, message, { cause: e, ...(e.operation !== undefined ? { operation: e.operation } : {}) });
 }
 
 /** The Actions run that set the status, as its link (GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID). */
@@ -121,12 +133,12 @@ export async function runGateCommand(input: Extract<CliInput, { command: "gate" 
         head = undefined;
       }
       if (head !== undefined) {
-        const what = e instanceof GateError ? `${e.kind}${e.operation ? ` in ${e.operation}` : ""}` : e.code;
+        const what = e instanceof GateError ? e.kind : e.code;
         const published = await publish(client, io.env, head, "error", `the gate could not decide (${what}): see the run`);
         io.err(`${statusLine(published)}\n`);
       }
     }
-    throw e;
+    throw forPeople(e, io.env);
   }
 
   let published: PublishedStatus | undefined;

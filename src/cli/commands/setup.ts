@@ -14,7 +14,9 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { UnreadableInputError, UsageError } from "../../errors.ts";
 import { createGitHubClient, gitHubClientOptionsFromEnv, type GitHubClientOptions } from "../../github/client.ts";
+import { explainGitHubFailure } from "../../github/explain.ts";
 import { GitHubRulesetPort } from "../../github/ruleset-adapter.ts";
+import { SetupError } from "../../setup/errors.ts";
 import { CONFIG_FILE, parseConfig } from "../../load/config.ts";
 import { applyRuleset, type SetupOutcome } from "../../setup/apply.ts";
 import { REQUIRED_CHECKS, resolveRequiredChecks, WORKFLOW_DIR } from "../../setup/checks.ts";
@@ -93,7 +95,13 @@ export async function runSetupCommand(input: Extract<CliInput, { command: "setup
     notes.push(`${inputs.stageCount} approval stage${inputs.stageCount === 1 ? "" : "s"} configured; the ruleset requires ${approvalsFor(inputs.stageCount)} approvals`);
   }
   const client = createGitHubClient({ ...inputs.github, userAgent: `gitops-newsletter/${TOOL_VERSION}` });
-  const outcome = await applyRuleset(new GitHubRulesetPort(client), desired, inputs.dryRun);
+  let outcome: SetupOutcome;
+  try {
+    outcome = await applyRuleset(new GitHubRulesetPort(client), desired, inputs.dryRun);
+  } catch (e) {
+    const message = e instanceof SetupError ? explainGitHubFailure(e, "setup", { repo: inputs.github.repo, apiUrl: io.env["GITHUB_API_URL"] }) : undefined;
+    throw message !== undefined && e instanceof SetupError ? new SetupError(e.kind, e.operation, message, { cause: e }) : e;
+  }
   const allNotes = [...notes, ...outcome.notes];
   const requests = client.requestCount;
   if (inputs.format === "json") {

@@ -1,0 +1,162 @@
+/**
+ * `newsletter <command> --help` (and `newsletter help <command>`): the
+ * command's own flags and the environment variables it reads. A command or
+ * flag added to args.ts gets its line here; test/cli-help.test.ts fails on
+ * any flag a command accepts that its help does not list.
+ */
+
+export interface CommandHelp {
+  /** The synopsis, without the leading `newsletter`. */
+  usage: string;
+  summary: string;
+  flags: ReadonlyArray<readonly [flag: string, meaning: string]>;
+  env: ReadonlyArray<readonly [name: string, meaning: string]>;
+  exit: string;
+}
+
+const ROOT_FLAG = ["--root DIR", "the repository holding newsletters/, recipients/ and .github/newsletter.yml (default: the current folder)"] as const;
+const HELP_FLAG = ["-h, --help", "this help"] as const;
+const STATE_DIR = ["NEWSLETTER_STATE_DIR", "where the ledger lives (default .newsletter-state/ under --root)"] as const;
+const EVENT_PATH = ["GITHUB_EVENT_PATH", "(Actions) the event file; a public repository holding recipient lists is refused"] as const;
+const SECRET_LOCAL = ["NEWSLETTER_SECRET", "keys fingerprints, Message-IDs and unsubscribe tokens (≥ 16 characters; a development key when unset)"] as const;
+const SECRET_SMTP = ["NEWSLETTER_SECRET", "keys fingerprints, Message-IDs and unsubscribe tokens; required for SMTP (≥ 16 characters)"] as const;
+const SMTP_CLIENT = ["NEWSLETTER_SMTP_CLIENT", "`pipelined` (default) or `nodemailer`"] as const;
+const DKIM = [
+  ["NEWSLETTER_DKIM_PRIVATE_KEY", "PEM key: sign with DKIM (unset: no signature)"],
+  ["NEWSLETTER_DKIM_SELECTOR", "the DKIM selector"],
+  ["NEWSLETTER_DKIM_DOMAIN", "the signing domain (default: the From domain)"],
+] as const;
+const GITHUB = [
+  ["GITHUB_TOKEN", "a token that may read the repository's pull requests, reviews, contents and collaborators"],
+  ["GITHUB_REPOSITORY", "owner/name of the repository, e.g. corp/news (set by Actions)"],
+  ["GITHUB_API_URL", "the API's base URL (default https://api.github.com; set by Actions)"],
+] as const;
+const DEBUG = ["NEWSLETTER_DEBUG", "1: print the stack of an internal error"] as const;
+
+export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
+  new: {
+    usage: "new <slug>",
+    summary: "creates newsletters/<today>-<slug>/ with a newsletter.yml and a body.md that pass `check`, and says what to do next",
+    flags: [ROOT_FLAG, HELP_FLAG],
+    env: [DEBUG],
+    exit: "0 created, 2 a slug that is not lowercase words joined by '-', or the folder exists",
+  },
+  check: {
+    usage: "check <dir>... [--format text|json|sarif|github] [--sarif-out FILE] [--manifest-out FILE]",
+    summary: "schema, content, leakage, list and CODEOWNERS checks of one or more newsletter folders",
+    flags: [
+      ROOT_FLAG,
+      ["--format text|json|sarif|github", "text for people (default), json `{\"ok\", \"findings\"}`, SARIF 2.1.0, or workflow annotations"],
+      ["--sarif-out FILE", "also write the SARIF log to FILE, from the same run"],
+      ["--manifest-out FILE", "also write the manifest (one folder only), from the same run"],
+      HELP_FLAG,
+    ],
+    env: [
+      STATE_DIR,
+      EVENT_PATH,
+      ["GITHUB_REPOSITORY, GITHUB_SERVER_URL", "(--format github, sarif) links to the repository"],
+      ["GITHUB_STEP_SUMMARY", "(--format github) the job summary file the table goes to"],
+      ["NO_COLOR", "no colour on a terminal"],
+      DEBUG,
+    ],
+    exit: "0 clean, 1 findings at error level, 2 usage error or unreadable input",
+  },
+  manifest: {
+    usage: "manifest <dir>",
+    summary: "JSON: id, subject, list, recipient and suppressed counts, the sha256 of every input and one digest over all",
+    flags: [ROOT_FLAG, HELP_FLAG],
+    env: [STATE_DIR, EVENT_PATH, DEBUG],
+    exit: "0, 2",
+  },
+  preview: {
+    usage: "preview <dir> [--recipient EMAIL] [--out FILE]",
+    summary: "the exact message one recipient gets",
+    flags: [ROOT_FLAG, ["--recipient EMAIL", "whose message (default: the first row of the list)"], ["--out FILE", "where to write it: .eml, or .html for the HTML part (default outbox/preview/<id>.eml; never the terminal)"], HELP_FLAG],
+    env: [SECRET_LOCAL, STATE_DIR, DEBUG],
+    exit: "0, 1 refused by the checks, 2, 4 the guard would abort the send",
+  },
+  "test-send": {
+    usage: "test-send <dir> [--to EMAIL...]",
+    summary: "the approval copy: the production message with the production list bound, to the approvers",
+    flags: [ROOT_FLAG, ["--to EMAIL", "an approver's or allowlisted address (repeatable; default: every approver in the configuration)"], HELP_FLAG],
+    env: [
+      ["NEWSLETTER_TEST_SMTP_URL", "the relay for approval copies (falls back to NEWSLETTER_SMTP_URL, then the local outbox/)"],
+      ["NEWSLETTER_SMTP_URL", "see NEWSLETTER_TEST_SMTP_URL"],
+      SMTP_CLIENT, SECRET_SMTP, ...DKIM, STATE_DIR, DEBUG,
+    ],
+    exit: "0, 1, 2",
+  },
+  send: {
+    usage: "send <dir> [--dry-run] [--shard I/N] [--resend-in-doubt] [--expect-digest HEX] [--require-approval]",
+    summary: "the real send: every check again, the guard on every message, the ledger",
+    flags: [
+      ROOT_FLAG,
+      ["--dry-run", "compose and guard every message, send none"],
+      ["--shard I/N", "send part I of N (a stable hash of the recipient), with its own ledger"],
+      ["--resend-in-doubt", "also send recipients a dead run left in doubt (check the relay's log first)"],
+      ["--expect-digest HEX", "refuse unless the inputs' digest is HEX (the one on the pull request)"],
+      ["--require-approval", "run the approval gate on GITHUB_SHA first and refuse without it"],
+      HELP_FLAG,
+    ],
+    env: [
+      ["NEWSLETTER_SMTP_URL", "smtp://user:pass@host:587 or smtps://…:465 (unset: the local outbox/)"],
+      SMTP_CLIENT, SECRET_SMTP, ...DKIM, STATE_DIR,
+      ["NEWSLETTER_STATE_BRANCH", "keep the ledger on this git branch, every claim pushed before its messages go out"],
+      ["NEWSLETTER_STATE_REMOTE", "the remote of that branch (default origin)"],
+      ["NEWSLETTER_COMPOSE_THREADS", "compose threads: 0 off, N, or auto (default)"],
+      ["GITHUB_SHA", "(--require-approval) the commit being sent"],
+      ...GITHUB.map(([n, m]) => [n, `(--require-approval) ${m}`] as const),
+      EVENT_PATH, DEBUG,
+    ],
+    exit: "0 done, 1 refused before sending, 3 some recipients failed or in doubt, 4 aborted by the guard or circuit breaker, 130/143 halted by a signal",
+  },
+  status: {
+    usage: "status <dir> [--format text|json]",
+    summary: "progress from the ledger of every shard",
+    flags: [ROOT_FLAG, ["--format text|json", "json: {\"total\", \"sent\", \"failed\", \"in_doubt\", \"remaining\", \"complete\"}"], HELP_FLAG],
+    env: [STATE_DIR, DEBUG],
+    exit: "0, 2",
+  },
+  gate: {
+    usage: "gate (--sha SHA | --pr N) [--format text|json] [--publish-status]",
+    summary: "verifies the approvals through the GitHub API; fails closed",
+    flags: [
+      ["--sha SHA", "the merge commit to verify (what the send does)"],
+      ["--pr N", "a pull request: a merged one as --sha would, an open one for its progress"],
+      ["--format text|json", "the report as text (default) or JSON"],
+      ["--publish-status", "(with --pr) set the commit status newsletter/approvals on the head"],
+      ROOT_FLAG, HELP_FLAG,
+    ],
+    env: [...GITHUB, ["GITHUB_SERVER_URL, GITHUB_RUN_ID", "(--publish-status) the link to the run"], DEBUG],
+    exit: "0 approved, 1 not approved, 2 could not decide (an API error, 404 or truncated list)",
+  },
+  setup: {
+    usage: "setup [--dry-run] [--format text|json]",
+    summary: "creates or updates the repository ruleset `newsletter` on the default branch (never loosens it)",
+    flags: [ROOT_FLAG, ["--dry-run", "print the request instead of sending it"], ["--format text|json", "what changed, as text (default) or JSON"], HELP_FLAG],
+    env: [
+      ["GITHUB_TOKEN", "a token that may administer the repository (Administration: write); the workflow's cannot"],
+      GITHUB[1], GITHUB[2], DEBUG,
+    ],
+    exit: "0, 2",
+  },
+};
+
+export function commandHelp(command: string): string | undefined {
+  const h = COMMAND_HELP[command];
+  if (!h) return undefined;
+  const width = Math.max(...[...h.flags, ...h.env].map(([k]) => k.length)) + 2;
+  const rows = (items: CommandHelp["flags"]) => items.map(([k, v]) => `  ${k.padEnd(width)}${v}`).join("\n");
+  return `usage: newsletter [--root DIR] ${h.usage}
+
+${h.summary}
+
+flags:
+${rows(h.flags)}
+
+environment:
+${rows(h.env)}
+
+exit: ${h.exit}
+`;
+}
