@@ -80,9 +80,15 @@ describe("hermetic tests", () => {
     makeItAnOrganisation(clone);
     symlinkSync(path.join(PROJECT, "node_modules"), path.join(clone, "node_modules"), "dir");
 
-    // The organisation's own repository passes its own check (the CODEOWNERS rule sees the new owners).
-    const check = spawnSync(process.execPath, ["--import", "tsx", "src/cli/bin.ts", "check", "--format", "json"], { cwd: clone, encoding: "utf8" });
+    // The organisation's first newsletter passes its own check (the CODEOWNERS rule sees the new owners).
+    const cli = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", "src/cli/bin.ts", ...args], { cwd: clone, encoding: "utf8" });
+    const created = cli("new", "welcome");
+    expect(created.status, created.stderr).toBe(0);
+    const dir = /^Created (newsletters\/[^/]+)\//m.exec(created.stdout)?.[1];
+    expect(dir).toBeDefined();
+    const check = cli("check", dir!, "--format", "json");
     expect(check.status, check.stdout + check.stderr).toBe(0);
+    rmSync(path.join(clone, dir!), { recursive: true });
 
     const files = process.env.NEWSLETTER_HERMETIC_FULL === "1"
       ? readdirSync(path.join(clone, "test")).filter((n) => n.endsWith(".test.ts")).map((n) => `test/${n}`).filter((f) => !NOT_IN_CLONE.has(f))
