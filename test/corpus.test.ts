@@ -799,7 +799,12 @@ describe("check corpus: usage errors", () => {
     assertNoTrace(r);
     assertNoLeak(r.stdout + r.stderr, caseAddresses({ name: u.name, code: 2, expect: [] }));
     expect(r.code).toBe(2);
-    expect(r.stdout).toBe("");
+    // Asked for JSON, the error is JSON on stdout as well; otherwise stdout stays empty.
+    if (u.args(root).includes("json") && u.args(root).includes("--format")) {
+      expect(JSON.parse(r.stdout)).toEqual({ ok: false, error: { code: "usage", exit_code: 2, message: expect.stringMatching(u.stderr) } });
+    } else {
+      expect(r.stdout).toBe("");
+    }
     expect(r.stderr).toMatch(u.stderr);
   });
 });
