@@ -3,7 +3,7 @@
  * writes with nodemailer alone — read the list, fill a template per
  * recipient (HTML-escaped in the HTML part), `sendMail` it through a pooled
  * transport with the same connection count, at most IN_FLIGHT at once (all
- * at once would double the memory, STACK.md). No checks, no guard, no
+ * at once would double the memory). No checks, no guard, no
  * ledger; nodemailer builds the MIME (RFC 2045 quoted-printable, RFC 2047
  * subject) per message.
  *

@@ -3,7 +3,7 @@
  * SMTP ceiling: Postfix's `smtp-sink` and `smtp-source` (`apt-get install -y
  * postfix`: /usr/sbin, or /usr/lib/postfix/sbin on some systems) when they
  * are installed — nothing is installed at run time — else an smtp-server
- * sink in this process (npm devDependency; STACK.md: it waits 100 ms before
+ * sink in this process (npm devDependency; it waits 100 ms before
  * each greeting, harmless for pooled clients, and needs
  * `disableReverseLookup`).
  */

@@ -316,7 +316,7 @@ describe.each([
     const t = smtp(s.url, 5);
     const body = "Lorem ipsum dolor sit amet, consectetur adipiscing elit.\r\n".repeat(85); // ~5 KB
     const n = 2000;
-    const limit = 50; // bounded in-flight, as the send loop does (STACK.md)
+    const limit = 50; // bounded in-flight, as the send loop does
     let next = 0;
     const started = performance.now();
     const worker = async () => {

@@ -12,7 +12,7 @@
  *   - "CODEOWNERS paths are case sensitive, because GitHub uses a case
  *     sensitive file system": nothing here folds case.
  * Everything else follows gitignore(5) "PATTERN FORMAT", and the conformance
- * suite shared/conformance/codeowners-patterns.json (from hmarr/codeowners)
+ * suite test/fixtures/codeowners-patterns.json (from hmarr/codeowners)
  * pins the details down.
  *
  * Why a hand-written matcher rather than a glob library: the gate decides whose

@@ -3,7 +3,7 @@
  * (@octokit/openapi, `generated/api.github.com.json`), so the test fake for
  * the GitHub API (github-fake.ts) cannot drift from what GitHub documents.
  *
- * STACK.md: import the single 13 MB file, never the package index (which
+ * Import the single 13 MB file, never the package index (which
  * loads every GHES/GHEC variant, ~900 MB). The file is read lazily on first
  * use and shared by every validator of the test process.
  *

@@ -24,7 +24,7 @@
  *                §3.8) or 451 4.3.0, half each.
  * Like real servers, the rejection texts quote the recipient address.
  *
- * smtp-server waits 100 ms before greeting each new connection (STACK.md):
+ * smtp-server waits 100 ms before greeting each new connection:
  * fine for pooled clients, misleading for connection-per-message timing.
  */
 import { simpleParser, type ParsedMail } from "mailparser";
