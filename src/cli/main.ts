@@ -10,7 +10,7 @@
  */
 import { redact } from "../address/redact.ts";
 import { isNewsletterError } from "../errors.ts";
-import { parseCli, USAGE } from "./args.ts";
+import { COMMANDS, parseCli, USAGE } from "./args.ts";
 import { commandHelp } from "./help.ts";
 import type { Io } from "./io.ts";
 
@@ -51,10 +51,26 @@ export async function main(argv: readonly string[], outerIo: Io, cwd: string): P
     if (!known && io.env.NEWSLETTER_DEBUG === "1" && err?.stack) io.err(redact(err.stack) + "\n");
     // Asked for JSON: the failure is JSON too, on stdout, unless the command already printed its result there.
     if (jsonRequested(argv) && !wroteOut) {
-      io.out(`${JSON.stringify({ ok: false, error: { code: known ? e.code : "internal", exit_code: exitCode, message } })}\n`);
+      const error = { code: known ? e.code : "internal", exit_code: exitCode, message };
+      io.out(`${JSON.stringify({ ok: false, error, ...(commandOf(argv) === "gate" ? gateUndecided(message) : {}) })}\n`);
     }
     return exitCode;
   }
+}
+
+/** The command named on the command line, if any (the first word that is one). */
+function commandOf(argv: readonly string[]): string | undefined {
+  return argv.find((a) => (COMMANDS as readonly string[]).includes(a));
+}
+
+/**
+ * `gate --format json` keeps its verdict's fields when it cannot decide: not
+ * approved, nothing counted. A reader of the verdict (the workflows read
+ * `approved`, `status`, `stages`, `problems`) then sees a refusal, never a
+ * missing field: fail closed.
+ */
+function gateUndecided(message: string) {
+  return { approved: false, mode: "none", pr: null, headSha: null, status: `the gate could not decide: ${message}`, stages: [], notCounted: [], problems: [], warnings: [] };
 }
 
 /** `--format json` or `--format=json` on the command line, whether or not the rest of it parses. */
