@@ -203,8 +203,8 @@ describe("gate end to end: the valid pull request", () => {
       "GET /repos/{owner}/{repo}/contents/{path}", // .github/newsletter.yml at the base
       "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews",
       "GET /repos/{owner}/{repo}/pulls/{pull_number}/commits",
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/files",
-      "GET /repos/{owner}/{repo}/activity",
+      "GET /repos/{owner}/{repo}/commits/{ref}", // the merge commit against its first parent (content only)
+      "GET /repos/{owner}/{repo}/activity", // the last push and every pusher
       "GET /repos/{owner}/{repo}/rules/branches/{branch}",
       "GET /repos/{owner}/{repo}/contents/{path}", // .github/CODEOWNERS at the base
       "GET /repos/{owner}/{repo}/compare/{basehead}",
@@ -213,6 +213,7 @@ describe("gate end to end: the valid pull request", () => {
     // Calls that must not happen in a typical run.
     for (const route of [
       ROUTE.pull, // pullsForCommit's pull-request-simple is the pull request
+      "/repos/{owner}/{repo}/pulls/{pull_number}/files", // the merge commit's change stands for them
       "/orgs/{org}/teams/{team_slug}/members", // the approvers are named as users
       "/orgs/{org}/teams/{team_slug}/memberships/{username}",
       "/orgs/{org}/teams/{team_slug}",

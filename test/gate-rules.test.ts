@@ -424,6 +424,7 @@ const scenarios: Scenario[] = [
   {
     name: "PR that renames a workflow away from .github/",
     code: "github-dir-changed",
+    also: ["not-content-only"],
     setup: (d) => d.files[N]!.push({ filename: "old/send.yml", previousFilename: ".github/workflows/send.yml", status: "renamed" }),
   },
   {
@@ -572,10 +573,10 @@ describe("gate: failures fail closed with GateError", () => {
     },
     {
       name: "GitHub client error carrying its own kind",
-      fake: { fail: { files: Object.assign(new Error("GET /repos/{owner}/{repo}/pulls/{pull_number}/files: 3000 files listed"), { kind: "truncated" }) } },
+      fake: { fail: { commitChange: Object.assign(new Error("GET /repos/{owner}/{repo}/commits/{ref}: 100 files listed"), { kind: "truncated" }) } },
       kind: "truncated",
-      operation: "files(12)",
-      table: "client error kind=truncated on files (3000 cap)",
+      operation: `commitChange("${MERGE}")`,
+      table: "client error kind=truncated on the merge commit's files",
     },
     {
       name: "team the token cannot see",

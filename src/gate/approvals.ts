@@ -5,7 +5,8 @@
  * - only a reviewer's latest non-comment review stands, and it must be
  *   APPROVED (a later CHANGES_REQUESTED or DISMISSED cancels an approval);
  * - from a person (no bots), not the PR author, who authored or committed no
- *   commit of the PR;
+ *   commit of the PR and never pushed to its branch (repository activity names
+ *   the pusher; git author and committer are whatever the pusher typed);
  * - on the final head commit AND submitted after the last push to it: GitHub
  *   can carry an approval forward to a new head (when "Dismiss stale pull
  *   request approvals" is off, or the push did not change the diff), so
@@ -46,6 +47,8 @@ export interface ApprovalContext {
   readonly lastPushIso: string;
   /** Login keys of every commit author and committer of the PR. */
   readonly commitPeople: ReadonlySet<string>;
+  /** Login keys of everyone who pushed to the PR's head branch (repository activity). */
+  readonly pushers: ReadonlySet<string>;
   readonly stages: readonly StageOwners[];
   /** `approvals.ordered`. */
   readonly ordered: boolean;
@@ -128,6 +131,10 @@ export async function classifyApprovals(histories: readonly ReviewerHistory[], c
       }
       if (ctx.commitPeople.has(loginKey(login))) {
         skip(login, r, "commit-author", `${at(login)} is the author or committer of a commit of the pull request`);
+        continue;
+      }
+      if (ctx.pushers.has(loginKey(login))) {
+        skip(login, r, "pusher", `${at(login)} pushed to the pull request's branch; whoever touched a pull request cannot approve it`);
         continue;
       }
       if (r.commitId !== ctx.headSha) {

@@ -21,7 +21,7 @@ import { classifyApprovals, type StageOwners } from "./approvals.ts";
 import { branchRuleWarnings } from "./branch-rules.ts";
 import { standingChangeRequests } from "./change-requests.ts";
 import { CODEOWNERS_LOCATIONS, pickCodeowners, type PickedCodeowners } from "./codeowners.ts";
-import { codeOwnersOfChange, protectedPathProblems, touchedPaths, treeProblem } from "./files-check.ts";
+import { codeOwnersOfChange, contentOnlyProblem, protectedPathProblems, touchedPaths, treeProblem } from "./files-check.ts";
 import { loginKey, shortSha, timeOf } from "./identity.ts";
 import { ownerResolver } from "./ownership.ts";
 import { pullProblems, singlePull, type GateTarget } from "./pr-checks.ts";
@@ -181,8 +181,13 @@ export async function evaluateGate(input: GateInput): Promise<GateResult> {
   // for using the REST API": make requests serially), and the first failure stops the run.
   const reviews = await port.reviews(pr.number);
   const commits = await port.commits(pr.number);
-  const files = await port.files(pr.number);
+  // What the pull request changes: for a merged one, what its merge commit brought onto the
+  // default branch (against the first parent: one request that also proves the content-only
+  // rule on the tree that is sent); for an open one, its files.
+  const merged = pr.merged && mergeSha !== undefined ? await port.commitChange(mergeSha) : undefined;
+  const paths = merged !== undefined ? [...merged.paths] : touchedPaths(await port.files(pr.number));
   const lastPushIso = await port.lastPushAt(pr.number, pr.headSha);
+  const pushers = new Set((await port.pushers(pr.number)).map(loginKey));
   const rules = await port.branchRules(pr.baseRef);
   const codeowners = await readCodeowners(port, pr.baseSha);
   const lastPushAt = timeOf(lastPushIso, `last push to the head of #${pr.number}`);
@@ -191,8 +196,13 @@ export async function evaluateGate(input: GateInput): Promise<GateResult> {
   const warnings: Warning[] = [];
 
   // Rule: the PR did not change CODEOWNERS, .github/ or the gate configuration.
-  const paths = touchedPaths(files);
   problems.push(...protectedPathProblems(pr.number, paths));
+  // Rule: content only; for a merged PR, everything outside its folders equals the first parent's tree.
+  const notContent = contentOnlyProblem(
+    merged !== undefined ? `the merge commit ${shortSha(merged.sha)} (against its first parent ${shortSha(merged.parents[0] ?? "none")})` : `pull request #${pr.number}`,
+    paths,
+  );
+  if (notContent) problems.push(notContent);
 
   // Rule: the merged tree equals the reviewed head for the sent paths.
   if (pr.merged && mergeSha !== undefined && mergeSha !== pr.headSha) {
@@ -218,6 +228,7 @@ export async function evaluateGate(input: GateInput): Promise<GateResult> {
     lastPushAt,
     lastPushIso,
     commitPeople,
+    pushers,
     stages: stageOwners,
     ordered,
     resolver,

@@ -56,6 +56,40 @@ export function protectedPathProblems(prNumber: number, paths: readonly string[]
   return out;
 }
 
+const NEWSLETTER_FOLDER = /^newsletters\/([^/]+)\/./;
+
+/**
+ * A newsletter pull request is content only (docs/design.md, "Trust
+ * boundary"): it adds or changes exactly one `newsletters/<id>/` and/or
+ * `recipients/`, nothing else. The send runs the tool as it stands on the
+ * default branch, but a pull request that also changed `src/`, `bin/`, the
+ * package files or a workflow would put that change on the default branch
+ * with the send's approvals: tool changes are reviewed in pull requests of
+ * their own. `what` names the change checked (the pull request's files, or
+ * the merge commit against its first parent).
+ */
+export function contentOnlyProblem(what: string, paths: readonly string[]): Problem | undefined {
+  const folders = new Set<string>();
+  const outside: string[] = [];
+  for (const p of paths) {
+    const cls = classifyPath(p);
+    // CODEOWNERS, the gate configuration and .github/ have reason codes of their own.
+    if (cls === "codeowners" || cls === "gate-config" || cls === "github-dir") continue;
+    const folder = NEWSLETTER_FOLDER.exec(p);
+    if (folder) folders.add(folder[1]!);
+    else if (!p.startsWith("recipients/")) outside.push(p);
+  }
+  if (outside.length === 0 && folders.size <= 1) return undefined;
+  const why =
+    outside.length > 0
+      ? `changes ${list(outside)} outside newsletters/<id>/ and recipients/`
+      : `changes ${folders.size} newsletter folders (${list([...folders].sort())}); one newsletter per pull request`;
+  return {
+    code: "not-content-only",
+    text: `${what} ${why}: a newsletter pull request changes only its newsletter folder and recipient lists, and tool changes go through a pull request of their own`,
+  };
+}
+
 /** The merged commit's tree against the reviewed head's, for the paths that are sent or that run the send. */
 export function treeProblem(headSha: string, mergeSha: string, changed: readonly string[]): Problem | undefined {
   const differing = changed.filter(mustMatchReviewedHead);

@@ -8,6 +8,7 @@ export type {
   Account,
   AccountType,
   BranchRules,
+  CommitChange,
   GatePort,
   Permission,
   PrCommit,

@@ -69,6 +69,8 @@ export function guardPort(port: GatePort): GatePort {
     commits: (n) => g("commits", [n], () => port.commits(n)),
     files: (n) => g("files", [n], () => port.files(n)),
     lastPushAt: (n, headSha) => g("lastPushAt", [n, headSha], () => port.lastPushAt(n, headSha)),
+    pushers: (n) => g("pushers", [n], () => port.pushers(n)),
+    commitChange: (sha) => g("commitChange", [sha], () => port.commitChange(sha)),
     fileAtRef: (path, ref) => g("fileAtRef", [path, ref], () => port.fileAtRef(path, ref)),
     activeTeamMembers: (org, slug, logins) =>
       g("activeTeamMembers", [org, slug, logins], () => port.activeTeamMembers(org, slug, logins)),

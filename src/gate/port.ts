@@ -108,6 +108,19 @@ export interface PrFile {
   readonly status?: "added" | "removed" | "modified" | "renamed" | "copied" | "changed" | "unchanged";
 }
 
+/**
+ * What one commit changed against its first parent (REST "Get a commit"): the
+ * merge commit a push-triggered send runs on, compared with the default
+ * branch before the merge.
+ */
+export interface CommitChange {
+  readonly sha: string;
+  /** Parent SHAs, first parent first. */
+  readonly parents: readonly string[];
+  /** Paths that differ from the first parent's tree (both names of a rename), sorted. */
+  readonly paths: readonly string[];
+}
+
 /** REST "Get a team membership for a user" `state`; "none" for a 404 on a visible team. */
 export type TeamMembership = "active" | "pending" | "none";
 
@@ -244,6 +257,27 @@ export interface GatePort {
   lastPushAt(n: number, headSha: string): Promise<string>;
 
   /**
+   * Logins of everyone who pushed to the head branch of pull request `n`
+   * (REST "List repository activities" for `refs/heads/{headRef}`, activity
+   * types push, force_push and branch_creation, their `actor`): the person
+   * who pushed, which git author and committer names do not tell. Every
+   * branch activity GitHub keeps counts, not only those of the current head:
+   * someone who pushed a commit that was later force-pushed away still
+   * touched the pull request. Adapters read the same list as `lastPushAt`
+   * (no extra request). An activity without an actor throws kind
+   * "invalid-response" (fail closed: an unknown pusher could be an approver).
+   */
+  pushers(n: number): Promise<readonly string[]>;
+
+  /**
+   * What commit `sha` changed against its first parent, with its parents
+   * (REST "Get a commit", one page of 100 files). A commit with 100 or more
+   * changed files throws kind "truncated" (a content-only pull request never
+   * comes near). No parent: every path of its tree.
+   */
+  commitChange(sha: string): Promise<CommitChange>;
+
+  /**
    * The text of the file at `path` in commit or branch `ref`, or null when
    * there is no such file (404). A directory, symlink or submodule at `path`
    * throws kind "invalid-response"; content GitHub will not inline (over
@@ -322,6 +356,8 @@ export const GATE_PORT_METHODS = [
   "commits",
   "files",
   "lastPushAt",
+  "pushers",
+  "commitChange",
   "fileAtRef",
   "activeTeamMembers",
   "teamMembership",

@@ -25,6 +25,8 @@ export type ReasonCode =
   | "pr-author"
   /** Authored or committed a commit of the pull request. */
   | "commit-author"
+  /** Pushed to the pull request's head branch (repository activity), whatever the commits say. */
+  | "pusher"
   /** Submitted on a commit other than the final head. */
   | "older-commit"
   /** On the final head, but submitted before the last push to it (carried forward). */
@@ -64,6 +66,11 @@ export type ProblemCode =
   | "gate-config-changed"
   /** The pull request changes another file under `.github/` (workflows, ...). */
   | "github-dir-changed"
+  /**
+   * Not a content-only change: the pull request (or its merge commit against the first parent)
+   * changes something outside exactly one newsletters/<id>/ and recipients/.
+   */
+  | "not-content-only"
   /** The merged tree differs from the reviewed head for newsletters/, recipients/ or .github/. */
   | "tree-differs"
   /** A code owner's (or stage owner's) latest review requests changes. */

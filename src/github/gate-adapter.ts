@@ -42,6 +42,7 @@ import type {
   AccountType,
   BranchBypass,
   BranchRules,
+  CommitChange,
   GatePort,
   Permission,
   PrCommit,
@@ -355,17 +356,27 @@ export class GitHubGatePort implements GatePort {
     });
   }
 
+  /** The head branch's activities, read once per run (lastPushAt and pushers ask the same list). */
+  private readonly activities = new Map<string, Promise<ActivityData[]>>();
+
+  private headActivity(ref: string): Promise<ActivityData[]> {
+    let p = this.activities.get(ref);
+    if (!p) {
+      // REST "List repository activities" (GET /repos/{owner}/{repo}/activity): push, force_push and
+      // branch_creation events of the head branch carry the server time, the actor and the `after` sha.
+      p = this.gh.paginate<ActivityData>("GET /repos/{owner}/{repo}/activity", { ...this.gh.repoParams, ref });
+      p.catch(() => this.activities.delete(ref));
+      this.activities.set(ref, p);
+    }
+    return p;
+  }
+
   lastPushAt(n: number, headSha: string): Promise<string> {
     const operation = `lastPushAt(${n}, ${headSha})`;
     return this.op(operation, async () => {
       const pr = await this.pullCore(n);
       const ref = `refs/heads/${pr.head.ref}`;
-      // REST "List repository activities" (GET /repos/{owner}/{repo}/activity): push, force_push and
-      // branch_creation events of the head branch carry the server time and the `after` sha.
-      const list = await this.gh.paginate<ActivityData>("GET /repos/{owner}/{repo}/activity", {
-        ...this.gh.repoParams,
-        ref,
-      });
+      const list = await this.headActivity(ref);
       let latest: string | undefined;
       for (const a of list) {
         if (a.ref !== ref || a.after !== headSha || !PUSH_ACTIVITIES.has(a.activity_type)) continue;
@@ -380,6 +391,39 @@ export class GitHubGatePort implements GatePort {
         );
       }
       return latest;
+    });
+  }
+
+  pushers(n: number): Promise<readonly string[]> {
+    const operation = `pushers(${n})`;
+    return this.op(operation, async () => {
+      const pr = await this.pullCore(n);
+      const ref = `refs/heads/${pr.head.ref}`;
+      const out = new Set<string>();
+      for (const a of await this.headActivity(ref)) {
+        if (a.ref !== ref || !PUSH_ACTIVITIES.has(a.activity_type)) continue;
+        out.add(str(operation, `activity ${a.id} actor.login`, a.actor?.login));
+      }
+      return [...out].sort();
+    });
+  }
+
+  commitChange(sha: string): Promise<CommitChange> {
+    const operation = `commitChange(${sha})`;
+    return this.op(operation, async () => {
+      // REST "Get a commit": its parents, and the files that differ from its first parent
+      // (up to 300 on the first page; more pages exist, but a content-only change never needs them).
+      const { data } = await this.gh.octokit.rest.repos.getCommit({ ...this.gh.repoParams, ref: sha, per_page: 100 });
+      const files = data.files ?? [];
+      if (files.length >= 100) {
+        throw new GateError("truncated", `${operation}: the commit changes ${files.length} or more files; the gate reads one page of 100`, { operation });
+      }
+      const paths = new Set<string>();
+      for (const f of files) {
+        paths.add(str(operation, "filename", f.filename));
+        if (f.previous_filename) paths.add(f.previous_filename);
+      }
+      return { sha: str(operation, "sha", data.sha), parents: data.parents.map((p) => str(operation, "parent sha", p.sha)), paths: [...paths].sort() };
     });
   }
 

@@ -7,6 +7,7 @@
  */
 import type {
   BranchRules,
+  CommitChange,
   GatePort,
   GatePortMethod,
   Permission,
@@ -26,6 +27,10 @@ export interface FakeGateData {
   files: Record<number, PrFile[]>;
   /** PR number → server time of the last push to its head. */
   lastPush: Record<number, string>;
+  /** PR number → logins that pushed to its head branch. Missing: nobody but the logins of its commits' authors. */
+  pushers?: Record<number, string[]>;
+  /** sha → what the commit changed against its first parent. Missing: the merged PR's own files on its base (a clean merge). */
+  commitChanges?: Record<string, CommitChange>;
   /** `${ref}:${path}` → file text. Missing: 404 (null). */
   filesAtRef: Record<string, string>;
   /** "org/slug" → login (lowercase) → state. Missing: "none". */
@@ -94,6 +99,24 @@ export class FakeGatePort implements GatePort {
     const pr = this.need(this.data.pulls[n], `pull ${n}`);
     if (pr.headSha !== headSha) throw new Error(`fake: lastPushAt asked for ${headSha}, head is ${pr.headSha}`);
     return this.need(this.data.lastPush[n], `last push of ${n}`);
+  }
+  async pushers(n: number): Promise<readonly string[]> {
+    this.enter("pushers", n);
+    const given = this.data.pushers?.[n];
+    if (given) return given;
+    const commits = this.need(this.data.commits[n], `commits of ${n}`);
+    return [...new Set(commits.flatMap((c) => (c.authorLogin ? [c.authorLogin] : [])))];
+  }
+  async commitChange(sha: string): Promise<CommitChange> {
+    this.enter("commitChange", sha);
+    const given = this.data.commitChanges?.[sha];
+    if (given) return given;
+    const listed = this.data.commitPulls[sha];
+    const merged = Object.values(this.data.pulls).find((p) => p.mergeCommitSha === sha || (listed?.length === 1 && listed[0] === p.number));
+    if (!merged) throw new Error(`fake: no change of commit ${sha}`);
+    const files = this.need(this.data.files[merged.number], `files of ${merged.number}`);
+    const paths = [...new Set(files.flatMap((f) => (f.previousFilename ? [f.filename, f.previousFilename] : [f.filename])))].sort();
+    return { sha, parents: [merged.baseSha, merged.headSha], paths };
   }
   async fileAtRef(path: string, ref: string): Promise<string | null> {
     this.enter("fileAtRef", path, ref);
