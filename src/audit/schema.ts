@@ -104,6 +104,8 @@ export const auditRecordSchema = {
             started_at: time,
             ended_at: time,
             outcome: { enum: ["completed", "halted", "aborted"] },
+            /** "none": sent with `--without-approval` (the ledger's begin record says so). */
+            approval: { enum: ["gate", "none"] },
             detail: freeText,
             counts: {
               type: "object",

@@ -20,6 +20,8 @@ export type CliInput =
       resendInDoubt: boolean;
       expectDigest?: string;
       requireApproval: boolean;
+      /** `--without-approval`: a real send without the gate, on purpose (warned, recorded in the ledger). */
+      withoutApproval: boolean;
     }
   | { command: "status"; root: string; dir: string; format: "text" | "json" }
   | { command: "preview"; root: string; dir: string; recipient?: string; out?: string }
@@ -46,13 +48,17 @@ commands:
                                                      verify the approvals through the GitHub API (exit 0 approved,
                                                      1 not approved, 2 error: fail closed); --publish-status (with
                                                      --pr) sets the commit status newsletter/approvals on the head
-  send <dir> [--dry-run] [--shard I/N] [--resend-in-doubt] [--expect-digest HEX] [--require-approval]
-                                                     the real send (exit 0 done, 1 refused, 3 some failed/in doubt,
-                                                     4 aborted by guard or breaker, 130/143 halted by signal)
+  send <dir> [--dry-run] [--shard I/N] [--resend-in-doubt] [--expect-digest HEX]
+       (--require-approval | --without-approval)     the real send (exit 0 done, 1 refused, 3 some failed/in doubt,
+                                                     4 aborted by guard or breaker, 130/143 halted by signal); to an
+                                                     SMTP relay it needs the gate (--require-approval) or says it
+                                                     sends without it (--without-approval: warned, recorded)
   status <dir> [--format json]                       progress from the ledger
-  setup [--dry-run] [--format json]                  apply the repository ruleset "newsletter" to the default branch
-                                                     (approvals, code-owner review, required checks, no bypass);
-                                                     --dry-run prints the request instead (exit 0, 2 error)
+  setup [--dry-run] [--format json]                  apply the rulesets "newsletter" (default branch: approvals,
+                                                     code-owner review, required checks pinned to their apps, no
+                                                     bypass) and "newsletter-state" (deploy keys only), report open
+                                                     environments; --dry-run prints the requests instead (exit 0,
+                                                     1 an environment is open, 2 error)
 
 <dir> is a newsletter folder such as newsletters/2026-12-01-winter-update.
 newsletter <command> --help lists that command's flags and the environment variables it reads.
@@ -67,6 +73,7 @@ export const CLI_OPTIONS = {
   "resend-in-doubt": { type: "boolean" },
   "expect-digest": { type: "string" },
   "require-approval": { type: "boolean" },
+  "without-approval": { type: "boolean" },
   recipient: { type: "string" },
   out: { type: "string" },
   "sarif-out": { type: "string" },
@@ -111,7 +118,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
   onlyFor("pr", ["gate"]);
   onlyFor("publish-status", ["gate"]);
   onlyFor("dry-run", ["send", "setup"]);
-  for (const f of ["shard", "resend-in-doubt", "expect-digest", "require-approval"] as const) onlyFor(f, ["send"]);
+  for (const f of ["shard", "resend-in-doubt", "expect-digest", "require-approval", "without-approval"] as const) onlyFor(f, ["send"]);
   onlyFor("recipient", ["preview"]);
   onlyFor("out", ["preview"]);
   onlyFor("to", ["test-send"]);
@@ -161,6 +168,9 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
         }
         shard = { index, count };
       }
+      if (values["require-approval"] && values["without-approval"]) {
+        throw new UsageError("give at most one of --require-approval and --without-approval");
+      }
       const expectDigest = values["expect-digest"];
       if (expectDigest !== undefined && !/^[0-9a-fA-F]{64}$/.test(expectDigest)) {
         throw new UsageError(`--expect-digest must be the 64-hex-digit digest from the manifest`);
@@ -170,6 +180,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
         dryRun: values["dry-run"] ?? false,
         resendInDoubt: values["resend-in-doubt"] ?? false,
         requireApproval: values["require-approval"] ?? false,
+        withoutApproval: values["without-approval"] ?? false,
         ...(expectDigest !== undefined ? { expectDigest } : {}),
       };
     }

@@ -82,12 +82,13 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     env: [
       ["NEWSLETTER_TEST_SMTP_URL", "the relay for approval copies (falls back to NEWSLETTER_SMTP_URL, then the local outbox/)"],
       ["NEWSLETTER_SMTP_URL", "see NEWSLETTER_TEST_SMTP_URL"],
-      SMTP_CLIENT, SECRET_SMTP, ...DKIM, STATE_DIR, DEBUG,
+      ["NEWSLETTER_APPROVAL_SECRET", "keys the approval copies; required for SMTP (≥ 16 characters), never the value of NEWSLETTER_SECRET"],
+      SMTP_CLIENT, ...DKIM, STATE_DIR, DEBUG,
     ],
     exit: "0, 1, 2",
   },
   send: {
-    usage: "send <dir> [--dry-run] [--shard I/N] [--resend-in-doubt] [--expect-digest HEX] [--require-approval]",
+    usage: "send <dir> [--dry-run] [--shard I/N] [--resend-in-doubt] [--expect-digest HEX] (--require-approval | --without-approval)",
     summary: "the real send: every check again, the guard on every message, the ledger",
     flags: [
       ROOT_FLAG,
@@ -96,6 +97,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       ["--resend-in-doubt", "also send recipients a dead run left in doubt (check the relay's log first)"],
       ["--expect-digest HEX", "refuse unless the inputs' digest is HEX (the one on the pull request)"],
       ["--require-approval", "run the approval gate on GITHUB_SHA first and refuse without it"],
+      ["--without-approval", "send to a relay without the approval gate, on purpose: warned, and recorded in the ledger and the audit record (a relay needs one of the two)"],
       HELP_FLAG,
     ],
     env: [
@@ -132,13 +134,16 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   },
   setup: {
     usage: "setup [--dry-run] [--format text|json]",
-    summary: "creates or updates the repository ruleset `newsletter` on the default branch (never loosens it)",
+    summary: "creates or updates the rulesets `newsletter` (default branch; checks pinned to their apps) and `newsletter-state` (state branch; deploy keys the only bypass), never loosening them, and reports an environment open to more than the default branch",
     flags: [ROOT_FLAG, ["--dry-run", "print the request instead of sending it"], ["--format text|json", "what changed, as text (default) or JSON"], HELP_FLAG],
     env: [
       ["GITHUB_TOKEN", "a token that may administer the repository (Administration: write); the workflow's cannot"],
-      GITHUB[1], GITHUB[2], DEBUG,
+      GITHUB[1], GITHUB[2],
+      ["NEWSLETTER_APP_ID", "the newsletter App's id: newsletter/approvals and newsletter/digest are pinned to it (unset: to GitHub Actions, with a note)"],
+      ["NEWSLETTER_STATE_BRANCH", "the state branch the second ruleset protects (default newsletter-state)"],
+      DEBUG,
     ],
-    exit: "0, 2",
+    exit: "0, 1 an environment is open (fix it by hand), 2 error",
   },
 };
 

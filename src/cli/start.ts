@@ -2,18 +2,36 @@
  * `npm start`: the main job on the embedded sample, locally, the way the
  * workflows run it: for every newsletter folder, `check` → `manifest` →
  * `test-send` (the approval copy to the approvers) → `send`, all into the
- * local outbox (`outbox/`, .eml files any mail client opens) unless
- * NEWSLETTER_SMTP_URL / NEWSLETTER_TEST_SMTP_URL say otherwise. Stops at the
- * first command that fails, with its exit code. Running it again sends
- * nothing new: the ledger in .newsletter-state/ remembers.
+ * local outbox (`outbox/`, .eml files any mail client opens), WHATEVER THE
+ * ENVIRONMENT: the relay variables (NEWSLETTER_SMTP_URL,
+ * NEWSLETTER_TEST_SMTP_URL) and the state branch are dropped before any
+ * command sees them, because `npm start` sends every folder, drafts included,
+ * with no approval, and the incident this tool exists for began with a
+ * hand-run send (docs/design.md, "Trust boundary"). A real send is `send
+ * --require-approval` in the send workflow. Stops at the first command that
+ * fails, with its exit code. Running it again sends nothing new: the ledger
+ * in .newsletter-state/ remembers.
  */
 import { readdirSync } from "node:fs";
 import path from "node:path";
-import { processIo } from "./io.ts";
+import { processIo, type Io } from "./io.ts";
 import { main } from "./main.ts";
 
+/** Variables that would send for real, or push state: never passed on by `npm start`. */
+const REAL_SEND_VARIABLES = ["NEWSLETTER_SMTP_URL", "NEWSLETTER_TEST_SMTP_URL", "NEWSLETTER_STATE_BRANCH", "NEWSLETTER_STATE_REMOTE"] as const;
+
+function outboxOnly(base: Io): Io {
+  const env = { ...base.env };
+  const dropped = REAL_SEND_VARIABLES.filter((k) => env[k] !== undefined && env[k] !== "");
+  for (const k of REAL_SEND_VARIABLES) delete env[k];
+  if (dropped.length > 0) {
+    base.err(`npm start writes to the local outbox only: ignoring ${dropped.join(", ")} (a real send is \`newsletter send --require-approval\`)\n`);
+  }
+  return { ...base, env };
+}
+
 const root = process.cwd();
-const io = processIo();
+const io = outboxOnly(processIo());
 const dirs = readdirSync(path.join(root, "newsletters"), { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .map((d) => `newsletters/${d.name}`)

@@ -34,6 +34,8 @@ export interface LedgerOpen {
   count: number;
   secret: string;
   now: () => Date;
+  /** Written into the begin record (BeginRecordV1.approval) when set. */
+  approval?: "gate" | "none";
 }
 
 export class Ledger {
@@ -74,6 +76,7 @@ export class Ledger {
       const begin: BeginRecordV1 = {
         t: "begin", v: 1, id: o.id, list: o.list, list_rows: o.listRows, digest: o.digest,
         at: o.now().toISOString(), shard: o.shard, count: o.count, key_id: kid,
+        ...(o.approval ? { approval: o.approval } : {}),
       };
       await store.append(`${JSON.stringify(begin)}\n`);
       state.begin = begin;

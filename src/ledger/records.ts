@@ -24,6 +24,11 @@ export interface BeginRecordV1 extends BeginRecord {
   count: number;
   /** HMAC of a constant under the fingerprint key: a changed secret must not resend everyone. */
   key_id: string;
+  /**
+   * How the send was approved: "gate" (`--require-approval`), "none" (`--without-approval`: sent
+   * without the approval gate, on purpose). Absent: an outbox or dry run, or a ledger from before.
+   */
+  approval?: "gate" | "none";
 }
 
 export interface ClaimRecord {

@@ -135,6 +135,7 @@ export function sendFromLedger(text: string | null, shard: string, file: string)
     ended_at: end && end.at >= lastAt ? end.at : lastAt,
     outcome,
     ...(detail ? { detail } : {}),
+    ...(begin.approval ? { approval: begin.approval } : {}),
     counts,
   };
 }

@@ -59,7 +59,7 @@ export function commitStatusOf(r: GateResult): { state: Exclude<CommitStatusStat
   return { state, description: clip(gateStatusLine(r)) };
 }
 
-function clientFromEnv(env: Io["env"]): GitHubClient {
+export function clientFromEnv(env: Io["env"]): GitHubClient {
   return createGitHubClient({ ...gitHubClientOptionsFromEnv(env as NodeJS.ProcessEnv), userAgent: `gitops-newsletter/${TOOL_VERSION}` });
 }
 

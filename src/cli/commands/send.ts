@@ -19,7 +19,10 @@ import { prepareNewsletter, type Prepared } from "../../send/prepare.ts";
 import { shardName, shardRecipients } from "../../send/recipients.ts";
 import { resolveSecret } from "../../send/secret.ts";
 import { formatSendSummary, sendExitCode } from "../../send/summary.ts";
-import { openLedgerPlace, stateSettingsFromEnv } from "../../state/from-env.ts";
+import { refuseForgottenSend } from "../../audit/begun.ts";
+import { ledgerPath } from "../../ledger/fs-store.ts";
+import { openLedgerPlace, stateSettingsFromEnv, type StateSettings } from "../../state/from-env.ts";
+import { protectionRequired, verifyStateProtection } from "../../state/protection.ts";
 import { createTransportFromEnv } from "../../transport/select.ts";
 import type { CliInput } from "../args.ts";
 import type { Io } from "../io.ts";
@@ -49,7 +52,41 @@ async function requireApproval(io: Io): Promise<void> {
   if (!verdict.result.approved) throw new RefusedError(`refused: ${gateStatusLine(verdict.result)}`);
 }
 
+/**
+ * A real relay needs a decision about approval (docs/design.md, "Trust boundary"): the gate
+ * (`--require-approval`), or `--without-approval`, said out loud. The incident this tool exists
+ * for began with a hand-run send.
+ */
+function approvalMode(input: Extract<CliInput, { command: "send" }>, io: Io): "gate" | "none" | undefined {
+  const relay = Boolean(io.env.NEWSLETTER_SMTP_URL) && !input.dryRun;
+  if (input.requireApproval) return "gate";
+  if (input.withoutApproval) {
+    io.err(
+      "newsletter: WARNING: --without-approval: sending WITHOUT the approval gate. No three approvals are checked; " +
+        "the ledger (and the audit record) note that this send was not approved.\n",
+    );
+    return "none";
+  }
+  if (relay) {
+    throw new RefusedError(
+      "refused: NEWSLETTER_SMTP_URL is set, so this would mail the real list, but neither --require-approval (the approval gate, as the send workflow runs it) " +
+        "nor --without-approval (a deliberate send without approvals, warned and recorded) was given. Nothing is sent.",
+    );
+  }
+  return undefined;
+}
+
+/** Before the first message: the state branch's protection (on GitHub), and no forgotten send. */
+async function guardState(io: Io, settings: StateSettings, id: string, shard: string): Promise<void> {
+  if (settings.branch !== null && protectionRequired(io.env as NodeJS.ProcessEnv)) {
+    const { branchRuleTypesFromEnv } = await import("./state-rules.ts");
+    await verifyStateProtection(settings.branch.name, branchRuleTypesFromEnv(io.env));
+  }
+  refuseForgottenSend(settings.dir, id, ledgerPath(settings.dir, id, shard));
+}
+
 export async function runSendCommand(input: Extract<CliInput, { command: "send" }>, io: Io): Promise<number> {
+  const approval = approvalMode(input, io);
   if (input.requireApproval) await requireApproval(io);
   const repo = new FsRepo(input.root);
   const state = stateDir(input.root, io);
@@ -69,6 +106,7 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
   if (development) io.err("newsletter: NEWSLETTER_SECRET is not set: using the development key (outbox only)\n");
 
   const shard = shardName(input.shard);
+  await guardState(io, settings, checked.id, shard);
   const now = new Date();
   const dkim = dkimFromEnv(io.env, senderDomain(checked.config.sender.from));
   const planInput: PlanInput = { id: checked.id, config: checked.config, meta: checked.meta, body: checked.body, digest: checked.digest, secret, date: now, ...(dkim ? { dkim } : {}) };
@@ -84,7 +122,7 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
   const pool = threads > 0 ? new BuildPool(planInput, threads) : null;
   const ledger = await Ledger.open(
     place.storeFor(checked.id, shard),
-    { id: checked.id, list: checked.meta.recipients, listRows: checked.list.valid, digest: checked.digest, shard, count: recipients.count, secret, now: () => new Date() },
+    { id: checked.id, list: checked.meta.recipients, listRows: checked.list.valid, digest: checked.digest, shard, count: recipients.count, secret, now: () => new Date(), ...(approval ? { approval } : {}) },
     { readOnly: input.dryRun },
   );
 
