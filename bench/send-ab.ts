@@ -43,7 +43,7 @@ try {
     for (const v of variants) {
       rmSync(path.join(root, ".newsletter-state"), { recursive: true, force: true });
       const m = await measureNode(
-        { script: "bin/newsletter.js", args: ["--root", root, "send", SAMPLE_DIR], env: { NEWSLETTER_SMTP_URL: `smtp://127.0.0.1:${sink.port}`, NEWSLETTER_SECRET: SECRET, NO_COLOR: "1", ...v.env } },
+        { script: "bin/newsletter.js", args: ["--root", root, "send", SAMPLE_DIR, "--without-approval", "--without-approval"], env: { NEWSLETTER_SMTP_URL: `smtp://127.0.0.1:${sink.port}`, NEWSLETTER_SECRET: SECRET, NO_COLOR: "1", ...v.env } },
         path.join(tmp, "rss.out"),
       );
       if (m.code !== 0) throw new Error(`${v.name}: exit ${m.code} ${m.stderr.slice(-300)}`);

@@ -97,7 +97,7 @@ async function main(): Promise<void> {
       {
         nodeArgs: ["--cpu-prof", "--cpu-prof-dir", profDir, "--import", "tsx"],
         script: "src/cli/bin.ts",
-        args: ["--root", root, "send", SAMPLE_DIR],
+        args: ["--root", root, "send", SAMPLE_DIR, "--without-approval", "--without-approval"],
         env: { NEWSLETTER_SMTP_URL: `smtp://127.0.0.1:${sink.port}`, NEWSLETTER_SECRET: SECRET, NO_COLOR: "1" },
       },
       path.join(tmp, "rss.out"),

@@ -66,7 +66,7 @@ function cliSend(root: string, port: number, nodeArgs: string[] = []): Promise<M
     {
       nodeArgs,
       script: "bin/newsletter.js",
-      args: ["--root", root, "send", SAMPLE_DIR],
+      args: ["--root", root, "send", SAMPLE_DIR, "--without-approval", "--without-approval"],
       env: { NEWSLETTER_SMTP_URL: `smtp://127.0.0.1:${port}`, NEWSLETTER_SECRET: SECRET, NO_COLOR: "1" },
     },
     path.join(root, "..", "rss.out"),

@@ -138,7 +138,7 @@ describe("the bundle sends as the sources do", () => {
       const n = 300;
       const root = sendRepo(n);
       const child = await new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
-        const c = spawn(process.execPath, [path.join(copy, "bin/newsletter.js"), "--root", root, "send", SAMPLE_DIR], {
+        const c = spawn(process.execPath, [path.join(copy, "bin/newsletter.js"), "--root", root, "send", SAMPLE_DIR, "--without-approval", "--without-approval"], {
           cwd: copy,
           env: { ...process.env, NEWSLETTER_SMTP_URL: server.url, NEWSLETTER_SECRET: "bundle-secret-0123456789abcdef", NEWSLETTER_COMPOSE_THREADS: "1" },
           stdio: ["ignore", "pipe", "pipe"],

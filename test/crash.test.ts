@@ -30,7 +30,7 @@ interface Run {
 
 function startSend(root: string, url: string, extra: string[] = []): Run {
   const t0 = Date.now();
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/bin.ts", "--root", root, "send", SAMPLE_DIR, ...extra], {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/bin.ts", "--root", root, "send", SAMPLE_DIR, "--without-approval", ...extra], {
     cwd: PROJECT,
     env: { ...process.env, NEWSLETTER_SMTP_URL: url, NEWSLETTER_SECRET: SECRET },
     stdio: ["ignore", "pipe", "pipe"],

@@ -54,7 +54,7 @@ interface Run {
 }
 
 function startSend(root: string, url: string, origin: string, stateDir: string): Run {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/bin.ts", "--root", root, "send", SAMPLE_DIR], {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/bin.ts", "--root", root, "send", SAMPLE_DIR, "--without-approval", "--without-approval"], {
     cwd: PROJECT,
     env: {
       ...process.env,

@@ -58,7 +58,7 @@ describe("compose threads and the raw hand-over", () => {
     server = await startTestSmtp();
     const n = 400;
     const root = sendRepo(n);
-    const r = await runCli(["--root", root, "send", SAMPLE_DIR], {
+    const r = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval", "--without-approval"], {
       env: { NEWSLETTER_SMTP_URL: server.url, NEWSLETTER_SECRET: SECRET, NEWSLETTER_COMPOSE_THREADS: "1" },
     });
     expect(r.code, r.stderr).toBe(0);

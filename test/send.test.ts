@@ -49,7 +49,7 @@ describe("send over SMTP", () => {
     const n = 3000;
     server = await startTestSmtp();
     const root = sendRepo(n);
-    const first = await runCli(["--root", root, "send", SAMPLE_DIR], { env: env(server.url) });
+    const first = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval", "--without-approval"], { env: env(server.url) });
     expect(first.stderr).not.toMatch(/\n\s+at /);
     expect(first.code).toBe(0);
     const expected = n - 1; // one suppressed
@@ -79,7 +79,7 @@ describe("send over SMTP", () => {
     expect(seen.size).toBe(expected);
     expect(seen.has(recipientAddress(3))).toBe(false); // suppressed
 
-    const again = await runCli(["--root", root, "send", SAMPLE_DIR], { env: env(server.url) });
+    const again = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval", "--without-approval"], { env: env(server.url) });
     expect(again.code).toBe(0);
     expect(server.received).toHaveLength(expected);
     expect(again.stdout).toContain(`already sent earlier: ${expected}`);
@@ -97,7 +97,7 @@ describe("send over SMTP", () => {
     const list = generatedList(n, (i) => (i === 20 ? `Hi ${recipientAddress(7)}` : `Name${i}`));
     // The static check refuses it (exit 1)...
     const root = sendRepo(n, { "recipients/customers.csv": list });
-    const checked = await runCli(["--root", root, "send", SAMPLE_DIR], { env: env(server.url) });
+    const checked = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval", "--without-approval"], { env: env(server.url) });
     expect(checked.code).toBe(1);
     expect(checked.stderr).toContain("list-address-in-field");
     expect(server.received).toHaveLength(0);
@@ -131,7 +131,7 @@ describe("send over SMTP", () => {
     const n = 2000;
     server = await startTestSmtp({ faults: { tempFailRate: 0.1, dropEvery: 500, permFailRate: 0.01, seed: 7 } });
     const root = sendRepo(n);
-    const r = await runCli(["--root", root, "send", SAMPLE_DIR], { env: env(server.url) });
+    const r = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval", "--without-approval"], { env: env(server.url) });
     expect(r.code).toBe(3);
     const counts = server.countsByRecipient();
     const dupes = [...counts.values()].filter((c) => c > 1).length;
@@ -162,7 +162,7 @@ describe("send over SMTP", () => {
       server = await startTestSmtp({ faults: { acceptThenDropEvery: every } });
       const root = sendRepo(n);
       const e = { ...env(server.url), ...clientEnv };
-      const r = await runCli(["--root", root, "send", SAMPLE_DIR], { env: e });
+      const r = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval", "--without-approval"], { env: e });
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(r.code).toBe(3); // finished, some in doubt
 
@@ -186,14 +186,14 @@ describe("send over SMTP", () => {
       expect(JSON.parse(status.stdout)).toMatchObject({ sent: deliverable - dropped, failed: 0, in_doubt: dropped, complete: false });
 
       // A plain re-run: the in-doubt ones are skipped and listed, nothing is sent.
-      const plain = await runCli(["--root", root, "send", SAMPLE_DIR], { env: e });
+      const plain = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval", "--without-approval"], { env: e });
       expect(plain.code).toBe(3);
       expect(server.received).toHaveLength(deliverable);
       expect(plain.stdout).toContain(`already sent earlier: ${deliverable - dropped}`);
       expect(Number(/IN DOUBT \(claimed by an earlier run[^\n]*: (\d+)/.exec(plain.stdout)?.[1] ?? "-1")).toBe(dropped);
 
       // The operator's choice: --resend-in-doubt sends exactly those again (deliberate duplicates).
-      const resend = await runCli(["--root", root, "send", SAMPLE_DIR, "--resend-in-doubt"], { env: e });
+      const resend = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval", "--resend-in-doubt"], { env: e });
       expect(resend.code).toBe(0);
       expect(resend.stdout).toContain(`sent now: ${dropped}`);
       const after = server.countsByRecipient();
@@ -203,7 +203,7 @@ describe("send over SMTP", () => {
       expect(inDoubt(ledgerState(root).state)).toEqual([]);
 
       // And then a plain re-run sends nothing.
-      const last = await runCli(["--root", root, "send", SAMPLE_DIR], { env: e });
+      const last = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval", "--without-approval"], { env: e });
       expect(last.code).toBe(0);
       expect(server.received).toHaveLength(deliverable + dropped);
       expect(last.stdout).toContain(`already sent earlier: ${deliverable}`);
@@ -226,7 +226,7 @@ describe("DKIM on the send path", () => {
     server = await startTestSmtp();
     const n = 40;
     const root = sendRepo(n);
-    const r = await runCli(["--root", root, "send", SAMPLE_DIR], {
+    const r = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval", "--without-approval"], {
       env: { ...env(server.url), NEWSLETTER_DKIM_PRIVATE_KEY: pem, NEWSLETTER_DKIM_SELECTOR: "news2026" },
     });
     expect(r.code).toBe(0);
