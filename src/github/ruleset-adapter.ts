@@ -12,6 +12,7 @@
  * write); GITHUB_TOKEN cannot have it, so setup runs with an admin's token.
  */
 import { SetupError, type SetupErrorKind } from "../setup/errors.ts";
+import type { EnvironmentPolicy } from "../setup/environments.ts";
 import type { RulesetPort, RulesetSummary, WriteRequest } from "../setup/port.ts";
 import type { BypassActor, ExistingRuleset, RefNameCondition, RulesetBody, RuleShape } from "../setup/ruleset.ts";
 import type { GitHubClient } from "./client.ts";
@@ -78,6 +79,39 @@ export class GitHubRulesetPort implements RulesetPort {
         ruleset_id: id,
       });
       return parseRuleset(operation, data);
+    });
+  }
+
+  defaultBranch(): Promise<string> {
+    return this.op("defaultBranch", async () => {
+      const { data } = await this.gh.octokit.rest.repos.get({ ...this.gh.repoParams });
+      if (typeof data.default_branch !== "string" || data.default_branch === "") throw invalid("defaultBranch", "no default_branch");
+      return data.default_branch;
+    });
+  }
+
+  environmentPolicy(name: string): Promise<EnvironmentPolicy> {
+    const operation = `environmentPolicy(${name})`;
+    return this.op(operation, async () => {
+      let data;
+      try {
+        ({ data } = await this.gh.octokit.rest.repos.getEnvironment({ ...this.gh.repoParams, environment_name: name }));
+      } catch (e) {
+        if (e instanceof GitHubApiError && e.kind === "not-found") return { kind: "missing" } as const;
+        if (e instanceof GitHubApiError && (e.status === 403 || e.status === 401)) return { kind: "unreadable", why: e.message } as const;
+        throw e;
+      }
+      const p = data.deployment_branch_policy;
+      if (p === null || p === undefined) return { kind: "all" } as const;
+      if (p.custom_branch_policies) {
+        const list = await this.gh.paginate<{ name: string; type?: string }>(
+          "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies",
+          { ...this.gh.repoParams, environment_name: name },
+        );
+        return { kind: "custom", policies: list.map((b) => ({ name: b.name, type: b.type ?? "branch" })) } as const;
+      }
+      if (p.protected_branches) return { kind: "protected" } as const;
+      return { kind: "all" } as const;
     });
   }
 

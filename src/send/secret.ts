@@ -2,19 +2,37 @@
  * NEWSLETTER_SECRET keys fingerprints, Message-IDs and unsubscribe tokens.
  * Required whenever real mail leaves (SMTP); the embedded outbox may use a
  * fixed development key, and says so, because nothing leaves the machine.
+ *
+ * Approval copies are keyed by a secret of their own, NEWSLETTER_APPROVAL_SECRET
+ * (docs/design.md, "Trust boundary"): the approval environment is reached by
+ * more jobs than the send, and with NEWSLETTER_SECRET a reader could mint valid
+ * unsubscribe tokens and ledger fingerprints of the production send.
  */
 import { RefusedError } from "../errors.ts";
 
 export const DEVELOPMENT_SECRET = "newsletter-development-key-NOT-SECRET";
 
-export function resolveSecret(env: Readonly<Record<string, string | undefined>>, smtp: boolean): { secret: string; development: boolean } {
-  const s = env.NEWSLETTER_SECRET;
+export type SecretVariable = "NEWSLETTER_SECRET" | "NEWSLETTER_APPROVAL_SECRET";
+
+export function resolveSecret(
+  env: Readonly<Record<string, string | undefined>>,
+  smtp: boolean,
+  variable: SecretVariable = "NEWSLETTER_SECRET",
+): { secret: string; development: boolean } {
+  const s = env[variable];
   if (s !== undefined && s.length > 0) {
-    if (s.length < 16) throw new RefusedError("NEWSLETTER_SECRET is shorter than 16 characters; use a long random value (e.g. `openssl rand -hex 32`)");
+    if (s.length < 16) throw new RefusedError(`${variable} is shorter than 16 characters; use a long random value (e.g. \`openssl rand -hex 32\`)`);
+    if (variable === "NEWSLETTER_APPROVAL_SECRET" && s === env.NEWSLETTER_SECRET) {
+      throw new RefusedError("NEWSLETTER_APPROVAL_SECRET equals NEWSLETTER_SECRET: approval copies need a secret of their own, so the approval environment never holds the production key");
+    }
     return { secret: s, development: false };
   }
   if (smtp) {
-    throw new RefusedError("NEWSLETTER_SECRET is not set: it is required for SMTP sends (it keys the ledger's fingerprints and the unsubscribe tokens)");
+    throw new RefusedError(
+      variable === "NEWSLETTER_SECRET"
+        ? "NEWSLETTER_SECRET is not set: it is required for SMTP sends (it keys the ledger's fingerprints and the unsubscribe tokens)"
+        : "NEWSLETTER_APPROVAL_SECRET is not set: approval copies by SMTP are keyed by a secret of their own (never NEWSLETTER_SECRET, the production send's)",
+    );
   }
   return { secret: DEVELOPMENT_SECRET, development: true };
 }

@@ -56,11 +56,13 @@ function obj(v: unknown): Record<string, unknown> | undefined {
 
 /** The `pull_request` trigger of a workflow: undefined when it has none, else its filter object ({} for none). */
 function pullRequestTrigger(on: unknown): Record<string, unknown> | undefined {
-  if (on === "pull_request") return {};
-  if (Array.isArray(on)) return on.includes("pull_request") ? {} : undefined;
+  const names = ["pull_request", "pull_request_target"];
+  if (typeof on === "string") return names.includes(on) ? {} : undefined;
+  if (Array.isArray(on)) return on.some((x) => names.includes(x)) ? {} : undefined;
   const o = obj(on);
-  if (!o || !("pull_request" in o)) return undefined;
-  return obj(o["pull_request"]) ?? {};
+  const key = names.find((n) => o !== undefined && n in o);
+  if (!o || key === undefined) return undefined;
+  return obj(o[key]) ?? {};
 }
 
 function escapeRe(s: string): string {

@@ -8,6 +8,7 @@
  * the operation, its HTTP status and GitHub's request id; nothing is retried
  * here beyond what the client does (idempotent methods only).
  */
+import type { EnvironmentPolicy } from "./environments.ts";
 import type { ExistingRuleset, RulesetBody } from "./ruleset.ts";
 
 /** One ruleset of the list (GitHub lists summaries: no rules, conditions or bypass actors). */
@@ -55,6 +56,17 @@ export interface RulesetPort {
    * been applied: running setup again finds the ruleset by name); PUT is.
    */
   send(request: WriteRequest): Promise<{ id: number }>;
+
+  /** The repository's default branch (REST "Get a repository", `default_branch`). */
+  defaultBranch(): Promise<string>;
+
+  /**
+   * Environment `name`'s deployment branches (REST "Get an environment", and
+   * "List deployment branch policies" when they are custom). A 404 is
+   * "missing"; a 403 is "unreadable" with the reason (never an error: the
+   * report says what to check by hand).
+   */
+  environmentPolicy(name: string): Promise<EnvironmentPolicy>;
 
   /** HTTP requests made so far (retries included). */
   readonly requestCount: number;

@@ -24,6 +24,10 @@ import { describeBypassActor as describeBypass } from "../gate/branch-rules.ts";
 
 /** The name of the ruleset `setup` manages (rulesets are found by name). */
 export const RULESET_NAME = "newsletter";
+/** The ruleset on the state branch (docs/design.md, "Trust boundary"). */
+export const STATE_RULESET_NAME = "newsletter-state";
+/** GitHub Actions' app id: the integration behind check runs of workflow jobs and GITHUB_TOKEN's statuses. */
+export const GITHUB_ACTIONS_APP_ID = 15368;
 /** GitHub's ruleset condition for "the default branch, whatever its name". */
 export const DEFAULT_BRANCH_PATTERN = "~DEFAULT_BRANCH";
 /** docs/design.md, "The approval gate": three stages at least; GitHub's `required_approving_review_count` allows 0..10. */
@@ -33,6 +37,12 @@ export const MAX_APPROVALS = 10;
 export interface RuleShape {
   readonly type: string;
   readonly parameters?: Readonly<Record<string, unknown>>;
+}
+
+/** A required status check as the ruleset names it: its context, pinned to the app that must report it. */
+export interface RequiredCheck {
+  readonly context: string;
+  readonly integration_id: number;
 }
 
 export interface BypassActor {
@@ -72,8 +82,8 @@ export interface ExistingRuleset {
 export interface DesiredInput {
   /** Approval stages in the configuration. */
   readonly stageCount: number;
-  /** Required status check contexts (check run names and commit status contexts). */
-  readonly checks: readonly string[];
+  /** Required status checks (check run names and commit status contexts), each pinned to its app. */
+  readonly checks: readonly RequiredCheck[];
 }
 
 export interface Change {
@@ -100,7 +110,7 @@ export function approvalsFor(stageCount: number): number {
 
 /** The ruleset the gate wants on the default branch. */
 export function desiredRuleset(input: DesiredInput): RulesetBody {
-  const contexts = [...new Set(input.checks)];
+  const checks = [...new Map(input.checks.map((c) => [c.context, c])).values()];
   return {
     name: RULESET_NAME,
     target: "branch",
@@ -127,10 +137,30 @@ export function desiredRuleset(input: DesiredInput): RulesetBody {
           // otherwise dismiss the approvals of every other open newsletter. The gate compares the
           // merged tree with the reviewed head, and `send` checks the merged tree again.
           strict_required_status_checks_policy: false,
-          required_status_checks: contexts.map((context) => ({ context })),
+          // Each pinned to its app (`integration_id`): a status or check run of the same name
+          // from anyone else (a personal token, another app) does not satisfy it.
+          required_status_checks: checks.map((c) => ({ context: c.context, integration_id: c.integration_id })),
         },
       },
     ],
+  };
+}
+
+/**
+ * The ruleset on the state branch (docs/design.md, "Trust boundary"): no
+ * update, deletion or force push, except by a deploy key (the one whose
+ * private key is the production environment's NEWSLETTER_STATE_DEPLOY_KEY).
+ * Not "GitHub Actions" as the bypass: every workflow of every branch runs as
+ * that. Deploy keys are added only by repository admins.
+ */
+export function stateRuleset(branch: string): RulesetBody {
+  return {
+    name: STATE_RULESET_NAME,
+    target: "branch",
+    enforcement: "active",
+    conditions: { ref_name: { include: [`refs/heads/${branch}`], exclude: [] } },
+    bypass_actors: [{ actor_id: null, actor_type: "DeployKey", bypass_mode: "always" }],
+    rules: [{ type: "creation" }, { type: "update", parameters: { update_allows_fetch_and_merge: false } }, { type: "deletion" }, { type: "non_fast_forward" }],
   };
 }
 
@@ -151,6 +181,14 @@ function change(field: string, from: unknown, to: unknown): Change {
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** The same bypass actors, in any order (bypass_mode defaults to "always"). */
+function sameActors(a: readonly BypassActor[], b: readonly BypassActor[]): boolean {
+  const key = (x: BypassActor) => `${x.actor_type}:${x.actor_id ?? ""}:${x.bypass_mode ?? "always"}`;
+  const ka = a.map(key).sort();
+  const kb = b.map(key).sort();
+  return sameList(ka, kb);
 }
 
 function contextOf(item: unknown): string | undefined {
@@ -188,10 +226,18 @@ function mergeRule(desired: RuleShape, existing: RuleShape, changes: Change[]): 
     const items = Array.isArray(have["required_status_checks"]) ? [...(have["required_status_checks"] as unknown[])] : [];
     const present = new Set(items.map(contextOf).filter((c): c is string => c !== undefined));
     const added: string[] = [];
-    for (const item of (want["required_status_checks"] as { context: string }[]) ?? []) {
+    for (const item of (want["required_status_checks"] as RequiredCheck[]) ?? []) {
       if (!present.has(item.context)) {
-        items.push({ context: item.context });
+        items.push({ context: item.context, integration_id: item.integration_id });
         added.push(item.context);
+        continue;
+      }
+      // Pinning is never loosened: an unpinned check, or one pinned to another app, is pinned to ours.
+      const i = items.findIndex((x) => contextOf(x) === item.context);
+      const pinned = (items[i] as { integration_id?: unknown }).integration_id;
+      if (pinned !== item.integration_id) {
+        items[i] = { context: item.context, integration_id: item.integration_id };
+        changes.push(change(`required_status_checks[${JSON.stringify(item.context)}].integration_id`, pinned, item.integration_id));
       }
     }
     out["required_status_checks"] = items;
@@ -235,19 +281,24 @@ export function planRuleset(existing: ExistingRuleset | null, desired: RulesetBo
   if (!sameList(exclude, desired.conditions.ref_name.exclude)) {
     changes.push(change("conditions.ref_name.exclude", exclude, desired.conditions.ref_name.exclude));
   }
+  const wanted = desired.bypass_actors;
+  const wantedText = wanted.length === 0 ? "none" : wanted.map(describeBypassActor).join("; ");
   if (existing.bypassActors === null) {
     changes.push({
       field: "bypass_actors",
       from: null,
-      to: [],
-      text: "bypass_actors: not visible to this token (it needs repository administration) → none",
+      to: wanted,
+      text: `bypass_actors: not visible to this token (it needs repository administration) → ${wantedText}`,
     });
-  } else if (existing.bypassActors.length > 0) {
+  } else if (!sameActors(existing.bypassActors, wanted)) {
     changes.push({
       field: "bypass_actors",
       from: existing.bypassActors,
-      to: [],
-      text: `bypass_actors: removed ${existing.bypassActors.map(describeBypassActor).join("; ")}`,
+      to: wanted,
+      text:
+        wanted.length === 0
+          ? `bypass_actors: removed ${existing.bypassActors.map(describeBypassActor).join("; ")}`
+          : `bypass_actors: ${existing.bypassActors.length === 0 ? "none" : existing.bypassActors.map(describeBypassActor).join("; ")} → ${wantedText}`,
     });
   }
 

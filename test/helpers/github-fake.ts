@@ -282,6 +282,11 @@ export interface FakeState {
   collaboratorList: "ok" | "forbidden";
   rulesets: FakeRuleset[];
   /**
+   * Deployment environments by name: `policy` null lets every branch deploy; "protected" only
+   * protected branches; a list of branch name patterns ("custom branch policies").
+   */
+  environments: Record<string, { policy: null | "protected" | string[] }>;
+  /**
    * The token's role as GitHub reports it in `permissions` of repository objects (a pull
    * request's `base.repo`, "Get a repository"); unset: the field is left out.
    */
@@ -454,6 +459,7 @@ export async function startGitHubFake(options: GitHubFakeOptions = {}): Promise<
     collaborators: {},
     collaboratorList: "ok",
     rulesets: [],
+    environments: {},
     protections: {},
     rateLimit: { limit: 5000, remaining: 5000, reset: Math.floor(Date.now() / 1000) + 3600, used: 0 },
     listCaps: {},
@@ -1507,6 +1513,40 @@ export async function startGitHubFake(options: GitHubFakeOptions = {}): Promise<
     const rs = state.rulesets.find((r) => r.id === Number(ctx.params["ruleset_id"]));
     if (!rs) throw new HttpError(404, "Not Found");
     return { status: 200, body: rulesetBody(rs) };
+  });
+
+  const mustEnvironment = (ctx: Ctx) => {
+    const name = ctx.params["environment_name"] ?? "";
+    const env = state.environments[name];
+    if (!env) throw new HttpError(404, "Not Found");
+    return { name, env };
+  };
+
+  route("GET", `${R}/environments/{environment_name}`, (ctx) => {
+    const { name, env } = mustEnvironment(ctx);
+    const envId = 7000 + Object.keys(state.environments).indexOf(name);
+    const at = iso(Date.UTC(2026, 0, 1));
+    return {
+      status: 200,
+      body: {
+        id: envId,
+        node_id: `EN_kwDO${envId}`,
+        name,
+        url: `${api()}/repos/${fullName()}/environments/${encodeURIComponent(name)}`,
+        html_url: `https://github.com/${fullName()}/deployments/activity_log?environments_filter=${encodeURIComponent(name)}`,
+        created_at: at,
+        updated_at: at,
+        protection_rules: [],
+        deployment_branch_policy:
+          env.policy === null ? null : { protected_branches: env.policy === "protected", custom_branch_policies: env.policy !== "protected" },
+      },
+    };
+  });
+
+  route("GET", `${R}/environments/{environment_name}/deployment-branch-policies`, (ctx, path) => {
+    const { env } = mustEnvironment(ctx);
+    const list = (Array.isArray(env.policy) ? env.policy : []).map((name, i) => ({ id: 361471 + i, node_id: `MDE2OkdhdGVCcmFuY2hQb2xpY3kz${i}`, name, type: "branch" }));
+    return paginated(ctx, path, list, (page) => ({ total_count: list.length, branch_policies: page }));
   });
 
   route("GET", `${R}/branches/{branch}/protection`, (ctx) => {

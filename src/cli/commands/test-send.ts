@@ -62,7 +62,7 @@ export async function runTestSendCommand(input: Extract<CliInput, { command: "te
   if (to.length === 0) throw new RefusedError("no approvers: add `approvers:` (login: address) to .github/newsletter.yml or pass --to");
 
   const smtp = Boolean(io.env.NEWSLETTER_TEST_SMTP_URL || io.env.NEWSLETTER_SMTP_URL);
-  const { secret } = resolveSecret(io.env, smtp);
+  const { secret } = resolveSecret(io.env, smtp, "NEWSLETTER_APPROVAL_SECRET");
   const suppressions = checked.suppressions?.addresses ?? new Set<string>();
   const rows = [...listRows(prepared.listBytes, checked.list.file, suppressions)];
   const sample = rows[0];
