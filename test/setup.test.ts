@@ -17,7 +17,7 @@ import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { UnreadableInputError } from "../src/errors.ts";
 import { REQUIRED_CHECKS, resolveRequiredChecks, WORKFLOW_DIR } from "../src/setup/checks.ts";
-import { approvalsFor, desiredRuleset, planRuleset, RULESET_NAME, type ExistingRuleset, type RulesetBody } from "../src/setup/ruleset.ts";
+import { approvalsFor, desiredRuleset, GITHUB_ACTIONS_APP_ID, stateRuleset, planRuleset, RULESET_NAME, type ExistingRuleset, type RulesetBody } from "../src/setup/ruleset.ts";
 import { startGitHubFake, strongPullRequestRule, type FakeRuleset, type GitHubFake } from "./helpers/github-fake.ts";
 import { makeRepo, PROJECT, runCli, type CliResult } from "./helpers/repo.ts";
 
@@ -25,7 +25,9 @@ const TOKEN = "ghp_SetupAdm1nT0ken0123456789abcdefghijkl";
 const REPO = "corp/newsletters";
 
 /** The check contexts the project's workflows produce, as the ruleset requires them. */
-const CHECKS = ["typecheck and tests", "actionlint", "check", "approval gate", "newsletter/approvals", "newsletter/digest"];
+const CONTEXTS = ["typecheck and tests", "actionlint", "check", "approval gate", "newsletter/approvals", "newsletter/digest"];
+/** Without NEWSLETTER_APP_ID every check is pinned to GitHub Actions. */
+const CHECKS = CONTEXTS.map((context) => ({ context, integration_id: GITHUB_ACTIONS_APP_ID }));
 
 function projectWorkflows(): Map<string, string> {
   const dir = path.join(PROJECT, WORKFLOW_DIR);
@@ -63,7 +65,7 @@ describe("setup core: the desired ruleset", () => {
         strongPullRequestRule(),
         {
           type: "required_status_checks",
-          parameters: { strict_required_status_checks_policy: false, required_status_checks: CHECKS.map((context) => ({ context })) },
+          parameters: { strict_required_status_checks_policy: false, required_status_checks: CHECKS },
         },
       ],
     });
@@ -152,7 +154,7 @@ describe("setup core: the plan, field by field", () => {
         type: "required_status_checks",
         parameters: {
           strict_required_status_checks_policy: true,
-          required_status_checks: [{ context: "check", integration_id: 15368 }, { context: "lint" }, ...CHECKS.filter((c) => c !== "check").map((context) => ({ context }))],
+          required_status_checks: [{ context: "check", integration_id: 15368 }, { context: "lint" }, ...CHECKS.filter((c) => c.context !== "check")],
         },
       },
       { type: "deletion" },
@@ -180,7 +182,7 @@ describe("setup core: the plan, field by field", () => {
 describe("setup core: the required checks are what the workflows produce", () => {
   it("resolves every listed check against the project's workflow files", () => {
     const r = resolveRequiredChecks(projectWorkflows());
-    expect(r.checks.map((c) => c.context)).toEqual(CHECKS);
+    expect(r.checks.map((c) => c.context)).toEqual(CONTEXTS);
     expect(r.checks.map((c) => `${c.source.workflow}: ${c.source.kind === "job" ? `job ${c.source.job}` : `status ${c.source.context}`} -> ${c.context}`)).toEqual([
       "ci.yml: job test -> typecheck and tests",
       "ci.yml: job actionlint -> actionlint",
@@ -243,11 +245,34 @@ afterAll(() => {
   console.log(`\nsetup end to end (${table.length} runs):\n${table.map((t) => `${t.scenario.padEnd(w)} | exit ${t.exit} | ${String(t.requests).padStart(2)} req | ${t.first}`).join("\n")}\n`);
 });
 
+/** The state branch's ruleset, already in place in every world (its own tests are in test/fence.test.ts). */
+const STATE_ID = 90;
+/** Requests of every run besides the default branch's ruleset: the state ruleset, the repository, two environments with their policies. */
+const EXTRA = 6;
+
 async function start(): Promise<GitHubFake> {
   fake = await startGitHubFake({ owner: "corp", repo: "newsletters", token: TOKEN });
   fake.state.tokenPermissions = { admin: true, maintain: true, push: true, triage: true, pull: true };
+  const state = stateRuleset("newsletter-state");
+  fake.state.rulesets.push({
+    id: STATE_ID,
+    name: state.name,
+    enforcement: "active",
+    include: [...state.conditions.ref_name.include],
+    rules: state.rules.map((x) => structuredClone(x) as FakeRuleset["rules"][number]),
+    bypassActors: state.bypass_actors.map((a) => ({ actor_id: a.actor_id, actor_type: a.actor_type, bypass_mode: a.bypass_mode ?? "always" })),
+  });
+  fake.state.environments = { "newsletter-approval": { policy: ["main"] }, "newsletter-production": { policy: ["main"] } };
   return fake;
 }
+
+/** The lines setup prints after the default branch's ruleset, in the world of start(). */
+const TAIL = [
+  `Ruleset "newsletter-state" (id ${STATE_ID}) on the state branch newsletter-state (bypass: deploy keys only): up to date, no write request made`,
+  "ok: environment newsletter-approval: only main may deploy",
+  "ok: environment newsletter-production: only main may deploy",
+  "note: NEWSLETTER_APP_ID is not set: the newsletter/* statuses are pinned to GitHub Actions, which any branch's workflow runs as; set up the GitHub App (README, step 3) and run setup again with NEWSLETTER_APP_ID so only the App's statuses count",
+];
 
 /** Makes every ruleset write fail loudly: "this call must not happen". */
 function refuseWrites(f: GitHubFake): void {
@@ -263,7 +288,13 @@ async function setup(f: GitHubFake, args: string[], scenario: string, opts: { ro
   const r = await runCli(["--root", root, "setup", ...args], {
     env: { GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: REPO, GITHUB_API_URL: f.url, ...opts.env },
   });
-  const requests = f.requests.slice(from).map((q) => `${q.method} ${q.route ?? q.path}${q.status >= 400 ? ` -> ${q.status}` : ""}`);
+  // The default branch's ruleset only; the state ruleset and the environments have their own tests.
+  const other = (q: GitHubFake["requests"][number]) =>
+    q.route === "/repos/{owner}/{repo}" ||
+    (q.route ?? "").includes("/environments/") ||
+    q.path.endsWith(`/rulesets/${STATE_ID}`) ||
+    (q.method === "POST" && (q.body as { name?: string } | undefined)?.name === "newsletter-state");
+  const requests = f.requests.slice(from).filter((q) => !other(q)).map((q) => `${q.method} ${q.route ?? q.path}${q.status >= 400 ? ` -> ${q.status}` : ""}`);
   table.push({ scenario, exit: r.code, requests: requests.length, first: (r.stdout.split("\n")[0] || r.stderr.trim()).slice(0, 110) });
   for (const text of [r.stdout, r.stderr]) {
     expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
@@ -297,8 +328,9 @@ describe("setup end to end: created, up to date, updated", () => {
       [
         `Ruleset "newsletter" (id ${id}) on the default branch of corp/newsletters: created`,
         '  created ruleset "newsletter"',
-        `Required status checks: ${CHECKS.map((c) => JSON.stringify(c)).join(", ")}`,
-        "(2 GitHub API requests)",
+        `Required status checks: ${CONTEXTS.map((c) => `${JSON.stringify(c)} (app ${GITHUB_ACTIONS_APP_ID})`).join(", ")}`,
+        ...TAIL,
+        `(${2 + EXTRA} GitHub API requests)`,
         "",
       ].join("\n"),
     );
@@ -311,7 +343,7 @@ describe("setup end to end: created, up to date, updated", () => {
     const again = await setup(f, [], "up to date -> no write");
     expect(again.code).toBe(0);
     expect(again.stdout.split("\n")[0]).toBe(`Ruleset "newsletter" (id ${id}) on the default branch of corp/newsletters: up to date, no write request made`);
-    expect(again.stdout).toContain("(2 GitHub API requests)");
+    expect(again.stdout).toContain(`(${2 + EXTRA} GitHub API requests)`);
     expect(again.requests).toEqual([LIST, GET]);
     expect(f.requests.filter((q) => q.method !== "GET")).toHaveLength(1); // the POST of the first run only
   });
@@ -345,16 +377,18 @@ describe("setup end to end: created, up to date, updated", () => {
     const r = await setup(f, [], "outdated ruleset -> updated");
     expect(r.code).toBe(0);
     expect(r.requests).toEqual([LIST, GET, PUT]);
-    expect(r.stdout.split("\n").slice(0, 7)).toEqual([
+    expect(r.stdout.split("\n").slice(0, 8)).toEqual([
       'Ruleset "newsletter" (id 42) on the default branch of corp/newsletters: updated',
       "  bypass_actors: removed RepositoryRole 5 (admin), always; DeployKey (deploy keys), always",
       "  pull_request.required_approving_review_count 1 → 3",
       "  pull_request.dismiss_stale_reviews_on_push false → true",
       "  pull_request.require_last_push_approval false → true",
+      // An unpinned check is pinned to the app that reports it (a status of that name from anyone else no longer counts).
+      '  required_status_checks["check"].integration_id (unset) → 15368',
       '  required_status_checks: added "typecheck and tests", "actionlint", "approval gate", "newsletter/approvals", "newsletter/digest"',
       "  rules: added non_fast_forward",
     ]);
-    expect(r.stdout).toContain("(3 GitHub API requests)");
+    expect(r.stdout).toContain(`(${3 + EXTRA} GitHub API requests)`);
     expect(ours(f).bypassActors).toEqual([]);
     expect(ours(f).rules.find((x) => x.type === "pull_request")?.parameters).toMatchObject({ required_approving_review_count: 3, dismiss_stale_reviews_on_push: true, require_last_push_approval: true });
 
@@ -393,9 +427,9 @@ describe("setup --dry-run: prints the request, writes nothing", () => {
     expect(r1.stdout).toContain('Ruleset "newsletter" on the default branch of corp/newsletters: would be created (dry run: nothing written)');
     const printed = r1.stdout.split("Request (not sent):\n")[1]!;
     expect(printed.split("\n")[0]).toBe("POST /repos/corp/newsletters/rulesets");
-    const body = JSON.parse(printed.slice(printed.indexOf("\n") + 1, printed.lastIndexOf("\n(")));
+    const body = JSON.parse(printed.slice(printed.indexOf("\n") + 1, printed.indexOf("\n\n")));
     expect(body).toEqual(desiredRuleset({ stageCount: 3, checks: CHECKS }));
-    expect(f.state.rulesets).toEqual([]);
+    expect(f.state.rulesets.map((x) => x.name)).toEqual(["newsletter-state"]);
 
     f.state.rulesets.push({
       id: 9,
@@ -410,7 +444,7 @@ describe("setup --dry-run: prints the request, writes nothing", () => {
     expect(r2.code).toBe(0);
     expect(r2.requests).toEqual([LIST, GET]);
     const out = JSON.parse(r2.stdout) as { action: string; dryRun: boolean; ruleset: { id: number }; changes: { text: string }[]; request: { method: string; path: string; body: RulesetBody }; requests: number };
-    expect(out).toMatchObject({ action: "updated", dryRun: true, ruleset: { id: 9 }, requests: 2 });
+    expect(out).toMatchObject({ action: "updated", dryRun: true, ruleset: { id: 9 }, requests: 2 + EXTRA });
     expect(out.changes.map((c) => c.text)).toEqual(["enforcement evaluate → active", "bypass_actors: removed Integration 77, always"]);
     expect(out.request.method).toBe("PUT");
     expect(out.request.path).toBe("/repos/corp/newsletters/rulesets/9");

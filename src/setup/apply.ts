@@ -6,7 +6,7 @@
  * outdated (3); a dry run makes the same reads and no write.
  */
 import { SetupError } from "./errors.ts";
-import type { RulesetPort, WriteRequest } from "./port.ts";
+import type { RulesetPort, RulesetSummary, WriteRequest } from "./port.ts";
 import { planRuleset, type Change, type RulesetBody } from "./ruleset.ts";
 
 export interface SetupOutcome {
@@ -22,8 +22,14 @@ export interface SetupOutcome {
   readonly notes: readonly string[];
 }
 
-export async function applyRuleset(port: RulesetPort, desired: RulesetBody, dryRun: boolean): Promise<SetupOutcome> {
-  const named = (await port.listRulesets()).filter((r) => r.name === desired.name);
+export async function applyRuleset(
+  port: RulesetPort,
+  desired: RulesetBody,
+  dryRun: boolean,
+  /** The repository's rulesets when already listed (one list serves both rulesets setup manages). */
+  listed?: readonly RulesetSummary[],
+): Promise<SetupOutcome> {
+  const named = (listed ?? (await port.listRulesets())).filter((r) => r.name === desired.name);
   if (named.length > 1) {
     // GitHub keeps ruleset names unique per repository; two would make "ours" ambiguous.
     throw new SetupError("invalid-response", "listRulesets", `listRulesets: ${named.length} rulesets are named ${JSON.stringify(desired.name)} (ids ${named.map((r) => r.id).join(", ")}); delete all but one`);
