@@ -28,7 +28,7 @@
  * annotation, summary, comment, output file, status, audit record or log
  * (all collected and scanned with the project's address finder).
  */
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -41,6 +41,19 @@ import { auditMarker, validateAuditRecord, type AuditRecord } from "../src/audit
 import { extractAddresses } from "../src/check/leak/extract.ts";
 import type { Io } from "../src/cli/io.ts";
 import { newsletterWorld, startGitHubFake, type FakeCommit, type FakePull, type GitHubFake } from "./helpers/github-fake.ts";
+import {
+  checkout as checkoutAt,
+  checkoutState as checkoutStateAt,
+  ensureStateBranch as ensureStateBranchOf,
+  git,
+  gitAs,
+  initOrigin,
+  mirror as mirrorInto,
+  originStateFile,
+  runnerJob,
+  STATE_BRANCH,
+  type RunnerJob,
+} from "./helpers/origin-world.ts";
 import { PROJECT, runCli, sampleText, type CliResult } from "./helpers/repo.ts";
 import { fastConfig, generatedList, recipientAddress } from "./helpers/send-repo.ts";
 import { startTestSmtp, type TestSmtp } from "./helpers/smtp.ts";
@@ -49,6 +62,7 @@ import { pullRequestEvent, pushEvent, reviewSubmittedEvent } from "./helpers/web
 const TOKEN = "ghs_L1fecycleT0ken0123456789abcdefghijklmn";
 const REPO = "corp/newsletters";
 const SECRET = "lifecycle-test-secret-0123456789abcdef";
+const APPROVAL_SECRET = "lifecycle-approval-secret-0123456789";
 /** Recipients in the list; one of them is suppressed. */
 const N = 150;
 const SUPPRESSED = 3;
@@ -58,31 +72,8 @@ const DIR1 = `newsletters/${ID1}`;
 const DIR2 = `newsletters/${ID2}`;
 const LEAK_LINE = 5;
 const APPROVERS = ["alice@corp.example", "bob@corp.example", "carol@corp.example"];
-const STATE_BRANCH = "newsletter-state";
 /** Messages of the second newsletter that arrive before its send is killed. */
 const KILL_AFTER = 40;
-
-const GIT_ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: "1", GIT_TERMINAL_PROMPT: "0" };
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync("git", args, { cwd, env: GIT_ENV, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
-}
-
-/** git as `login` (author and committer), at a given time. */
-function gitAs(cwd: string, login: string, args: string[], committer = login): string {
-  return execFileSync("git", args, {
-    cwd,
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-    env: {
-      ...GIT_ENV,
-      GIT_AUTHOR_NAME: login,
-      GIT_AUTHOR_EMAIL: `${login}@users.example.invalid`,
-      GIT_COMMITTER_NAME: committer,
-      GIT_COMMITTER_EMAIL: `${committer}@users.example.invalid`,
-    },
-  }).trim();
-}
 
 // ---------------------------------------------------------------- the world
 
@@ -114,107 +105,17 @@ function see(where: string, text: string): void {
   w.seen.push({ where, text });
 }
 
-/** Mirrors origin's commits up to `sha` into the fake, with origin's SHAs, trees and authors. */
-function mirror(sha: string): FakeCommit {
-  const known = new Set(w.fake.state.commits.map((c) => c.sha));
-  for (const line of git(w.dev, "rev-list", "--reverse", "--parents", sha).split("\n")) {
-    const [c, ...parents] = line.split(" ");
-    if (!c || known.has(c)) continue;
-    const [author = "", committer = "", date = "", ...msg] = git(w.dev, "show", "-s", "--format=%an%n%cn%n%aI%n%B", c).split("\n");
-    const tree: Record<string, string> = {};
-    for (const p of git(w.dev, "ls-tree", "-r", "--name-only", c).split("\n").filter(Boolean)) {
-      tree[p] = execFileSync("git", ["show", `${c}:${p}`], { cwd: w.dev, encoding: "utf8", maxBuffer: 64 << 20 });
-    }
-    for (const login of [author, committer]) if (login !== "web-flow") w.fake.user(login);
-    w.fake.state.commits.push({
-      sha: c,
-      parents,
-      message: msg.join("\n").trim(),
-      author,
-      committer: committer === "web-flow" ? "web-flow" : committer,
-      date: new Date(date).toISOString().replace(/\.\d{3}Z$/, "Z"),
-      tree,
-    });
-    known.add(c);
-  }
-  const found = w.fake.state.commits.find((c) => c.sha === sha);
-  if (!found) throw new Error(`mirror: ${sha} not mirrored`);
-  return found;
-}
+const mirror = (sha: string): FakeCommit => mirrorInto(w, sha);
+const checkout = (sha: string): string => checkoutAt(w, sha);
+const checkoutState = (ws: string): string => checkoutStateAt(w, ws);
+const ensureStateBranch = (): void => ensureStateBranchOf(w);
 
-/** A fresh checkout of origin at `sha` (what actions/checkout gives a job). */
-function checkout(sha: string): string {
-  const ws = mkdtempSync(path.join(w.root, "ws-"));
-  git(w.root, "clone", "-q", "--no-checkout", w.origin, ws);
-  git(ws, "checkout", "-q", "--detach", sha);
-  return ws;
-}
-
-/** The state branch into `<ws>/.newsletter-state`, as the send job's checkout does (credentials kept: origin can push). */
-function checkoutState(ws: string): string {
-  const dir = path.join(ws, ".newsletter-state");
-  git(w.root, "clone", "-q", "--depth", "1", "--branch", STATE_BRANCH, w.origin, dir);
-  return dir;
-}
-
-/** The send workflow's "Create the state branch when missing": an orphan branch with a README. */
-function ensureStateBranch(): void {
-  const exists = git(w.root, "ls-remote", "--heads", w.origin, STATE_BRANCH) !== "";
-  if (exists) return;
-  const tmp = mkdtempSync(path.join(w.root, "state-init-"));
-  git(tmp, "init", "-q", "-b", STATE_BRANCH);
-  writeFileSync(path.join(tmp, "README.md"), "Ledgers and audit records of the newsletter sends. Never edit by hand.\n");
-  git(tmp, "add", "-A");
-  gitAs(tmp, "github-actions[bot]", ["commit", "-q", "-m", "Start the newsletter-state branch"]);
-  git(tmp, "push", "-q", w.origin, `HEAD:refs/heads/${STATE_BRANCH}`);
-}
-
-interface Job {
-  ws: string;
-  env: Record<string, string>;
-  output: string;
-  summary: string;
-  runnerTemp: string;
-}
+type Job = RunnerJob;
 
 /** A job's runner: event file, output and summary files, RUNNER_TEMP, the workspace. */
 function job(eventName: string, event: unknown, ws: string, sha: string): Job {
-  const dir = mkdtempSync(path.join(w.root, "runner-"));
-  const eventPath = path.join(dir, "event.json");
-  writeFileSync(eventPath, JSON.stringify(event, null, 2));
-  const output = path.join(dir, "output");
-  const summary = path.join(dir, "summary.md");
-  writeFileSync(output, "");
-  writeFileSync(summary, "");
-  const runnerTemp = path.join(dir, "temp");
-  mkdirSync(runnerTemp);
   w.runs++;
-  return {
-    ws,
-    output,
-    summary,
-    runnerTemp,
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: process.env.HOME ?? dir,
-      CI: "true",
-      GITHUB_ACTIONS: "true",
-      GITHUB_EVENT_NAME: eventName,
-      GITHUB_EVENT_PATH: eventPath,
-      GITHUB_OUTPUT: output,
-      GITHUB_STEP_SUMMARY: summary,
-      GITHUB_WORKSPACE: ws,
-      GITHUB_REPOSITORY: REPO,
-      GITHUB_TOKEN: TOKEN,
-      GITHUB_API_URL: w.fake.url,
-      GITHUB_SERVER_URL: "https://github.com",
-      GITHUB_SHA: sha,
-      GITHUB_RUN_ID: String(9000 + w.runs),
-      GITHUB_RUN_ATTEMPT: "1",
-      RUNNER_TEMP: runnerTemp,
-      NEWSLETTER_STATE_DIR: ".newsletter-state",
-    },
-  };
+  return runnerJob(w, { eventName, event, ws, sha, repo: REPO, token: TOKEN, runId: 9000 + w.runs });
 }
 
 /** Collects a job's output and summary files for the address scan. */
@@ -302,11 +203,7 @@ function deliveries(id: string): Map<string, number> {
 const RECIPIENTS = Array.from({ length: N }, (_, i) => recipientAddress(i)).filter((_, i) => i !== SUPPRESSED);
 
 function originFile(file: string): string | null {
-  try {
-    return execFileSync("git", ["show", `${STATE_BRANCH}:${file}`], { cwd: w.origin, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-  } catch {
-    return null;
-  }
+  return originStateFile(w, file);
 }
 
 function body(id: string, leak: boolean): string {
@@ -404,7 +301,7 @@ async function prWorkflow(pr: Pr, event: unknown, label: string): Promise<{ chec
 /** The approval-copy job: test-send, then the approval-record step. */
 async function approvalCopyJob(pr: Pr, event: unknown, label: string): Promise<void> {
   const j = job("pull_request", event, checkout(pr.head), pr.head);
-  const env = { NEWSLETTER_TEST_SMTP_URL: w.smtp.url, NEWSLETTER_SECRET: SECRET };
+  const env = { NEWSLETTER_TEST_SMTP_URL: w.smtp.url, NEWSLETTER_APPROVAL_SECRET: APPROVAL_SECRET };
   const before = w.smtp.received.length;
   const sent = await cli(j, `${label} test-send`, ["test-send", pr.dir], env);
   expect(sent.code, sent.stderr).toBe(0);
@@ -536,11 +433,7 @@ async function sendWorkflow(pr: Pr, event: unknown, label: string, o: { killAfte
 
 beforeAll(async () => {
   const root = mkdtempSync(path.join(tmpdir(), "nl-lifecycle-"));
-  const origin = path.join(root, "origin.git");
-  git(root, "init", "-q", "--bare", "-b", "main", origin);
-  const dev = path.join(root, "dev");
-  git(root, "clone", "-q", origin, dev);
-  git(dev, "checkout", "-q", "-b", "main");
+  const { origin, dev } = initOrigin(root);
   const fake = await startGitHubFake({ owner: "corp", repo: "newsletters", token: TOKEN });
   const smtp = await startTestSmtp();
   w = { root, origin, dev, fake, smtp, seen: [], clock: Date.now() - 3 * 3600_000, runs: 0 };

@@ -201,8 +201,10 @@ export function strongPullRequestRule(): FakeRuleset["rules"][number] {
  * The newsletter repository's world that the gate tests and the lifecycle
  * share: the three stage teams (alice edits, bob is privacy, carol the
  * admins; `extra` adds members per team slug), write access for the
- * `collaborators`, and the ruleset on the default branch — the strong
- * pull_request rule and the required checks `contexts`.
+ * `collaborators`, the ruleset on the default branch — the strong
+ * pull_request rule and the required checks `contexts` — and the state
+ * branch's ruleset (no update, deletion or force push but by a deploy key),
+ * which a send on GitHub verifies before its first message.
  */
 export function newsletterWorld(
   fake: GitHubFake,
@@ -226,6 +228,19 @@ export function newsletterWorld(
       },
     ],
   });
+  fake.state.rulesets.push(stateBranchRuleset());
+}
+
+/** The ruleset `setup` puts on the state branch (src/setup/ruleset.ts, stateRuleset), as the fake stores it. */
+export function stateBranchRuleset(branch = "newsletter-state", id = 2): FakeRuleset {
+  return {
+    id,
+    name: "newsletter-state",
+    enforcement: "active",
+    include: [`refs/heads/${branch}`],
+    rules: [{ type: "creation" }, { type: "update", parameters: { update_allows_fetch_and_merge: false } }, { type: "deletion" }, { type: "non_fast_forward" }],
+    bypassActors: [{ actor_id: null, actor_type: "DeployKey", bypass_mode: "always" }],
+  };
 }
 
 /** GitHub's simple-user object for `a`, its links under the API base `apiBase` (the fake's responses and webhook payloads alike). */
