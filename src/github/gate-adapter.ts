@@ -18,12 +18,14 @@
  * in test/gate-e2e.test.ts —
  *   1 pullsForCommit (its pull-request-simple also answers pull(): no "Get a
  *     pull request"), 2 the configuration and 3 CODEOWNERS at the base
- *     (contents), 4 reviews, 5 commits, 6 files, 7 repository activity
- *     (lastPushAt), 8 compare head...merge (changedBetween), 9 rules for the
- *     branch (branchRules), 10 the collaborator list (every approver's
- *     permission).
- * `gate --pr N` reads "Get a pull request" instead of pullsForCommit (same
- * count; an open PR has no merge to compare: one fewer). Extras, each only
+ *     (contents), 4 reviews, 5 commits, 6 the merge commit against its first
+ *     parent (commitChange; for a merged PR it stands in for the PR's files),
+ *     7 repository activity (lastPushAt and pushers, one list), 8 compare
+ *     head...merge (changedBetween), 9 rules for the branch (branchRules),
+ *     10 the collaborator list (every approver's permission).
+ * `gate --pr N` on an open PR reads "Get a pull request" instead of
+ * pullsForCommit and its files instead of a merge commit (no merge to
+ * compare: one fewer). Extras, each only
  * when needed: one "List team members" per team the verdict depends on (none
  * when the approvers are named as users); one per-user question for a login
  * the collaborator list does not show, or a membership that may be pending;
