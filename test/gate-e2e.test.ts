@@ -563,6 +563,8 @@ describe("gate end to end: who can bypass the branch rules", () => {
     const w = newsletterRepo(f);
     f.state.rulesets = [];
     f.state.tokenPermissions = ADMIN;
+    // Environments as README step 2 says (default branch only): setup reports no open one.
+    f.state.environments = { "newsletter-approval": { policy: ["main"] }, "newsletter-production": { policy: ["main"] } };
     const s = await runCli(["setup"], { env: env(f), cwd: makeRepo({}, { workflows: true }) });
     expect(s.code).toBe(0);
     expect(s.stdout).toMatch(/^Ruleset "newsletter" \(id \d+\) on the default branch of corp\/newsletters: created$/m);
