@@ -329,6 +329,36 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: "approver pushed to the PR under another git identity (repository activity names them)",
+    code: "pusher",
+    setup: (d) => {
+      d.pushers = { [N]: ["dana", "Bob"] };
+    },
+  },
+  {
+    name: "PR also changes the tool",
+    code: "not-content-only",
+    setup: (d) => {
+      d.files[N]!.push({ filename: "src/gate/evaluate.ts", status: "modified" });
+    },
+    check: (r) => expect(r.problems[0]!.text).toContain("src/gate/evaluate.ts"),
+  },
+  {
+    name: "PR changes two newsletter folders",
+    code: "not-content-only",
+    setup: (d) => {
+      d.files[N]!.push({ filename: "newsletters/2024-07-01-other/body.md", status: "added" });
+    },
+  },
+  {
+    name: "merge commit brings a change the PR's files do not show (against its first parent)",
+    code: "not-content-only",
+    setup: (d) => {
+      d.commitChanges = { [MERGE]: { sha: MERGE, parents: [BASE, HEAD], paths: ["package-lock.json", ...d.files[N]!.map((f) => f.filename)] } };
+    },
+    check: (r) => expect(r.problems[0]!.text).toContain(`against its first parent ${BASE.slice(0, 7)}`),
+  },
+  {
     name: "bot approval",
     code: "bot",
     setup: (d) => {
