@@ -21,7 +21,7 @@
  *   secrets appear only in the jobs whose environment holds them.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -857,5 +857,58 @@ describe("newsletter-pr.yml: one check for the annotations and the SARIF log", (
     expect(ok.outputs).toEqual({ digest: DIGEST });
     expect(withManifest({ checks_ok: false, digest: DIGEST }).status).not.toBe(0);
     expect(withManifest({ checks_ok: true, digest: "sha256:nope" }).status).not.toBe(0);
+  });
+});
+
+describe("scripts/take-content.sh: the pull request's newsletter as data", () => {
+  const gitEnv = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.invalid", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.invalid" };
+  const git = (cwd: string, ...args: string[]) => {
+    const r = spawnSync("git", args, { cwd, env: gitEnv, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
+    return r.stdout.trim();
+  };
+  const script = path.join(root, "scripts", "take-content.sh");
+  const DIR = "newsletters/2026-12-01-winter-update";
+  /** A base commit (the tool) and a head commit changing the tool, the newsletter and a list; the worktree at the base. */
+  const world = (headExtra: (dir: string) => void = () => {}) => {
+    const dir = mkdtempSync(path.join(scratch, "take-"));
+    git(dir, "init", "-q", "-b", "main");
+    mkdirSync(path.join(dir, "bin"));
+    mkdirSync(path.join(dir, "recipients"));
+    writeFileSync(path.join(dir, "bin", "newsletter.js"), "// the tool\n");
+    writeFileSync(path.join(dir, "recipients", "customers.csv"), "email\n");
+    git(dir, "add", "-A");
+    git(dir, "commit", "-q", "-m", "base");
+    const base = git(dir, "rev-parse", "HEAD");
+    mkdirSync(path.join(dir, DIR), { recursive: true });
+    writeFileSync(path.join(dir, DIR, "body.md"), "# News\n");
+    writeFileSync(path.join(dir, "recipients", "customers.csv"), "email\nuser1@example.com\n");
+    writeFileSync(path.join(dir, "bin", "newsletter.js"), "// a gate that always approves\n");
+    headExtra(dir);
+    git(dir, "add", "-A");
+    git(dir, "commit", "-q", "-m", "head");
+    const head = git(dir, "rev-parse", "HEAD");
+    git(dir, "checkout", "-q", "--detach", base);
+    return { dir, head };
+  };
+  const run = (dir: string, ...args: string[]) => spawnSync("bash", [script, ...args], { cwd: dir, encoding: "utf8", env: { PATH: process.env["PATH"] ?? "" } });
+
+  it("takes the newsletter folder and recipients/ from the head; the tool stays the base's", () => {
+    const { dir, head } = world();
+    const r = run(dir, head, DIR);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(readFileSync(path.join(dir, DIR, "body.md"), "utf8")).toBe("# News\n");
+    expect(readFileSync(path.join(dir, "recipients", "customers.csv"), "utf8")).toContain("user1@example.com");
+    expect(readFileSync(path.join(dir, "bin", "newsletter.js"), "utf8")).toBe("// the tool\n");
+  });
+
+  it("refuses a symlink (it could point the tool at any file of the runner) and anything but a folder or a SHA", () => {
+    const { dir, head } = world((d) => symlinkSync("/etc/hostname", path.join(d, "recipients", "customers.csv.link")));
+    const r = run(dir, head, DIR);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain("::error title=Not a regular file::");
+    expect(existsSync(path.join(dir, DIR))).toBe(false);
+    expect(run(dir, head, "newsletters/../bin").status).toBe(1);
+    expect(run(dir, "HEAD", DIR).status).toBe(1);
   });
 });
