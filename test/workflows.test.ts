@@ -238,6 +238,29 @@ describe("the trust rule: no pull request code next to a secret", () => {
     }
   });
 
+  it("check out the tool from the default branch, and take the pull request's or the push's newsletter as data", () => {
+    const refs = (file: string, job: string) =>
+      wf(file).jobs[job]!.steps!.filter((s) => s.uses?.startsWith("actions/checkout@") && s.with?.["path"] === undefined).map((s) => s.with?.["ref"]);
+    expect(refs("newsletter-pr.yml", "check")).toEqual(["${{ github.event.pull_request.base.sha }}"]);
+    expect(refs("newsletter-pr.yml", "approval-copy")).toEqual(["${{ github.event.pull_request.base.sha }}"]);
+    expect(refs("newsletter-gate.yml", "gate")).toEqual(["${{ github.event.repository.default_branch }}"]);
+    expect(refs("newsletter-send.yml", "send")).toEqual(["${{ needs.resolve.outputs.tool_sha }}"]);
+    // resolve: the pushed commit is read (which folder) and then left for the commit before the push, before any npm.
+    const steps = wf("newsletter-send.yml").jobs["resolve"]!.steps!;
+    const tool = steps.findIndex((s) => s.id === "tool");
+    const firstTool = steps.findIndex((s) => RUNS_TOOL.test(s.run ?? ""));
+    expect(tool).toBeGreaterThan(0);
+    expect(firstTool).toBeGreaterThan(tool);
+    expect(steps[tool]!.run).toMatch(/if \[\[ "\$EVENT_NAME" == push \]\]; then tool="\$BEFORE_SHA"; fi\n\s*git checkout -q --detach "\$tool"/);
+    // Every job that takes data from a pull request or a push does it through take-content.sh, before npm.
+    for (const [file, job] of [["newsletter-pr.yml", "check"], ["newsletter-pr.yml", "approval-copy"], ["newsletter-send.yml", "send"], ["newsletter-send.yml", "resolve"]] as const) {
+      const st = wf(file).jobs[job]!.steps!;
+      const take = st.findIndex((s) => (s.run ?? "").includes("scripts/take-content.sh"));
+      expect(take, `${file} ${job}`).toBeGreaterThan(0);
+      expect(st.findIndex((s) => /npm (ci|run)/.test(s.run ?? "")), `${file} ${job}`).toBeGreaterThan(take);
+    }
+  });
+
   it("run the current Node LTS (24)", () => {
     const setups = allSteps.filter(({ step }) => step.uses?.startsWith("actions/setup-node@"));
     expect(setups.length).toBeGreaterThan(0);
