@@ -359,6 +359,17 @@ const scenarios: Scenario[] = [
     check: (r) => expect(r.problems[0]!.text).toContain(`against its first parent ${BASE.slice(0, 7)}`),
   },
   {
+    name: "rebase merge of several commits: an earlier one changed the tool (the PR's files are read too)",
+    code: "not-content-only",
+    setup: (d) => {
+      d.commits[N]!.unshift({ sha: OLD, authorLogin: "dana", committerLogin: "dana" });
+      d.files[N]!.push({ filename: "src/gate/evaluate.ts", status: "modified" });
+      // The last rebased commit, on top of the first rebased one: only the newsletter.
+      d.commitChanges = { [MERGE]: { sha: MERGE, parents: [OTHER], paths: d.files[N]!.filter((f) => f.filename.startsWith("newsletters/")).map((f) => f.filename) } };
+    },
+    check: (r) => expect(r.problems[0]!.text).toContain("src/gate/evaluate.ts"),
+  },
+  {
     name: "bot approval",
     code: "bot",
     setup: (d) => {

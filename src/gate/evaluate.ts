@@ -183,9 +183,11 @@ export async function evaluateGate(input: GateInput): Promise<GateResult> {
   const commits = await port.commits(pr.number);
   // What the pull request changes: for a merged one, what its merge commit brought onto the
   // default branch (against the first parent: one request that also proves the content-only
-  // rule on the tree that is sent); for an open one, its files.
+  // rule on the tree that is sent); for an open one, its files. A rebase merge of several
+  // commits puts only the last one on top of the first parent: then the PR's files are read too.
   const merged = pr.merged && mergeSha !== undefined ? await port.commitChange(mergeSha) : undefined;
-  const paths = merged !== undefined ? [...merged.paths] : touchedPaths(await port.files(pr.number));
+  const mergeOfHead = merged !== undefined && (merged.parents[1] === pr.headSha || commits.length <= 1);
+  const paths = [...new Set([...(merged?.paths ?? []), ...(mergeOfHead ? [] : touchedPaths(await port.files(pr.number)))])].sort();
   const lastPushIso = await port.lastPushAt(pr.number, pr.headSha);
   const pushers = new Set((await port.pushers(pr.number)).map(loginKey));
   const rules = await port.branchRules(pr.baseRef);

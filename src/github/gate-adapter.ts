@@ -31,6 +31,8 @@
  * the collaborator list does not show, or a membership that may be pending;
  * classic branch protection when no ruleset requires pull request reviews;
  * two recursive trees when a squash or rebase merge changed the tree; the
+ * pull request's files when its merge commit is not a merge of its head and
+ * it has several commits (a rebase merge: the first parent is one of them); the
  * next CODEOWNERS location when .github/CODEOWNERS does not exist; with a
  * token that may administer the repository (the pull request's
  * `base.repo.permissions.admin`; never GITHUB_TOKEN), one "Get a repository
