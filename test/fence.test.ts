@@ -331,6 +331,12 @@ describe("the fence: what one writer cannot do alone", () => {
     expect(again.send.code).toBe(1);
     expect(again.send.stderr).toMatch(new RegExp(`newsletter ${pr.id} was already sent: its audit record audit/${pr.id}/all\\.json shows a send that began`));
     expect(w.smtp.received.length).toBe(before);
+    // The refused run's audit step does not replace the record of the send that began, so a third run is refused too.
+    expect(again.audit, again.auditText).toBe(0);
+    expect(JSON.parse(originStateFile(w, `audit/${pr.id}/all.json`)!)).toMatchObject({ send: { outcome: "completed" } });
+    const third = await sendWorkflow(pr, event);
+    expect(third.send.code).toBe(1);
+    expect(w.smtp.received.length).toBe(before);
   }, 180_000);
 
   it("a state branch without its ruleset: the send refuses before the first message", async () => {

@@ -210,18 +210,35 @@ export function renderAuditMarkdown(record: AuditRecord): string {
 // ---- On the state branch --------------------------------------------------
 
 /** The part of the state branch the audit writer needs. */
-export type AuditBranch = Pick<StateBranch, "write" | "commitAndPush">;
+export type AuditBranch = Pick<StateBranch, "read" | "write" | "commitAndPush">;
 
 /**
  * Validates `record`, writes it as `audit/<id>/<shard>.json` and pushes it
  * (with anything else pending on the branch). Resolves once the remote
  * holds it. Rewriting the same shard's record replaces it: the branch
- * history keeps every earlier version.
+ * history keeps every earlier version. Except (docs/design.md, "The audit
+ * record"): a record of a send that never began does not replace one of a
+ * send that began, which is what keeps a newsletter from being sent again
+ * as new once its ledger is gone; that record is kept and returned as
+ * `record`.
  */
-export async function writeAuditRecord(state: AuditBranch, record: AuditRecord): Promise<{ path: string; pushed: boolean }> {
+export async function writeAuditRecord(
+  state: AuditBranch,
+  record: AuditRecord,
+): Promise<{ path: string; pushed: boolean; record: AuditRecord; kept: boolean }> {
   const valid = validateAuditRecord(record);
   const file = auditRecordPath(valid);
+  if (valid.send === null) {
+    const existing = await state.read(file);
+    let earlier: AuditRecord | null = null;
+    try {
+      earlier = existing === null ? null : validateAuditRecord(JSON.parse(existing));
+    } catch {
+      earlier = null;
+    }
+    if (earlier?.send) return { path: file, pushed: false, record: earlier, kept: true };
+  }
   await state.write(file, `${JSON.stringify(valid, null, 2)}\n`);
   const r = await state.commitAndPush(`audit ${valid.newsletter} ${auditShard(valid)}${valid.send ? ` ${valid.send.outcome}` : ""}`);
-  return { path: file, pushed: r.pushed };
+  return { path: file, pushed: r.pushed, record: valid, kept: false };
 }

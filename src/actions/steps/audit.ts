@@ -307,8 +307,12 @@ export async function runAudit(ctx: StepContext): Promise<number> {
 
   // 4. Kept: on the state branch, on the pull request, in the job summary.
   const written = await writeAuditRecord(state, record);
-  io.out(`Audit record ${written.path} ${written.pushed ? "pushed to" : "already on"} ${state.branch}.\n`);
-  const markdown = renderAuditMarkdown(record);
+  if (written.kept) {
+    io.out(`Audit record ${written.path} kept: it records a send that began, and this run sent nothing (a record of no send never replaces it).\n`);
+  } else {
+    io.out(`Audit record ${written.path} ${written.pushed ? "pushed to" : "already on"} ${state.branch}.\n`);
+  }
+  const markdown = renderAuditMarkdown(written.record);
   // Filed under the send's shard, or `all` when nothing was sent (auditShard): the comment follows the record.
   const comment = await upsertComment(client, pr, auditMarker(id, auditShard(record)), markdown, env.inputs.commentAuthors);
   io.out(`Audit comment ${comment.action} on #${pr}: ${comment.url}\n`);
