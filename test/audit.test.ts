@@ -165,13 +165,19 @@ describe("audit record", () => {
     await new GitLedgerStore(state, stateLedgerPath(ID, "all")).append("{}\n", false); // an outcome not yet pushed
     const r = record();
     const res = await writeAuditRecord(state, r);
-    expect(res).toEqual({ path: `audit/${ID}/all.json`, pushed: true });
+    expect(res).toMatchObject({ path: `audit/${ID}/all.json`, pushed: true, kept: false });
     const show = (p: string) => execFileSync("git", ["show", `newsletter-state:${p}`], { cwd: bare, encoding: "utf8" });
     const stored: unknown = JSON.parse(show(res.path));
     expect(validateAuditRecord(stored)).toEqual(r);
     expect(show(stateLedgerPath(ID, "all"))).toBe("{}\n"); // pushed with it
     const log = execFileSync("git", ["log", "-1", "--format=%s", "newsletter-state"], { cwd: bare, encoding: "utf8" }).trim();
     expect(log).toBe(`audit ${ID} all halted`);
+
+    // A later record of no send (a refused re-run) does not replace the record of a send that began.
+    const none = await writeAuditRecord(state, { ...r, send: null });
+    expect(none).toMatchObject({ path: `audit/${ID}/all.json`, pushed: false, kept: true });
+    expect(none.record).toEqual(r);
+    expect(validateAuditRecord(JSON.parse(show(res.path)))).toEqual(r);
 
     const bad = { ...r, approvals: [{ ...r.approvals[0]!, login: "alice@corp.example" }] };
     await expect(writeAuditRecord(state, bad)).rejects.toBeInstanceOf(AuditRecordError);
