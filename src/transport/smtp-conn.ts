@@ -44,7 +44,7 @@ export interface ConnOptions {
   auth?: { user: string; pass: string };
   /** EHLO name; default the local address as an address literal (RFC 5321 §4.1.3). */
   name?: string;
-  tls: { rejectUnauthorized: boolean; servername?: string };
+  tls: { rejectUnauthorized: boolean; servername?: string; ca?: string[] };
   connectionTimeoutMs: number;
   greetingTimeoutMs: number;
   socketTimeoutMs: number;
@@ -138,7 +138,7 @@ export class SmtpConnection {
       };
       const timer = setTimeout(() => done(smtpError("ETIMEDOUT", "Connection timeout", { command: "CONN" })), o.connectionTimeoutMs);
       const sock = o.secure
-        ? tlsConnect({ host: o.host, port: o.port, rejectUnauthorized: o.tls.rejectUnauthorized, ...(sni(o) ? { servername: sni(o)! } : {}) })
+        ? tlsConnect({ host: o.host, port: o.port, ...tlsOptions(o) })
         : netConnect({ host: o.host, port: o.port });
       this.attach(sock);
       sock.once(o.secure ? "secureConnect" : "connect", () => done());
@@ -259,7 +259,7 @@ export class SmtpConnection {
     this.detach(plain);
     const o = this.opts;
     return new Promise<void>((resolve, reject) => {
-      const sock = tlsConnect({ socket: plain, rejectUnauthorized: o.tls.rejectUnauthorized, ...(sni(o) ? { servername: sni(o)! } : {}) });
+      const sock = tlsConnect({ socket: plain, ...tlsOptions(o) });
       let settled = false;
       const settle = (e?: SmtpError) => {
         if (settled) return;
@@ -466,6 +466,11 @@ export class SmtpConnection {
 
 function isPositive(code: number): boolean {
   return code === 250 || code === 251;
+}
+
+function tlsOptions(o: ConnOptions) {
+  const name = sni(o);
+  return { rejectUnauthorized: o.tls.rejectUnauthorized, ...(name ? { servername: name } : {}), ...(o.tls.ca ? { ca: o.tls.ca } : {}) };
 }
 
 function sni(o: ConnOptions): string | undefined {

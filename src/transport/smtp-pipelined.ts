@@ -71,7 +71,11 @@ export function createPipelinedSmtpTransport(url: string, opts: SmtpTransportOpt
     requireTLS: ep.requireTLS,
     ...(ep.auth ? { auth: ep.auth } : {}),
     ...(opts.name ? { name: opts.name } : {}),
-    tls: { rejectUnauthorized: opts.tls?.rejectUnauthorized ?? true, ...(opts.tls?.servername ? { servername: opts.tls.servername } : {}) },
+    tls: {
+      rejectUnauthorized: opts.tls?.rejectUnauthorized ?? true,
+      ...(opts.tls?.servername ? { servername: opts.tls.servername } : {}),
+      ...(opts.tls?.ca ? { ca: opts.tls.ca } : {}),
+    },
     connectionTimeoutMs: CONNECTION_TIMEOUT_MS,
     greetingTimeoutMs: GREETING_TIMEOUT_MS,
     socketTimeoutMs: SOCKET_TIMEOUT_MS,

@@ -31,7 +31,8 @@ import { canSendRaw, rawPoolOf, sendRaw, type RawSentInfo } from "./smtp-raw.ts"
 export interface SmtpTransportOptions {
   /** Pool size (nodemailer `maxConnections`). */
   connections: number;
-  tls?: { rejectUnauthorized?: boolean; servername?: string };
+  /** `ca`: the certificate authorities to trust (Node's roots included), when a private CA is added. */
+  tls?: { rejectUnauthorized?: boolean; servername?: string; ca?: string[] };
   /** EHLO name (RFC 5321 §4.1.1.1); nodemailer defaults to the host name. */
   name?: string;
   /** Label for URL errors, e.g. the environment variable it came from. */
@@ -83,6 +84,7 @@ export function createSmtpTransport(url: string, opts: SmtpTransportOptions): Ma
     tls: {
       rejectUnauthorized: opts.tls?.rejectUnauthorized ?? true,
       ...(opts.tls?.servername ? { servername: opts.tls.servername } : {}),
+      ...(opts.tls?.ca ? { ca: opts.tls.ca } : {}),
     },
     maxConnections: opts.connections,
     maxMessages: MAX_MESSAGES_PER_CONNECTION,
