@@ -45,7 +45,7 @@ class FakeTransport implements MailTransport {
 const okGuard = (): GuardVerdict => ({ ok: true });
 const base: PipelineOptions = {
   rate: 1e6, maxInFlight: 4, batchSize: 8, maxFailureRate: 0.05, resendInDoubt: false, dryRun: false, total: 0,
-  retry: { maxAttempts: 3, baseMs: 1, capMs: 2 },
+  retry: { baseMs: 1, capMs: 2, budgetMs: 200 },
 };
 
 async function ledger(dir = mkdtempSync(path.join(tmpdir(), "nl-pipe-"))) {

@@ -238,7 +238,7 @@ describe("PIPELINING (RFC 2920)", () => {
     if (a === null || typeof a === "string") throw new Error("no port");
     const c = await SmtpConnection.open({
       host: "127.0.0.1", port: a.port, secure: false, requireTLS: false, tls: { rejectUnauthorized: true },
-      connectionTimeoutMs: 2000, greetingTimeoutMs: 2000, socketTimeoutMs: 300,
+      timeouts: { connectMs: 2000, greetingMs: 2000, sessionMs: 2000, envelopeMs: 2000, finalMs: 300 },
     });
     cleanups.push(() => c.destroy());
     const err = await c.send(FROM, "slow@example.com", msg("slow@example.com"), false).then(() => null, (e: unknown) => e);

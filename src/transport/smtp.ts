@@ -37,6 +37,8 @@ export interface SmtpTransportOptions {
   name?: string;
   /** Label for URL errors, e.g. the environment variable it came from. */
   label?: string;
+  /** Our client's waits (smtp-conn.ts DEFAULT_TIMEOUTS); tests shorten them. */
+  timeouts?: Partial<import("./smtp-conn.ts").Timeouts>;
 }
 
 /**

@@ -30,7 +30,7 @@ export interface PeerFaults {
   rcptLimitPerConnection?: number;
   /** The message after this many on one connection gets "421 4.3.2" to its end of data (not kept). */
   eod421After?: number;
-  /** With eod421After: keep answering commands this long after the 421 (discarding data), then close. */
+  /** With eod421After: keep answering commands this long after the 421 (data is read and dropped, no reply), then close. */
   lingerMs?: number;
   /** Close the connection (no 421) right after the 250 to this many messages on it. */
   closeAfter250?: number;
@@ -164,8 +164,9 @@ export async function startFaultPeer(f: PeerFaults = {}): Promise<FaultPeer> {
       rcpt = null;
       from = null;
       if (said421) {
+        // Lingering: the data is read and dropped with the connection, no reply.
         stats.dataAfter421++;
-        return send("250 2.0.0 discarded");
+        return;
       }
       perConn++;
       if (f.withholdFinal) return;
