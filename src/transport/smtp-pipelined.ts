@@ -40,9 +40,9 @@ const MAX_MESSAGES_PER_CONNECTION = 1000;
 const CLOSE_GRACE_MS = 15_000;
 /** A message refused by one connection's pushback (421, a per-connection 452, a lost connection) tries this many more. */
 const MAX_MOVES = 3;
-/** After a connection could not be opened, the next waits 250 ms, doubling, at most 5 s (no storm against a sick relay). */
+/** After a connection could not be opened, the next waits 250 ms, doubling, at most 2 s (no storm against a sick relay). */
 const OPEN_PAUSE_MS = 250;
-const OPEN_PAUSE_MAX_MS = 5000;
+const OPEN_PAUSE_MAX_MS = 2000;
 
 /** One bare address, nothing a parser could split into two (docs/design.md, "One recipient per message"); as smtp.ts. */
 const BARE_ADDRESS = /^[^\s\p{Cc}@,;:<>"'()[\]\\]+@[^\s\p{Cc}@,;:<>"'()[\]\\]+$/u;
@@ -215,7 +215,11 @@ export function createPipelinedSmtpTransport(url: string, opts: SmtpTransportOpt
             authRefusal = err;
             failed(job, err);
           } else putBack(job);
-        } else elsewhere(job, err);
+        } else {
+          // Not moved: a relay that refuses connections refuses the next one too. The caller
+          // retries it with its backoff (port.ts pushback "connection").
+          failed(job, err);
+        }
         pump();
       },
     );
