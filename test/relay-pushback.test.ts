@@ -4,13 +4,14 @@
  * case, each changing one base world. Every case asserts what arrived at the
  * peer (each recipient once), the ledger's states, and the exit code.
  */
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ledgerPath } from "../src/ledger/fs-store.ts";
 import { parseLedger } from "../src/ledger/records.ts";
 import { foldLedger } from "../src/ledger/state.ts";
-import { runCli } from "./helpers/repo.ts";
+import { PROJECT, runCli } from "./helpers/repo.ts";
 import { PEER_CA_FILE, startFaultPeer, type FaultPeer, type PeerFaults } from "./helpers/fault-smtp.ts";
 import { recipientAddress, sendRepo, SAMPLE_DIR } from "./helpers/send-repo.ts";
 
@@ -52,13 +53,15 @@ function ledgerCounts(root: string) {
   return out;
 }
 
-async function sendTo(faults: PeerFaults, o: { user?: string; pass?: string } = {}): Promise<Outcome> {
+type Client = "pipelined" | "nodemailer";
+
+async function sendTo(faults: PeerFaults, o: { user?: string; pass?: string } = {}, client: Client = "pipelined"): Promise<Outcome> {
   peer = await startFaultPeer(faults);
   const root = sendRepo(ROWS);
   const cred = o.user ? `${o.user}:${o.pass ?? ""}@` : "";
   const url = `smtp://${cred}127.0.0.1:${peer.port}`;
   const r = await runCli(["--root", root, "send", SAMPLE_DIR], {
-    env: { NEWSLETTER_SMTP_URL: url, NEWSLETTER_SECRET: SECRET, NEWSLETTER_SMTP_CA_FILE: PEER_CA_FILE },
+    env: { NEWSLETTER_SMTP_URL: url, NEWSLETTER_SECRET: SECRET, NEWSLETTER_SMTP_CA_FILE: PEER_CA_FILE, NEWSLETTER_SMTP_CLIENT: client },
   });
   const counts = peer.counts();
   const duplicates = [...counts.values()].reduce((a, c) => a + (c > 1 ? c - 1 : 0), 0);
@@ -139,11 +142,24 @@ const CASES: Case[] = [
   },
 ];
 
-describe("send against a relay that pushes back", () => {
-  for (const c of CASES) {
+/**
+ * The modes nodemailer's pool (NEWSLETTER_SMTP_CLIENT=nodemailer) is held to as well. Not STARTTLS
+ * injection: nodemailer drops what it buffered before TLS (its own fresh start), and delivers.
+ */
+const NODEMAILER_CASES = new Set([
+  "452 4.5.3 after 7 messages on a connection",
+  "throttling window, 454 Throttling failure (SES) at the end of data",
+  "AUTH required, wrong password",
+]);
+
+describe.each([
+  ["pipelined", CASES],
+  ["nodemailer", CASES.filter((c) => NODEMAILER_CASES.has(c.name))],
+] as Array<[Client, Case[]]>)("send through the %s client against a relay that pushes back", (client, cases) => {
+  for (const c of cases) {
     it(c.name, async () => {
-      const o = await sendTo(c.faults, c.cred ?? {});
-      const row = `| ${c.name} | ${o.code} | ${o.delivered} | ${o.inDoubt} | ${o.duplicates} | failed ${o.failed} |`;
+      const o = await sendTo(c.faults, c.cred ?? {}, client);
+      const row = `| ${client} | ${c.name} | ${o.code} | ${o.delivered} | ${o.inDoubt} | ${o.duplicates} | failed ${o.failed} |`;
       console.log(row);
       expect(o.stderr).not.toMatch(/\n\s+at /);
       for (let i = 0; i < ROWS; i++) expect(o.stdout + o.stderr, "an address printed in full").not.toContain(recipientAddress(i));
@@ -155,4 +171,48 @@ describe("send against a relay that pushes back", () => {
       c.extra?.(o, peer!);
     }, 120_000);
   }
+});
+
+describe("a signal while the relay withholds its reply", () => {
+  function start(root: string, url: string) {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/bin.ts", "--root", root, "send", SAMPLE_DIR], {
+      cwd: PROJECT,
+      env: { ...process.env, NEWSLETTER_SMTP_URL: url, NEWSLETTER_SECRET: SECRET, NEWSLETTER_SMTP_CA_FILE: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout!.on("data", (d) => (out += d));
+    child.stderr!.on("data", (d) => (out += d));
+    const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.on("exit", (code) => resolve({ code, at: Date.now() })));
+    return { child, exited, output: () => out };
+  }
+
+  it.each([
+    ["SIGTERM once: stops within 5 s (3 s of grace, then cut)", ["SIGTERM"], 143],
+    ["SIGINT twice: the second stops at once and says how many it leaves in doubt", ["SIGINT", "SIGINT"], 130],
+  ] as Array<[string, NodeJS.Signals[], number]>)("%s", async (_name, signals, code) => {
+    peer = await startFaultPeer({ withholdFinal: true });
+    const root = sendRepo(ROWS);
+    const run = start(root, peer.url);
+    await Promise.race([peer.firstData, run.exited]);
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    for (const s of signals) {
+      run.child.kill(s);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const end = await Promise.race([run.exited, new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
+    if (end === null) run.child.kill("SIGKILL");
+    expect(end, `still running 10 s after ${signals.join(", ")}\n${run.output()}`).not.toBeNull();
+    const took = end!.at - t0;
+    expect(end!.code).toBe(code);
+    expect(took).toBeLessThan(signals.length > 1 ? 2000 : 5000);
+    const ledger = ledgerCounts(root);
+    console.log(`| ${signals.join(" + ")} | ${end!.code} | ${peer.delivered.length} | ${ledger.inDoubt} | stopped in ${took} ms |`);
+    // Nothing was kept by this peer; every message whose data went out is in doubt, the rest were never sent.
+    expect(peer.delivered).toHaveLength(0);
+    expect(ledger.sent).toBe(0);
+    expect(ledger.inDoubt).toBeGreaterThan(0);
+    if (signals.length > 1) expect(run.output()).toMatch(new RegExp(`${ledger.inDoubt} message\\(s\\) in flight left in doubt`));
+  }, 60_000);
 });

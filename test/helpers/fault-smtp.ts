@@ -104,6 +104,7 @@ export async function startFaultPeer(f: PeerFaults = {}): Promise<FaultPeer> {
     let busy = false;
     let closed = false;
     let said421 = false;
+    let stalled = false;
     let secure = false;
     let authed = false;
     let perConn = 0;
@@ -148,7 +149,7 @@ export async function startFaultPeer(f: PeerFaults = {}): Promise<FaultPeer> {
       if (busy) return;
       busy = true;
       try {
-        for (let item = next(); item && !closed; item = next()) {
+        for (let item = next(); item && !closed && !stalled; item = next()) {
           if ("data" in item) await onMessage();
           else await onLine(item.line);
         }
@@ -169,7 +170,10 @@ export async function startFaultPeer(f: PeerFaults = {}): Promise<FaultPeer> {
         return;
       }
       perConn++;
-      if (f.withholdFinal) return;
+      if (f.withholdFinal) {
+        stalled = true; // reads on, answers nothing more
+        return;
+      }
       if (f.eod421After !== undefined && perConn > f.eod421After) {
         said421 = true;
         await send("421 4.3.2 Too many messages on this connection, closing");
