@@ -70,7 +70,7 @@ export class AdaptiveRate {
   /** The relay said "slow down". */
   onThrottle(now: number): void {
     if (now - this.lastCut < CUT_SPACING_MS) return;
-    const achieved = this.since / (Math.max(now - this.measureFrom, CUT_SPACING_MS) / 1000);
+    const achieved = this.since / (Math.max(now - this.measureFrom, 1000) / 1000);
     this.current = Math.max(this.floor, Math.min(this.current, achieved > 0 ? achieved : this.current) / 2);
     this.lastCut = now;
     this.measureFrom = now;

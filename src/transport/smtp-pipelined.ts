@@ -101,6 +101,8 @@ export function createPipelinedSmtpTransport(url: string, opts: SmtpTransportOpt
   /** Credentials refused twice (once, then on a fresh connection): every message fails so, none connects. */
   let authRefusal: unknown = null;
   let authFailures = 0;
+  /** A connection got through the handshake once. */
+  let proven = false;
   let openFailures = 0;
   let nextOpenAt = 0;
   let openTimer: NodeJS.Timeout | null = null;
@@ -173,8 +175,9 @@ export function createPipelinedSmtpTransport(url: string, opts: SmtpTransportOpt
         run(c, take()!);
         continue;
       }
-      // While credentials are being retried, one connection at a time (no burst of refused AUTHs).
-      if (all.size + opening < max && !closed && !(authFailures > 0 && opening > 0)) {
+      // Until one connection got through (the preflight's, usually), and while credentials are
+      // being retried, one opens at a time: a wrong password costs two AUTHs, not one per connection.
+      if (all.size + opening < max && !closed && !((!proven || authFailures > 0) && opening > 0)) {
         const wait = nextOpenAt - Date.now();
         if (wait > 0) {
           openTimer ??= setTimeout(() => {
@@ -198,6 +201,7 @@ export function createPipelinedSmtpTransport(url: string, opts: SmtpTransportOpt
     SmtpConnection.open(connOpts).then(
       (c) => {
         opening--;
+        proven = true;
         openFailures = 0;
         nextOpenAt = 0;
         authFailures = 0;
@@ -370,6 +374,7 @@ export function createPipelinedSmtpTransport(url: string, opts: SmtpTransportOpt
     preflight: () =>
       provePreflight(ep.display, credentials, async () => {
         const c = await SmtpConnection.open(connOpts);
+        proven = true;
         all.add(c);
         idle.push(c);
       }),
