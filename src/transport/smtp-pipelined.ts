@@ -16,13 +16,15 @@
  * goes to the nodemailer transport (smtp.ts), loaded and opened on first
  * use (smtp-lazy.ts).
  *
- * Duplicates: a message is written at most once; the pool never re-sends on
- * its own. A connection lost before a message's end of data was written
- * fails it as transient (retryable: the server cannot have accepted an
- * unfinished message). Lost, reset or timed out after its end of data was
- * written, without the final reply, it is InDoubt (port.ts; RFC 5321
- * §4.1.1.4, RFC 1047): the server may have queued it, so it is not retried
- * and stays claimed in the ledger.
+ * Duplicates: a message's data is written at most once. A connection lost
+ * (or closing with a 421, or at its per-connection limit) before a message's
+ * end of data was written moves the message to another connection, up to
+ * MAX_MOVES times (the server cannot have accepted an unfinished message),
+ * then fails it as transient. Lost, reset or timed out after its end of data
+ * was written, without the final reply, it is InDoubt (port.ts; RFC 5321
+ * §4.1.1.4, RFC 1047): the server may have queued it, so it is never moved or
+ * retried and stays claimed in the ledger. Pushback handling: docs/design.md,
+ * "Sending and relay pushback".
  */
 import { isAscii } from "node:buffer";
 import { UsageError } from "../errors.ts";
