@@ -549,7 +549,7 @@ describe("DKIM (RFC 6376)", () => {
     expect(signed.subarray(signed.length - raw.length).equals(raw)).toBe(true);
     const head = signed.toString("latin1", 0, signed.length - raw.length);
     expect(head.replace(/\r\n /g, " ")).toMatch(
-      /^DKIM-Signature: v=1; a=rsa-sha256; c=relaxed\/relaxed; d=corp\.example; s=news2026; h=from: reply-to: to: /,
+      /^DKIM-Signature: v=1; a=rsa-sha256; c=relaxed\/relaxed; d=corp\.example; s=news2026; h=from: from: reply-to: to: to: /,
     );
     for (const line of head.slice(0, -2).split("\r\n")) expect(line.length).toBeLessThanOrEqual(78);
     expect(head).not.toMatch(/\bt=/);
@@ -558,15 +558,24 @@ describe("DKIM (RFC 6376)", () => {
     expect(v).toEqual({
       bodyOk: true,
       signatureOk: true,
+      // Over-signed (each listed once more than it occurs): From, To, Subject, Date, Message-ID, List-*.
       h: [
+        "from",
         "from",
         "reply-to",
         "to",
+        "to",
+        "subject",
         "subject",
         "date",
+        "date",
+        "message-id",
         "message-id",
         "list-id",
+        "list-id",
         "list-unsubscribe",
+        "list-unsubscribe",
+        "list-unsubscribe-post",
         "list-unsubscribe-post",
         "mime-version",
         "content-type",
@@ -603,6 +612,24 @@ describe("DKIM (RFC 6376)", () => {
     expect(verifyDkim(otherTo, pub).signatureOk).toBe(false);
     const otherBody = Buffer.from(signed.replace("Our winter update.", "Our summer update."), "latin1");
     expect(verifyDkim(otherBody, pub).bodyOk).toBe(false);
+  });
+
+  it.each([
+    ["From", "From: Support <support@attacker.example>"],
+    ["To", "To: someone@attacker.example"],
+    ["Subject", "Subject: Urgent: confirm your password"],
+    ["Date", "Date: Mon, 1 Jan 2024 00:00:00 +0000"],
+    ["Message-ID", "Message-ID: <forged@attacker.example>"],
+    ["List-Unsubscribe", "List-Unsubscribe: <https://attacker.example/u>"],
+    ["List-Id", "List-Id: <other.attacker.example>"],
+  ])("over-signs %s: a second one prepended by a relay or an attacker fails verification (RFC 6376 §8.15)", (_name, extra) => {
+    const signed = signDkim(composeMessage(input()), opts);
+    expect(verifyDkim(signed, pub)).toMatchObject({ bodyOk: true, signatureOk: true });
+    // Prepended after the signature, where a reader that shows the first instance would show it.
+    const s = signed.toString("latin1");
+    const afterSig = s.search(/\r\n(?![ \t])/) + 2;
+    const tampered = Buffer.from(`${s.slice(0, afterSig)}${extra}\r\n${s.slice(afterSig)}`, "latin1");
+    expect(verifyDkim(tampered, pub).signatureOk).toBe(false);
   });
 
   it("canonicalises bodies as RFC 6376 §3.4.4 says", () => {

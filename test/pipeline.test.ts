@@ -45,7 +45,7 @@ class FakeTransport implements MailTransport {
 const okGuard = (): GuardVerdict => ({ ok: true });
 const base: PipelineOptions = {
   rate: 1e6, maxInFlight: 4, batchSize: 8, maxFailureRate: 0.05, resendInDoubt: false, dryRun: false, total: 0,
-  retry: { maxAttempts: 3, baseMs: 1, capMs: 2 },
+  retry: { baseMs: 1, capMs: 2, budgetMs: 200 },
 };
 
 async function ledger(dir = mkdtempSync(path.join(tmpdir(), "nl-pipe-"))) {
@@ -114,6 +114,56 @@ describe("send pipeline", () => {
     expect(r.outcome).toBe("aborted");
     expect(r.halt.cause).toMatchObject({ kind: "abort" });
     expect(t.calls).toBeLessThan(100);
+  });
+
+  it("throttling is not failure: it never trips the breaker, even at a failure limit of 0, and every message goes once", async () => {
+    const { l } = await ledger();
+    const attempts = new Map<string, number>();
+    const t = new FakeTransport((env) => {
+      const n = (attempts.get(env.to) ?? 0) + 1;
+      attempts.set(env.to, n);
+      return n <= 3 ? { ok: false, permanent: false, code: 450, message: "450 4.7.1 too much mail", pushback: "throttled" } : { ok: true, response: "250" };
+    });
+    const r = await runPipeline(items(60), { transport: t, ledger: l, guard: okGuard }, { ...base, maxFailureRate: 0 }, new Halt());
+    expect(r.outcome).toBe("completed");
+    expect(r.sent).toBe(60);
+    expect(new Set(t.delivered).size).toBe(60);
+    expect(l.counts()).toMatchObject({ sent: 60, failed: 0, inDoubt: 0 });
+  });
+
+  it("the same refusals without the throttling mark are failures: the breaker trips", async () => {
+    const { l } = await ledger();
+    const t = new FakeTransport(() => ({ ok: false, permanent: false, code: 450, message: "450 4.2.0 mailbox busy" }));
+    const r = await runPipeline(items(60), { transport: t, ledger: l, guard: okGuard }, { ...base, maxFailureRate: 0.05, retry: { baseMs: 1, capMs: 1, budgetMs: 5 } }, new Halt());
+    expect(r.outcome).toBe("aborted");
+    expect(r.halt.cause).toMatchObject({ kind: "abort", reason: expect.stringContaining("circuit breaker") });
+  });
+
+  it("retries are bounded in time, not in count: a refusal for 150 ms is waited out at 1-2 ms backoff (dozens of attempts)", async () => {
+    const { l } = await ledger();
+    const t0 = Date.now();
+    let calls = 0;
+    const t = new FakeTransport(() => {
+      calls++;
+      return Date.now() - t0 < 150 ? { ok: false, permanent: false, code: 451, message: "451 4.3.0 try later" } : { ok: true, response: "250" };
+    });
+    const r = await runPipeline(items(2), { transport: t, ledger: l, guard: okGuard }, { ...base, maxFailureRate: 1, retry: { baseMs: 1, capMs: 2, budgetMs: 1000 } }, new Halt());
+    expect(r.sent).toBe(2);
+    expect(calls).toBeGreaterThan(12); // more than any fixed count this policy ever had (6)
+  });
+
+  it("refused credentials stop the send: the message is released (not failed), nothing more is claimed, exit 4", async () => {
+    const { l } = await ledger();
+    const t = new FakeTransport((_e, call) =>
+      call >= 5 ? { ok: false, permanent: false, code: 535, message: "535 5.7.8 authentication failed", pushback: "auth" } : { ok: true, response: "250" },
+    );
+    const r = await runPipeline(items(100), { transport: t, ledger: l, guard: okGuard }, base, new Halt());
+    expect(r.outcome).toBe("aborted");
+    expect(r.halt.cause).toMatchObject({ kind: "abort", reason: expect.stringContaining("refused the credentials") });
+    expect(sendExitCode(r)).toBe(4);
+    expect(r.failed).toEqual([]);
+    expect(l.counts()).toMatchObject({ sent: 5, failed: 0, inDoubt: 0 });
+    expect(t.calls).toBeLessThanOrEqual(5 + base.maxInFlight);
   });
 
   it("a halt stops new messages at once and releases unsent claims", async () => {

@@ -13,6 +13,12 @@
  * content-type — those present in the message, in that order. Reply-To is
  * signed too (§5.4.1 recommends it: a changed Reply-To redirects replies),
  * and List-Unsubscribe-Post with List-Unsubscribe as RFC 8058 §4 requires.
+ *
+ * Over-signed (docs/design.md, "Sending and relay pushback"; RFC 6376 §8.15
+ * and §5.4.2): From, To, Subject, Date, Message-ID and the List-* fields are
+ * listed in `h=` once more than they occur. The extra entry signs "no such
+ * field", so a second From (or Subject...) added anywhere later — a reader
+ * may show the first one — breaks the signature instead of riding on it.
  */
 import { createPrivateKey, createHash, sign as rsaSign, type KeyObject } from "node:crypto";
 import { composeFail, isLdhDomain } from "./syntax.ts";
@@ -30,6 +36,18 @@ export const DEFAULT_SIGNED_FIELDS: readonly string[] = [
   "mime-version",
   "content-type",
 ];
+
+/** Fields whose extra instances must break the signature (what a reader shows as the sender, the list, the subject). */
+export const OVERSIGNED_FIELDS: ReadonlySet<string> = new Set([
+  "from",
+  "to",
+  "subject",
+  "date",
+  "message-id",
+  "list-id",
+  "list-unsubscribe",
+  "list-unsubscribe-post",
+]);
 
 export interface DkimOptions {
   /** PEM (PKCS#1 or PKCS#8) RSA private key, or a KeyObject. */
@@ -144,10 +162,13 @@ export function createDkimSigner(opts: DkimOptions): DkimSigner {
     // §5.4.2: for a name listed once, the last instance in the header is signed.
     const byName = new Map<string, string>();
     for (const f of fields) byName.set(f.slice(0, Math.max(0, f.indexOf(":"))).trim().toLowerCase(), f);
-    const names = wanted.filter((n) => byName.has(n));
-    if (!names.includes("from")) composeFail("cannot DKIM-sign a message without From (RFC 6376 §5.4)");
+    const present = wanted.filter((n) => byName.has(n));
+    if (!present.includes("from")) composeFail("cannot DKIM-sign a message without From (RFC 6376 §5.4)");
+    // The over-signing entry adds nothing to the signed data (§5.4.2: a name listed more often
+    // than it occurs stands for a null string); it only appears in h=.
+    const names = present.flatMap((n) => (OVERSIGNED_FIELDS.has(n) ? [n, n] : [n]));
     let canonical = "";
-    for (const n of names) canonical += `${relaxedHeader(byName.get(n)!)}\r\n`;
+    for (const n of present) canonical += `${relaxedHeader(byName.get(n)!)}\r\n`;
 
     // h= folds after a colon ([FWS] is allowed there, §3.5 sig-h-tag); b= comes last, empty while signing (§3.7).
     const hParts = names.map((n, i) => (i === 0 ? `h=${n}` : n) + (i < names.length - 1 ? ":" : ";"));

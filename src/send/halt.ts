@@ -44,3 +44,54 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener("abort", done, { once: true });
   });
 }
+
+/**
+ * How long a stopped send lets messages in flight finish before it cuts them:
+ * the whole stop must fit in 5 s (GitHub sends SIGKILL about 10 s after a
+ * cancel), and the ledger's last records and the connections' closing need
+ * the rest.
+ */
+export const STOP_GRACE_MS = 3000;
+
+export interface StopHooks {
+  /** Cut everything in flight now; returns how many it leaves in doubt (port.ts abort). */
+  cut(): number;
+  /** One line for the operator. */
+  say(line: string): void;
+  graceMs?: number;
+}
+
+/**
+ * SIGINT / SIGTERM during a send (docs/design.md, "Sending and relay
+ * pushback"): the first stops new messages and gives those in flight
+ * `graceMs`, then cuts them, whatever they wait on (a reply, a backoff, a
+ * slow relay); a second signal cuts at once and says how many it leaves in
+ * doubt. A message whose data went out without a final reply stays in doubt,
+ * as always. Returns the function that removes the handlers.
+ */
+export function stopOnSignals(halt: Halt, hooks: StopHooks): () => void {
+  let timer: NodeJS.Timeout | null = null;
+  let cut = false;
+  const cutNow = (why: string) => {
+    if (cut) return;
+    cut = true;
+    if (timer) clearTimeout(timer);
+    const left = hooks.cut();
+    hooks.say(`newsletter: ${why}: stopped now; ${left} message(s) in flight left in doubt (see the summary)\n`);
+  };
+  const on = (signal: "SIGINT" | "SIGTERM") => () => {
+    if (halt.cause?.kind === "signal") return cutNow(`second ${signal}`);
+    hooks.say(`\nnewsletter: ${signal}: no new messages; waiting up to ${Math.round((hooks.graceMs ?? STOP_GRACE_MS) / 1000)} s for those in flight (again to stop now)\n`);
+    halt.stop({ kind: "signal", signal });
+    timer = setTimeout(() => cutNow(`${signal}, grace period over`), hooks.graceMs ?? STOP_GRACE_MS);
+  };
+  const onInt = on("SIGINT");
+  const onTerm = on("SIGTERM");
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
+  return () => {
+    if (timer) clearTimeout(timer);
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
+  };
+}

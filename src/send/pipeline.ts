@@ -23,12 +23,14 @@
 import type { DeliveryResult } from "../transport/port.ts";
 import { Halt, sleep } from "./halt.ts";
 import type { BuiltGroup, Checked, PipelineDeps, PipelineOptions, PipelineResult, SendItem } from "./pipeline-types.ts";
-import { backoffMs, CircuitBreaker, DEFAULT_RETRY } from "./policy.ts";
+import { AdaptiveRate, backoffMs, CircuitBreaker, DEFAULT_RETRY } from "./policy.ts";
 
 export type * from "./pipeline-types.ts";
 
 /** Below this a rate-limit wait is not slept (a timer's resolution is ~1 ms). */
 const TIMER_SLACK_MS = 1;
+/** A message waiting for its turn looks at the (adaptive) rate again this often. */
+const SLOT_RECHECK_MS = 500;
 /** Groups composed ahead of their claims when composing runs on other threads. */
 const LOOKAHEAD_GROUPS = 3;
 
@@ -50,8 +52,10 @@ export async function runPipeline(
   const inflight = new Set<Promise<void>>();
   const started = now();
   let launched = 0;
-  let nextSlotAt = started;
-  const interval = 1000 / opts.rate;
+  /** When the last message (or retry) was let go. */
+  let lastSlotAt = -Infinity;
+  /** The rate, lowered while the relay throttles (docs/design.md, "Sending and relay pushback"). */
+  const pace = new AdaptiveRate(opts.rate, started);
   let canaryDone = !opts.canary || opts.canary.size <= 0;
 
   const progress = () => {
@@ -68,7 +72,34 @@ export async function runPipeline(
   const timer = deps.onProgress ? setInterval(progress, opts.progressEveryMs ?? 5000) : null;
   timer?.unref();
 
+  /**
+   * One message every 1/rate seconds (first attempts and retries alike). A timer cannot wait less
+   * than ~1 ms, so a message at most TIMER_SLACK_MS early goes at once: at 10,000/s that is a
+   * burst of ≤ 10, and the average holds. Nothing is reserved ahead: a waiter looks again at
+   * least every SLOT_RECHECK_MS, so retries queued while the rate was cut go as soon as it rises.
+   */
+  async function slot(): Promise<void> {
+    for (;;) {
+      const t = now();
+      const due = lastSlotAt + 1000 / pace.rate;
+      const wait = due - t;
+      if (wait <= TIMER_SLACK_MS) {
+        lastSlotAt = Math.max(due, t);
+        return;
+      }
+      await sleep(Math.min(wait, SLOT_RECHECK_MS), halt.signal);
+      if (halt.halted) return;
+    }
+  }
+
+  /**
+   * Hands one message over until it has an outcome. Transient failures are retried with backoff
+   * until `retry.budgetMs` after the first attempt (a bound in time, not a count: a relay's
+   * window is waited out). Relay pushback (port.ts) is not a verdict on the message: throttling
+   * slows the whole send and never counts toward the breaker; refused credentials stop the send.
+   */
   async function deliver(item: SendItem, out: Checked): Promise<void> {
+    const first = now();
     for (let attempt = 1; ; attempt++) {
       let res: DeliveryResult;
       try {
@@ -80,6 +111,7 @@ export async function runPipeline(
       if (res.ok) {
         deps.ledger.recordSent(item.fp, out.messageId);
         result.sent++;
+        pace.onSuccess(now());
         breaker.record(false);
         return;
       }
@@ -98,9 +130,19 @@ export async function runPipeline(
         tripBreaker();
         return;
       }
-      const giveUp = res.permanent || attempt >= retry.maxAttempts || halt.halted;
+      if (res.pushback === "auth") {
+        // Every message would fail the same way: stop claiming, and leave this one unsent (released).
+        deps.ledger.release([item.fp]);
+        halt.stop({ kind: "abort", reason: `the relay refused the credentials (${res.message}): fix them in NEWSLETTER_SMTP_URL, then re-run send` });
+        return;
+      }
+      const throttled = res.pushback === "throttled";
+      if (throttled) pace.onThrottle(now());
+      const wait = backoffMs(retry, attempt, random);
+      const giveUp = res.permanent || halt.halted || now() + wait - first > retry.budgetMs;
       if (!giveUp) {
-        await sleep(backoffMs(retry, attempt, random), halt.signal);
+        await sleep(wait, halt.signal);
+        if (!halt.halted) await slot();
         if (!halt.halted) continue;
       }
       deps.ledger.recordFailed(item.fp, res.permanent, res.message, res.code);
@@ -108,6 +150,11 @@ export async function runPipeline(
         fp: item.fp, masked: item.masked, permanent: res.permanent, reason: res.message,
         ...(res.code !== undefined ? { code: res.code } : {}),
       });
+      if (throttled) {
+        // Not a failure of the message, but the relay has not let it through in the whole budget.
+        halt.stop({ kind: "abort", reason: `the relay kept throttling for ${Math.round(retry.budgetMs / 1000)} s (${res.message}): re-run send later` });
+        return;
+      }
       breaker.record(true);
       tripBreaker();
       return;
@@ -196,12 +243,7 @@ export async function runPipeline(
       await claimed;
       if (!go || outs === null || halt.halted) return false;
       for (let i = 0; i < group.length; i++) {
-        // One message every 1/rate seconds. A timer cannot wait less than ~1 ms, so a message at most
-        // TIMER_SLACK_MS early goes at once: at 10,000/s that is a burst of ≤ 10, and the average holds.
-        const t = now();
-        const wait = nextSlotAt - t;
-        nextSlotAt = Math.max(nextSlotAt, t) + interval;
-        if (wait > TIMER_SLACK_MS) await sleep(wait, halt.signal);
+        await slot();
         if (halt.halted) return false;
         launched++;
         reserved--;

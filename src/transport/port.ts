@@ -40,7 +40,18 @@ export interface NotDelivered {
   code?: number;
   /** Redacted description. */
   message: string;
+  /**
+   * When the relay pushed back rather than refused this message (docs/design.md,
+   * "Sending and relay pushback"): "throttled" — it asks us to slow down
+   * (450/451/421 4.7.x, "454 Throttling failure"); "connection" — the connection
+   * failed or closed before this message's data was written, on every connection
+   * tried; "auth" — the relay refused our credentials, so every message would
+   * fail the same way. Absent: a verdict on this message.
+   */
+  pushback?: Pushback;
 }
+
+export type Pushback = "throttled" | "connection" | "auth";
 
 /**
  * The data was handed over completely and no final reply arrived: the
@@ -80,4 +91,20 @@ export interface MailTransport {
 
   /** Close connections after in-flight deliveries settle. Idempotent. */
   close(): Promise<void>;
+
+  /**
+   * Prove, before anything is claimed, that a message could be handed over:
+   * for SMTP one connection through the greeting, EHLO, STARTTLS and AUTH
+   * (kept for the send). Rejects with a RefusedError whose message is one
+   * line saying what the relay did. Absent: nothing to prove (the outbox).
+   */
+  preflight?(): Promise<void>;
+
+  /**
+   * Stop now: cut every connection; deliveries in flight settle at once (InDoubt
+   * for those whose data was handed over without a final reply, NotDelivered for
+   * the rest). Returns how many it leaves in doubt (at most: a transport that
+   * cannot tell counts every delivery in flight). Idempotent.
+   */
+  abort?(): number;
 }

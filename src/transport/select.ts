@@ -10,6 +10,8 @@
  * expands a secret that does not exist to "" rather than leaving it out.
  * A real send never falls back to the test server's URL.
  */
+import { readFileSync } from "node:fs";
+import { rootCertificates } from "node:tls";
 import { UsageError } from "../errors.ts";
 import type { MailTransport } from "./port.ts";
 import { createOutboxTransport } from "./outbox.ts";
@@ -27,6 +29,12 @@ export const TEST_SMTP_URL_VAR = "NEWSLETTER_TEST_SMTP_URL";
  * way back should a relay disagree with ours.
  */
 export const SMTP_CLIENT_VAR = "NEWSLETTER_SMTP_CLIENT";
+/**
+ * A PEM file of certificate authorities to trust for the relay, in addition to
+ * Node's own (a private relay's internal CA). Node's NODE_EXTRA_CA_CERTS works
+ * too, but only when set before the process starts; this one is read per send.
+ */
+export const SMTP_CA_FILE_VAR = "NEWSLETTER_SMTP_CA_FILE";
 type UrlVar = typeof SMTP_URL_VAR | typeof TEST_SMTP_URL_VAR;
 
 /** The decision alone, without the URL (it may hold a password): for messages and tests. */
@@ -57,9 +65,24 @@ export function createTransportFromEnv(env: Env, purpose: TransportPurpose, opts
     throw new UsageError(`${SMTP_CLIENT_VAR} must be "pipelined" or "nodemailer"`);
   }
   const create = client === "nodemailer" ? createLazySmtpTransport : createPipelinedSmtpTransport;
-  return create(env[choice.variable] ?? "", { ...smtpOpts, label: choice.variable });
+  const ca = trustedCas(env[SMTP_CA_FILE_VAR]);
+  const tls = ca ? { ...smtpOpts.tls, ca } : smtpOpts.tls;
+  return create(env[choice.variable] ?? "", { ...smtpOpts, ...(tls ? { tls } : {}), label: choice.variable });
 }
 
 function isSet(v: string | undefined): v is string {
   return v !== undefined && v.trim() !== "";
+}
+
+/** Node's roots plus the file's certificates (a `ca` option replaces the roots, so both are given). */
+function trustedCas(file: string | undefined): string[] | undefined {
+  if (!isSet(file)) return undefined;
+  let pem: string;
+  try {
+    pem = readFileSync(file.trim(), "utf8");
+  } catch (e) {
+    throw new UsageError(`${SMTP_CA_FILE_VAR}: cannot read the CA file (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new UsageError(`${SMTP_CA_FILE_VAR}: the file holds no PEM certificate`);
+  return [...rootCertificates, pem];
 }

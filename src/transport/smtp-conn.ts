@@ -44,11 +44,31 @@ export interface ConnOptions {
   auth?: { user: string; pass: string };
   /** EHLO name; default the local address as an address literal (RFC 5321 §4.1.3). */
   name?: string;
-  tls: { rejectUnauthorized: boolean; servername?: string };
-  connectionTimeoutMs: number;
-  greetingTimeoutMs: number;
-  socketTimeoutMs: number;
+  tls: { rejectUnauthorized: boolean; servername?: string; ca?: string[] };
+  timeouts: Timeouts;
 }
+
+/**
+ * How long each wait may last (docs/design.md, "Sending and relay pushback").
+ * RFC 5321 §4.5.3.2 gives the minimums a server-side client should allow
+ * (greeting 5 min, MAIL and RCPT 5 min, DATA 2 min, the end of data 10 min);
+ * "a client may be stricter", and a newsletter sender that must stop within
+ * seconds of a cancel should be: a relay that is this slow is sick.
+ */
+export interface Timeouts {
+  /** TCP (and implicit TLS) connect. */
+  connectMs: number;
+  /** The 220 greeting. */
+  greetingMs: number;
+  /** EHLO, STARTTLS and the TLS handshake, AUTH, RSET. */
+  sessionMs: number;
+  /** The replies to MAIL FROM, RCPT TO and DATA. */
+  envelopeMs: number;
+  /** The reply to the end of data; past it the message is in doubt, so this one stays generous. */
+  finalMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 15_000, greetingMs: 30_000, sessionMs: 30_000, envelopeMs: 60_000, finalMs: 120_000 };
 
 export interface SmtpError extends Error {
   code: string;
@@ -90,7 +110,7 @@ const NO_CAPS: Capabilities = { pipelining: false, eightBitMime: false, size: 0,
 export class SmtpConnection {
   private socket!: Socket | TLSSocket;
   private decoder = new StringDecoder("utf8");
-  private readonly parser = new ReplyParser();
+  private parser = new ReplyParser();
   private readonly ready: Reply[] = [];
   private readonly waiters: Waiter[] = [];
   private readonly completed: Reply[] = [];
@@ -98,8 +118,17 @@ export class SmtpConnection {
   private caps: Capabilities = NO_CAPS;
   /** Messages whose transaction this connection carried (sent or refused). */
   messages = 0;
+  /** Messages the server accepted on this connection (a 2yz to their end of data). */
+  accepted = 0;
   /** True once the server said it is closing (421) or the socket ended. */
   closing = false;
+  /**
+   * The server said 421 (RFC 5321 §3.8: it is closing the channel). Nothing more is
+   * written on this connection from then on: no RSET, no QUIT, no data.
+   */
+  private said421 = false;
+  /** Messages whose end of data was written and whose final reply has not been read. */
+  awaitingFinal = 0;
 
   private constructor(private readonly opts: ConnOptions) {}
 
@@ -136,9 +165,9 @@ export class SmtpConnection {
         if (e) reject(e);
         else resolve();
       };
-      const timer = setTimeout(() => done(smtpError("ETIMEDOUT", "Connection timeout", { command: "CONN" })), o.connectionTimeoutMs);
+      const timer = setTimeout(() => done(smtpError("ETIMEDOUT", "Connection timeout", { command: "CONN" })), o.timeouts.connectMs);
       const sock = o.secure
-        ? tlsConnect({ host: o.host, port: o.port, rejectUnauthorized: o.tls.rejectUnauthorized, ...(sni(o) ? { servername: sni(o)! } : {}) })
+        ? tlsConnect({ host: o.host, port: o.port, ...tlsOptions(o) })
         : netConnect({ host: o.host, port: o.port });
       this.attach(sock);
       sock.once(o.secure ? "secureConnect" : "connect", () => done());
@@ -152,7 +181,6 @@ export class SmtpConnection {
     this.socket = sock;
     this.decoder = new StringDecoder("utf8");
     sock.setNoDelay(true);
-    sock.setTimeout(this.opts.socketTimeoutMs, () => this.fail(smtpError("ETIMEDOUT", "Timeout", { command: "CONN" })));
     sock.on("data", this.onData);
     sock.on("error", (err: NodeJS.ErrnoException) => this.fail(socketError(err, sock !== undefined && "encrypted" in sock)));
     sock.on("end", () => this.fail(smtpError("ECONNECTION", "Connection closed unexpectedly", { command: "CONN" })));
@@ -173,6 +201,10 @@ export class SmtpConnection {
     this.parser.push(this.decoder.write(chunk), got);
     for (let i = 0; i < got.length; i++) {
       const r = got[i]!;
+      if (r.code === 421) {
+        this.said421 = true;
+        this.closing = true;
+      }
       const w = this.waiters.shift();
       if (w) w.resolve(r);
       else this.ready.push(r);
@@ -180,12 +212,27 @@ export class SmtpConnection {
     got.length = 0;
   };
 
-  /** The next reply in order. */
-  private read(): Promise<Reply> {
+  /**
+   * The next reply in order, within `ms`. A reply that does not come in time
+   * ends the connection (every later reply would be out of step).
+   */
+  private read(ms: number, what: string): Promise<Reply> {
     const r = this.ready.shift();
     if (r) return Promise.resolve(r);
     if (this.error) return Promise.reject(this.error);
-    return new Promise<Reply>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    return new Promise<Reply>((resolve, reject) => {
+      const timer = setTimeout(() => this.fail(smtpError("ETIMEDOUT", `no reply to ${what} within ${ms / 1000} s`, { command: "CONN" })), ms);
+      this.waiters.push({
+        resolve: (x) => {
+          clearTimeout(timer);
+          resolve(x);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+    });
   }
 
   private fail(e: SmtpError): void {
@@ -196,14 +243,20 @@ export class SmtpConnection {
     this.socket?.destroy();
   }
 
-  private write(s: string): void {
+  /** Throws, writing nothing, once the connection failed or the server said 421. */
+  private writable(): void {
     if (this.error) throw this.error;
+    if (this.said421) throw smtpError("ECONNECTION", "The server is closing the connection (421)", { command: "CONN" });
+  }
+
+  private write(s: string): void {
+    this.writable();
     this.socket.write(s, "latin1");
   }
 
-  private async command(cmd: string, label: string): Promise<Reply> {
+  private async command(cmd: string, label: string, ms = this.opts.timeouts.sessionMs): Promise<Reply> {
     this.write(`${cmd}\r\n`);
-    return this.read().catch((e: unknown) => {
+    return this.read(ms, label).catch((e: unknown) => {
       throw withCommand(e, label);
     });
   }
@@ -221,7 +274,7 @@ export class SmtpConnection {
   }
 
   private async handshake(): Promise<void> {
-    const greeting = await this.withTimeout(this.read(), this.opts.greetingTimeoutMs, "Greeting");
+    const greeting = await this.read(this.opts.timeouts.greetingMs, "the greeting");
     if (greeting.code !== 220) {
       throw smtpError("EPROTOCOL", `Invalid greeting. response=${greeting.text}`, { responseCode: greeting.code, command: "CONN", response: greeting.text });
     }
@@ -232,7 +285,15 @@ export class SmtpConnection {
       if (r.code !== 220) {
         throw smtpError("ETLS", `Error upgrading connection with STARTTLS: ${r.text}`, { responseCode: r.code, command: "STARTTLS", response: r.text });
       }
-      await this.upgrade();
+      // RFC 3207 §4.2: the client MUST discard what it learnt before TLS. Bytes already here after
+      // the 220 were not protected by TLS: read as replies after it, they would answer our EHLO
+      // (and every later command one step late). A protocol error: the connection is dropped.
+      if (this.ready.length > 0 || this.parser.pending) {
+        throw smtpError("EPROTOCOL", "STARTTLS: the server sent bytes after its 220 before TLS began (RFC 3207 §4.2); connection dropped", {
+          command: "STARTTLS",
+        });
+      }
+      await this.withTimeout(this.upgrade(), this.opts.timeouts.sessionMs, "TLS handshake");
       ehlo = await this.hello();
     }
     this.caps = ehlo;
@@ -257,9 +318,12 @@ export class SmtpConnection {
   private upgrade(): Promise<void> {
     const plain = this.socket as Socket;
     this.detach(plain);
+    // A fresh parser: nothing parsed before TLS carries over.
+    this.parser = new ReplyParser();
+    this.ready.length = 0;
     const o = this.opts;
     return new Promise<void>((resolve, reject) => {
-      const sock = tlsConnect({ socket: plain, rejectUnauthorized: o.tls.rejectUnauthorized, ...(sni(o) ? { servername: sni(o)! } : {}) });
+      const sock = tlsConnect({ socket: plain, ...tlsOptions(o) });
       let settled = false;
       const settle = (e?: SmtpError) => {
         if (settled) return;
@@ -316,7 +380,7 @@ export class SmtpConnection {
    * writev (message content may open a group). Throws when the connection is gone.
    */
   writeEnvelope(from: string, to: string, raw: Buffer, eightBit: boolean, after?: readonly Buffer[]): void {
-    if (this.error) throw this.error;
+    this.writable();
     this.messages++;
     const [mail, rcpt] = this.envelopeCommands(from, to, raw, eightBit);
     const cmds = `${mail}${rcpt}DATA\r\n`;
@@ -329,12 +393,14 @@ export class SmtpConnection {
     for (const c of after) sock.write(c);
     sock.write(cmds, "latin1");
     sock.uncork();
+    this.awaitingFinal++;
   }
 
   /** The data and its end alone (no next envelope to go with it). */
   writeData(chunks: readonly Buffer[]): void {
-    if (this.error) throw this.error;
+    this.writable();
     const sock = this.socket;
+    this.awaitingFinal++;
     if (chunks.length === 1) {
       sock.write(chunks[0]!);
       return;
@@ -349,10 +415,13 @@ export class SmtpConnection {
     let mail: Reply;
     let rcpt: Reply;
     let data: Reply;
+    const ms = this.opts.timeouts.envelopeMs;
     try {
-      mail = await this.read();
-      rcpt = await this.read();
-      data = await this.read();
+      mail = await this.read(ms, "MAIL FROM");
+      if (mail.code === 421) return this.abandon(mail, "MAIL FROM", false);
+      rcpt = await this.read(ms, "RCPT TO");
+      if (rcpt.code === 421) return this.abandon(rcpt, "RCPT TO", false);
+      data = await this.read(ms, "DATA");
     } catch (e) {
       throw withCommand(e, "MAIL FROM");
     }
@@ -370,17 +439,21 @@ export class SmtpConnection {
   async readFinal(): Promise<string> {
     let final: Reply;
     try {
-      final = await this.read();
+      final = await this.read(this.opts.timeouts.finalMs, "the end of data");
     } catch (e) {
       throw noFinalReply(e);
+    } finally {
+      this.awaitingFinal--;
     }
     if (final.code === 0) {
       // Not a reply: what the server did with the message is unknown, and the stream is out of step.
       this.fail(smtpError("EPROTOCOL", "Invalid reply to the end of data", { command: "DATA" }));
       throw noFinalReply(smtpError("EPROTOCOL", `Invalid reply to the end of data: ${final.text}`, { command: "DATA" }));
     }
-    if (final.code === 421) this.closing = true;
-    if (final.code >= 200 && final.code < 300) return final.text;
+    if (final.code >= 200 && final.code < 300) {
+      this.accepted++;
+      return final.text;
+    }
     throw smtpError("EMESSAGE", `Message failed: ${final.text}`, { responseCode: final.code, command: "DATA", response: final.text });
   }
 
@@ -395,14 +468,15 @@ export class SmtpConnection {
     this.messages++;
     const [mailCmd, rcptCmd] = this.envelopeCommands(from, to, raw, eightBit);
     try {
+      const ms = this.opts.timeouts.envelopeMs;
       this.write(mailCmd);
-      const mail = await this.read();
+      const mail = await this.read(ms, "MAIL FROM");
       if (mail.code !== 250) return await this.abandon(mail, "MAIL FROM", false);
       this.write(rcptCmd);
-      const rcpt = await this.read();
+      const rcpt = await this.read(ms, "RCPT TO");
       if (!isPositive(rcpt.code)) return await this.abandon(rcpt, "RCPT TO", false);
       this.write("DATA\r\n");
-      const data = await this.read();
+      const data = await this.read(ms, "DATA");
       if (data.code !== 354) return await this.abandon(data, "DATA", false);
     } catch (e) {
       throw withCommand(e, "MAIL FROM");
@@ -420,7 +494,6 @@ export class SmtpConnection {
    * ended at once, RFC 2920 §3.1), RSET, and report the refusal.
    */
   private async abandon(r: Reply, command: string, dataAccepted: boolean): Promise<never> {
-    if (r.code === 421) this.closing = true;
     const err = smtpError("EENVELOPE", `${command === "RCPT TO" ? "Recipient command failed" : `${command} command failed`}: ${r.text}`, {
       responseCode: r.code,
       command,
@@ -430,7 +503,7 @@ export class SmtpConnection {
       try {
         if (dataAccepted) {
           this.write(".\r\n");
-          await this.read();
+          await this.read(this.opts.timeouts.finalMs, "an empty message");
         }
         const rset = await this.command("RSET", "RSET");
         if (rset.code !== 250) this.closing = true;
@@ -443,11 +516,11 @@ export class SmtpConnection {
 
   /** QUIT (RFC 5321 §4.1.1.10) and close; never rejects. */
   async quit(): Promise<void> {
-    if (this.error === null && !this.socket.destroyed) {
+    if (this.error === null && !this.said421 && !this.socket.destroyed) {
       try {
         this.closing = true;
         this.write("QUIT\r\n");
-        await this.withTimeout(this.read(), 1000, "QUIT reply");
+        await this.read(1000, "QUIT");
       } catch {
         // closing anyway
       }
@@ -466,6 +539,11 @@ export class SmtpConnection {
 
 function isPositive(code: number): boolean {
   return code === 250 || code === 251;
+}
+
+function tlsOptions(o: ConnOptions) {
+  const name = sni(o);
+  return { rejectUnauthorized: o.tls.rejectUnauthorized, ...(name ? { servername: name } : {}), ...(o.tls.ca ? { ca: o.tls.ca } : {}) };
 }
 
 function sni(o: ConnOptions): string | undefined {

@@ -19,8 +19,13 @@ export function createLazySmtpTransport(url: string, opts: SmtpTransportOptions)
     throw new UsageError(`connections must be a positive integer, got ${String(opts.connections)}`);
   }
   let real: Promise<MailTransport> | undefined;
+  let loaded: MailTransport | null = null;
   let closed: Promise<void> | undefined;
-  const load = () => (real ??= import("./smtp.ts").then((m) => m.createSmtpTransport(url, opts)));
+  const load = () =>
+    (real ??= import("./smtp.ts").then((m) => {
+      loaded = m.createSmtpTransport(url, opts);
+      return loaded;
+    }));
   return {
     name: ep.display,
     async deliver(envelope: Envelope, raw: Buffer, meta?: DeliveryMeta): Promise<DeliveryResult> {
@@ -31,6 +36,12 @@ export function createLazySmtpTransport(url: string, opts: SmtpTransportOptions)
         // The port never rejects: a module that cannot load is a transient failure here.
         return { ok: false, permanent: false, message: `transport error: ${(e as Error)?.name ?? "unknown"}` };
       }
+    },
+    async preflight() {
+      await (await load()).preflight?.();
+    },
+    abort() {
+      return loaded?.abort?.() ?? 0;
     },
     close() {
       closed ??= real ? real.then((t) => t.close(), () => undefined) : Promise.resolve();

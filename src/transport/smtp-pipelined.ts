@@ -16,30 +16,35 @@
  * goes to the nodemailer transport (smtp.ts), loaded and opened on first
  * use (smtp-lazy.ts).
  *
- * Duplicates: a message is written at most once; the pool never re-sends on
- * its own. A connection lost before a message's end of data was written
- * fails it as transient (retryable: the server cannot have accepted an
- * unfinished message). Lost, reset or timed out after its end of data was
- * written, without the final reply, it is InDoubt (port.ts; RFC 5321
- * §4.1.1.4, RFC 1047): the server may have queued it, so it is not retried
- * and stays claimed in the ledger.
+ * Duplicates: a message's data is written at most once. A connection lost
+ * (or closing with a 421, or at its per-connection limit) before a message's
+ * end of data was written moves the message to another connection, up to
+ * MAX_MOVES times (the server cannot have accepted an unfinished message),
+ * then fails it as transient. Lost, reset or timed out after its end of data
+ * was written, without the final reply, it is InDoubt (port.ts; RFC 5321
+ * §4.1.1.4, RFC 1047): the server may have queued it, so it is never moved or
+ * retried and stays claimed in the ledger. Pushback handling: docs/design.md,
+ * "Sending and relay pushback".
  */
 import { isAscii } from "node:buffer";
 import { UsageError } from "../errors.ts";
 import type { DeliveryMeta, DeliveryResult, Envelope, MailTransport } from "./port.ts";
-import { SmtpConnection, type ConnOptions } from "./smtp-conn.ts";
+import { DEFAULT_TIMEOUTS, SmtpConnection, type ConnOptions, type SmtpError } from "./smtp-conn.ts";
 import { dataChunks } from "./smtp-wire.ts";
-import { clean, failureFromError, successResponse } from "./smtp-result.ts";
+import { clean, failureFromError, isThrottling, successResponse } from "./smtp-result.ts";
+import { provePreflight } from "./preflight.ts";
 import { createLazySmtpTransport } from "./smtp-lazy.ts";
 import type { SmtpTransportOptions } from "./smtp.ts";
 import { parseSmtpUrl } from "./smtp-url.ts";
 
-/** As smtp.ts: a connection is replaced after this many messages. */
+/** As smtp.ts: a connection is replaced after this many messages (fewer once a relay shows its own limit). */
 const MAX_MESSAGES_PER_CONNECTION = 1000;
-const CONNECTION_TIMEOUT_MS = 30_000;
-const GREETING_TIMEOUT_MS = 30_000;
-const SOCKET_TIMEOUT_MS = 5 * 60_000;
 const CLOSE_GRACE_MS = 15_000;
+/** A message refused by one connection's pushback (421, a per-connection 452, a lost connection) tries this many more. */
+const MAX_MOVES = 3;
+/** After a connection could not be opened, the next waits 250 ms, doubling, at most 2 s (no storm against a sick relay). */
+const OPEN_PAUSE_MS = 250;
+const OPEN_PAUSE_MAX_MS = 2000;
 
 /** One bare address, nothing a parser could split into two (docs/design.md, "One recipient per message"); as smtp.ts. */
 const BARE_ADDRESS = /^[^\s\p{Cc}@,;:<>"'()[\]\\]+@[^\s\p{Cc}@,;:<>"'()[\]\\]+$/u;
@@ -55,6 +60,8 @@ interface Job {
   envelope: Envelope;
   raw: Buffer;
   secrets: string[];
+  /** Times moved to another connection after that connection's pushback. */
+  moves: number;
   resolve(r: DeliveryResult): void;
 }
 
@@ -71,10 +78,12 @@ export function createPipelinedSmtpTransport(url: string, opts: SmtpTransportOpt
     requireTLS: ep.requireTLS,
     ...(ep.auth ? { auth: ep.auth } : {}),
     ...(opts.name ? { name: opts.name } : {}),
-    tls: { rejectUnauthorized: opts.tls?.rejectUnauthorized ?? true, ...(opts.tls?.servername ? { servername: opts.tls.servername } : {}) },
-    connectionTimeoutMs: CONNECTION_TIMEOUT_MS,
-    greetingTimeoutMs: GREETING_TIMEOUT_MS,
-    socketTimeoutMs: SOCKET_TIMEOUT_MS,
+    tls: {
+      rejectUnauthorized: opts.tls?.rejectUnauthorized ?? true,
+      ...(opts.tls?.servername ? { servername: opts.tls.servername } : {}),
+      ...(opts.tls?.ca ? { ca: opts.tls.ca } : {}),
+    },
+    timeouts: { ...DEFAULT_TIMEOUTS, ...opts.timeouts },
   };
   const max = opts.connections;
 
@@ -89,6 +98,16 @@ export function createPipelinedSmtpTransport(url: string, opts: SmtpTransportOpt
   let settledAll: (() => void) | null = null;
   /** For what this client does not speak; opened on first use. */
   let fallback: MailTransport | null = null;
+  /** Messages per connection: lowered to what a relay accepted before its per-connection refusal. */
+  let perConnection = MAX_MESSAGES_PER_CONNECTION;
+  /** Credentials refused twice (once, then on a fresh connection): every message fails so, none connects. */
+  let authRefusal: unknown = null;
+  let authFailures = 0;
+  /** A connection got through the handshake once. */
+  let proven = false;
+  let openFailures = 0;
+  let nextOpenAt = 0;
+  let openTimer: NodeJS.Timeout | null = null;
 
   const finish = (job: Job, r: DeliveryResult) => {
     inFlight--;
@@ -98,6 +117,42 @@ export function createPipelinedSmtpTransport(url: string, opts: SmtpTransportOpt
   const failed = (job: Job, err: unknown) => finish(job, failureFromError(err, job.secrets));
   const sent = (job: Job, response: string) =>
     finish(job, { ok: true, response: credentials.length === 0 && PLAIN_REPLY.test(response) ? response : successResponse({ response }, job.secrets) });
+
+  /** Back to the head of the queue: the next connection free (or a fresh one) takes it first. */
+  function putBack(job: Job): void {
+    if (queueHead > 0) queue[--queueHead] = job;
+    else queue.unshift(job);
+  }
+
+  /**
+   * A connection's pushback (a 421, a per-connection 452, the connection lost or closed
+   * before this message's data was written): the server did not take the message, and
+   * another connection may. Up to MAX_MOVES times; then the failure goes to the caller.
+   */
+  function elsewhere(job: Job, err: unknown): void {
+    if (closed || job.moves >= MAX_MOVES) return failed(job, err);
+    job.moves++;
+    putBack(job);
+  }
+
+  /** Is `err` (for a message whose data did not complete) this connection's pushback? Moves the job if so. */
+  function movedOnPushback(c: SmtpConnection, job: Job, err: unknown): boolean {
+    const e = err as Partial<SmtpError>;
+    if (e.endOfDataSent === true || e.code === "EAUTH") return false;
+    const code = e.responseCode;
+    if (code !== undefined && isThrottling(code, e.response ?? "")) return false; // the caller slows down
+    const lost = code === undefined && (e.code === "ECONNECTION" || e.code === "ESOCKET" || e.code === "ETIMEDOUT" || e.code === "EPROTOCOL");
+    // A 452 after messages this connection carried is its limit (RFC 5321 §4.5.3.1.10 lets a server
+    // refuse "too many recipients"; relays apply it per connection); a 452 on a fresh one is not.
+    const limit = code === 452 && c.accepted > 0;
+    if (!lost && code !== 421 && !limit) return false;
+    if (limit) {
+      perConnection = Math.max(1, Math.min(perConnection, c.accepted));
+      c.closing = true; // no more on this one
+    }
+    elsewhere(job, err);
+    return true;
+  }
 
   function take(): Job | undefined {
     if (queueHead >= queue.length) return undefined;
@@ -112,13 +167,27 @@ export function createPipelinedSmtpTransport(url: string, opts: SmtpTransportOpt
 
   function pump(): void {
     while (queueHead < queue.length) {
+      if (authRefusal !== null) {
+        for (let j = take(); j; j = take()) failed(j, authRefusal);
+        return;
+      }
       let c: SmtpConnection | undefined;
       while ((c = idle.pop()) !== undefined && !c.alive) retire(c);
       if (c) {
         run(c, take()!);
         continue;
       }
-      if (all.size + opening < max && !closed) {
+      // Until one connection got through (the preflight's, usually), and while credentials are
+      // being retried, one opens at a time: a wrong password costs two AUTHs, not one per connection.
+      if (all.size + opening < max && !closed && !((!proven || authFailures > 0) && opening > 0)) {
+        const wait = nextOpenAt - Date.now();
+        if (wait > 0) {
+          openTimer ??= setTimeout(() => {
+            openTimer = null;
+            pump();
+          }, wait);
+          return;
+        }
         open(take()!);
         continue;
       }
@@ -134,12 +203,29 @@ export function createPipelinedSmtpTransport(url: string, opts: SmtpTransportOpt
     SmtpConnection.open(connOpts).then(
       (c) => {
         opening--;
+        proven = true;
+        openFailures = 0;
+        nextOpenAt = 0;
+        authFailures = 0;
         all.add(c);
         run(c, job);
       },
       (err: unknown) => {
         opening--;
-        failed(job, err);
+        openFailures++;
+        nextOpenAt = Date.now() + Math.min(OPEN_PAUSE_MAX_MS, OPEN_PAUSE_MS * 2 ** (openFailures - 1));
+        if ((err as SmtpError).code === "EAUTH") {
+          // At most one retry, on a fresh connection: a wrong password must not become one
+          // AUTH per message (providers lock accounts after a few).
+          if (++authFailures >= 2) {
+            authRefusal = err;
+            failed(job, err);
+          } else putBack(job);
+        } else {
+          // Not moved: a relay that refuses connections refuses the next one too. The caller
+          // retries it with its backoff (port.ts pushback "connection").
+          failed(job, err);
+        }
         pump();
       },
     );
@@ -165,7 +251,7 @@ export function createPipelinedSmtpTransport(url: string, opts: SmtpTransportOpt
 
   /** The next queued message this connection may carry now (one over the server's SIZE fails at once). */
   function nextFor(c: SmtpConnection): Job | undefined {
-    if (closed || !c.alive || c.messages >= MAX_MESSAGES_PER_CONNECTION) return undefined;
+    if (closed || !c.alive || c.messages >= perConnection) return undefined;
     for (let j = take(); j; j = take()) {
       const tooBig = c.sizeError(j.raw);
       if (tooBig === null) return j;
@@ -178,9 +264,11 @@ export function createPipelinedSmtpTransport(url: string, opts: SmtpTransportOpt
    * PIPELINING: while messages are waiting, each message's data and end go out
    * in one write with the next message's envelope. A connection that fails
    * after that write fails the message whose final reply it owed as in doubt
-   * (its end of data is on the wire: readFinal says so) and the one whose
-   * envelope it carried (never its data) as transient; neither is re-sent here.
-   * A write that fails (the connection already gone) wrote nothing: both transient.
+   * (its end of data is on the wire: readFinal says so); the one whose
+   * envelope it carried (never its data) moves to another connection, as does
+   * any message the connection refused by its own pushback (movedOnPushback).
+   * Once the server said 421, nothing more is written on the connection (RFC
+   * 5321 §3.8): not the data of the envelope pipelined behind, not a RSET.
    */
   async function pipelined(c: SmtpConnection, first: Job): Promise<void> {
     let job: Job | undefined = first;
@@ -188,6 +276,10 @@ export function createPipelinedSmtpTransport(url: string, opts: SmtpTransportOpt
     while (job) {
       const j: Job = job;
       job = undefined;
+      if (envelopeSent && c.closing) {
+        // Its envelope went out with the previous data, and the server closed (or said 421) since.
+        return elsewhere(j, smtpClosed());
+      }
       try {
         if (!envelopeSent) {
           const tooBig = c.sizeError(j.raw);
@@ -197,7 +289,7 @@ export function createPipelinedSmtpTransport(url: string, opts: SmtpTransportOpt
         envelopeSent = false;
         await c.readEnvelope();
       } catch (err) {
-        failed(j, err);
+        if (!movedOnPushback(c, j, err)) failed(j, err);
         if (c.alive) job = nextFor(c);
         continue;
       }
@@ -211,8 +303,9 @@ export function createPipelinedSmtpTransport(url: string, opts: SmtpTransportOpt
           c.writeData(chunks);
         }
       } catch (err) {
-        failed(j, err);
-        if (next) failed(next, err);
+        // Nothing was written: both may go elsewhere.
+        elsewhere(j, err);
+        if (next) elsewhere(next, err);
         return;
       }
       job = next;
@@ -220,13 +313,13 @@ export function createPipelinedSmtpTransport(url: string, opts: SmtpTransportOpt
         const response = await c.readFinal();
         sent(j, response);
       } catch (err) {
-        failed(j, err);
+        if (!movedOnPushback(c, j, err)) failed(j, err);
       }
     }
   }
 
   function release(c: SmtpConnection): void {
-    if (c.alive && c.messages < MAX_MESSAGES_PER_CONNECTION && !closed) idle.push(c);
+    if (c.alive && c.messages < perConnection && !closed) idle.push(c);
     else retire(c);
     pump();
   }
@@ -237,7 +330,7 @@ export function createPipelinedSmtpTransport(url: string, opts: SmtpTransportOpt
   }
 
   function deliver(envelope: Envelope, raw: Buffer, meta: DeliveryMeta | undefined): Promise<DeliveryResult> {
-    if (closing) return Promise.resolve({ ok: false, permanent: false, message: "transport is closed" });
+    if (closing || closed) return Promise.resolve({ ok: false, permanent: false, message: "transport is closed" });
     const secrets = [envelope.to, envelope.from, ...credentials];
     if (typeof envelope.to !== "string" || typeof envelope.from !== "string" || !BARE_ADDRESS.test(envelope.to) || !BARE_ADDRESS.test(envelope.from)) {
       return Promise.resolve({ ok: false, permanent: true, message: clean("envelope address is not one bare address", secrets) });
@@ -256,14 +349,37 @@ export function createPipelinedSmtpTransport(url: string, opts: SmtpTransportOpt
     }
     inFlight++;
     return new Promise<DeliveryResult>((resolve) => {
-      queue.push({ envelope, raw, secrets, resolve });
+      queue.push({ envelope, raw, secrets, moves: 0, resolve });
       pump();
     });
+  }
+
+  function abort(): number {
+    closed = true;
+    if (openTimer) clearTimeout(openTimer);
+    let owed = 0;
+    for (const c of all) {
+      owed += c.awaitingFinal;
+      c.destroy(); // in-flight reads reject: in doubt past the end of data, otherwise not delivered
+    }
+    all.clear();
+    idle.length = 0;
+    for (let j = take(); j; j = take()) finish(j, { ok: false, permanent: false, message: "transport is closed" });
+    return owed + (fallback?.abort?.() ?? 0);
   }
 
   return {
     name: ep.display,
     deliver,
+    abort,
+    /** One connection proved, then kept for the send (preflight.ts says what is retried). */
+    preflight: () =>
+      provePreflight(ep.display, credentials, async () => {
+        const c = await SmtpConnection.open(connOpts);
+        proven = true;
+        all.add(c);
+        idle.push(c);
+      }),
     close() {
       closing ??= (async () => {
         if (inFlight > 0) {
@@ -275,6 +391,7 @@ export function createPipelinedSmtpTransport(url: string, opts: SmtpTransportOpt
           clearTimeout(timer);
         }
         closed = true;
+        if (openTimer) clearTimeout(openTimer);
         // Past the grace period: whatever is still queued never started; in-flight ones fail with their connection.
         for (let j = take(); j; j = take()) finish(j, { ok: false, permanent: false, message: "transport is closed" });
         const resting = new Set(idle);
@@ -288,4 +405,11 @@ export function createPipelinedSmtpTransport(url: string, opts: SmtpTransportOpt
       return closing;
     },
   };
+}
+
+function smtpClosed(): SmtpError {
+  const e = new Error("The server closed the connection before this message's data") as SmtpError;
+  e.code = "ECONNECTION";
+  e.command = "CONN";
+  return e;
 }

@@ -20,7 +20,7 @@
  */
 import { mask } from "../address/mask.ts";
 import { redact } from "../address/redact.ts";
-import type { InDoubt, NotDelivered } from "./port.ts";
+import type { InDoubt, NotDelivered, Pushback } from "./port.ts";
 
 /** The fields of nodemailer's NodemailerError we read (errors.d.ts). */
 export interface SmtpErrorLike {
@@ -31,6 +31,8 @@ export interface SmtpErrorLike {
   originalCode?: unknown;
   /** Set by our client (smtp-conn.ts): the end of data was written to the socket before the error. */
   endOfDataSent?: unknown;
+  /** The server's reply, all lines (nodemailer and our client both set it). */
+  response?: unknown;
 }
 
 /** Literal strings to remove from any text we return (envelope addresses, credentials). */
@@ -65,7 +67,35 @@ export function failureFromError(err: unknown, secrets: Secrets, opts: { endOfDa
   if (endOfDataSent && responseCode === undefined) {
     return { ok: false, inDoubt: true, message: clean(`no reply to the end of data, the server may have accepted the message: ${message}`, secrets) };
   }
-  return { ok: false, permanent, ...(responseCode !== undefined ? { code: responseCode } : {}), message };
+  const response = typeof e.response === "string" ? e.response : typeof e.message === "string" ? e.message : "";
+  const pushback = pushbackOf(code, responseCode, response);
+  return { ok: false, permanent: permanent && pushback === undefined, ...(responseCode !== undefined ? { code: responseCode } : {}), message, ...(pushback ? { pushback } : {}) };
+}
+
+const CONNECTION_CODES = new Set(["ECONNECTION", "ESOCKET", "ETIMEDOUT", "EPROTOCOL", "ETLS", "EDNS"]);
+
+/**
+ * Relay pushback (docs/design.md, "Sending and relay pushback"), or undefined
+ * for a verdict on the message. Throttling: a 421/450/451/454 with the
+ * enhanced status class 4.7 (RFC 3463 §3.8 "Security or Policy Status", which
+ * Postfix's anvil "450 4.7.1", Microsoft 365's "451 4.7.500" and Gmail's
+ * "421-4.7.28" use), or one whose text says so (SES: "454 Throttling failure:
+ * Maximum sending rate exceeded"). Authentication: EAUTH, or 535 / 534 / 530
+ * (RFC 4954 §6) outside a transaction.
+ */
+export function pushbackOf(code: string | undefined, responseCode: number | undefined, response: string): Pushback | undefined {
+  if (code === "EAUTH" || (code !== "EENVELOPE" && code !== "EMESSAGE" && (responseCode === 535 || responseCode === 534))) return "auth";
+  if (responseCode !== undefined && isThrottling(responseCode, response)) return "throttled";
+  if (code !== undefined && CONNECTION_CODES.has(code)) return "connection";
+  return undefined;
+}
+
+const THROTTLE_CODES = new Set([421, 450, 451, 454]);
+const THROTTLE_TEXT = /throttl|rate limit|rate exceeded|too much mail|sending rate|slow down/i;
+
+export function isThrottling(responseCode: number, response: string): boolean {
+  if (!THROTTLE_CODES.has(responseCode)) return false;
+  return /(?:^|\n)\d{3}[ -]4\.7\.\d{1,3}\b/.test(response) || THROTTLE_TEXT.test(response);
 }
 
 export function successResponse(info: { response?: unknown }, secrets: Secrets): string {

@@ -24,6 +24,11 @@ export class ReplyParser {
   private partial = "";
   private lines: string[] = [];
 
+  /** Bytes of a reply not yet complete (part of a line, or lines of a multiline reply). */
+  get pending(): boolean {
+    return this.partial.length > 0 || this.lines.length > 0;
+  }
+
   push(chunk: string, out: Reply[]): void {
     let s = this.partial.length > 0 ? this.partial + chunk : chunk;
     let from = 0;

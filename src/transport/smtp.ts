@@ -27,15 +27,20 @@ import type { DeliveryMeta, DeliveryResult, Envelope, MailTransport } from "./po
 import { parseSmtpUrl } from "./smtp-url.ts";
 import { clean, failureFromError, successResponse } from "./smtp-result.ts";
 import { canSendRaw, rawPoolOf, sendRaw, type RawSentInfo } from "./smtp-raw.ts";
+import { DEFAULT_TIMEOUTS } from "./smtp-conn.ts";
+import { provePreflight } from "./preflight.ts";
 
 export interface SmtpTransportOptions {
   /** Pool size (nodemailer `maxConnections`). */
   connections: number;
-  tls?: { rejectUnauthorized?: boolean; servername?: string };
+  /** `ca`: the certificate authorities to trust (Node's roots included), when a private CA is added. */
+  tls?: { rejectUnauthorized?: boolean; servername?: string; ca?: string[] };
   /** EHLO name (RFC 5321 §4.1.1.1); nodemailer defaults to the host name. */
   name?: string;
   /** Label for URL errors, e.g. the environment variable it came from. */
   label?: string;
+  /** Our client's waits (smtp-conn.ts DEFAULT_TIMEOUTS); tests shorten them. */
+  timeouts?: Partial<import("./smtp-conn.ts").Timeouts>;
 }
 
 /**
@@ -44,16 +49,11 @@ export interface SmtpTransportOptions {
  * costs one handshake per 1,000 messages.
  */
 const MAX_MESSAGES_PER_CONNECTION = 1000;
-/** TCP connect; nodemailer's default is 2 minutes, too long for a run someone is watching. */
-const CONNECTION_TIMEOUT_MS = 30_000;
-/** RFC 5321 §4.5.3.2.1 suggests 5 minutes for the greeting; nodemailer uses 30 s. We keep 30 s. */
-const GREETING_TIMEOUT_MS = 30_000;
-/**
- * Inactivity on an open connection. RFC 5321 §4.5.3.2 suggests 5 minutes per
- * command and 10 for the reply to the final "."; a shorter wait turns slow
- * acceptances into "in doubt" duplicates, so we stay at 5 minutes.
+/*
+ * Waits: the same as our client's (smtp-conn.ts DEFAULT_TIMEOUTS): connect,
+ * greeting, and — nodemailer has one inactivity timeout for every other
+ * wait — the longest of ours, the reply to the end of data.
  */
-const SOCKET_TIMEOUT_MS = 5 * 60_000;
 /** close(): how long to let in-flight deliveries settle before cutting the connections. */
 const CLOSE_GRACE_MS = 15_000;
 
@@ -70,61 +70,95 @@ export function createSmtpTransport(url: string, opts: SmtpTransportOptions): Ma
   }
   const credentials = ep.auth ? [ep.auth.pass, ep.auth.user] : [];
 
-  const mailer = nodemailer.createTransport({
-    pool: true,
-    host: ep.host,
-    port: ep.port,
-    secure: ep.secure,
-    requireTLS: ep.requireTLS,
-    ignoreTLS: false,
-    opportunisticTLS: false,
-    ...(ep.auth ? { auth: { user: ep.auth.user, pass: ep.auth.pass } } : {}),
-    ...(opts.name ? { name: opts.name } : {}),
-    tls: {
-      rejectUnauthorized: opts.tls?.rejectUnauthorized ?? true,
-      ...(opts.tls?.servername ? { servername: opts.tls.servername } : {}),
-    },
-    maxConnections: opts.connections,
-    maxMessages: MAX_MESSAGES_PER_CONNECTION,
-    connectionTimeout: CONNECTION_TIMEOUT_MS,
-    greetingTimeout: GREETING_TIMEOUT_MS,
-    socketTimeout: SOCKET_TIMEOUT_MS,
-    // Logs would carry envelope addresses ("Sending message … to <…>"), and
-    // debug the whole message.
-    logger: false,
-    debug: false,
-    transactionLog: false,
-    disableFileAccess: true,
-    disableUrlAccess: true,
-  });
-  // The pool forwards connection failures as 'error' events on the Mail
-  // object; an EventEmitter 'error' without a listener throws and would end
-  // the process. Each failure also reaches the sendMail callback of the
-  // message it concerns, which is where we report it.
-  mailer.on("error", () => {});
-  // sendMail's path: each message's MimeNode gets its createReadStream watched (see the top comment).
-  mailer.use("stream", (mail, done) => {
-    const m = mail as unknown as { data?: { raw?: unknown }; message?: Watchable };
-    const watch = m.data?.raw !== undefined && typeof m.data.raw === "object" && m.data.raw !== null ? watches.get(m.data.raw) : undefined;
-    if (watch && m.message) watchStreams(m.message, watch);
-    done();
-  });
-  const rawPool = rawPoolOf(mailer);
-  // The raw path: the same watch on the plain message object smtp-raw.ts builds.
-  const pool =
-    rawPool === null
-      ? null
-      : {
-          send(mail: unknown, callback: (err: Error | null, info: RawSentInfo) => void): unknown {
-            const m = mail as { message?: Watchable };
-            if (current !== null && m.message) watchStreams(m.message, current);
-            return rawPool.send(mail, callback);
-          },
-        };
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+  /** One nodemailer pool; replaced by a fresh one when a relay pushes back per connection (see send()). */
+  const makeMailer = () =>
+    nodemailer.createTransport({
+      pool: true,
+      host: ep.host,
+      port: ep.port,
+      secure: ep.secure,
+      requireTLS: ep.requireTLS,
+      ignoreTLS: false,
+      opportunisticTLS: false,
+      ...(ep.auth ? { auth: { user: ep.auth.user, pass: ep.auth.pass } } : {}),
+      ...(opts.name ? { name: opts.name } : {}),
+      tls: {
+        rejectUnauthorized: opts.tls?.rejectUnauthorized ?? true,
+        ...(opts.tls?.servername ? { servername: opts.tls.servername } : {}),
+        ...(opts.tls?.ca ? { ca: opts.tls.ca } : {}),
+      },
+      maxConnections: opts.connections,
+      maxMessages: MAX_MESSAGES_PER_CONNECTION,
+      connectionTimeout: timeouts.connectMs,
+      greetingTimeout: timeouts.greetingMs,
+      socketTimeout: timeouts.finalMs,
+      // Logs would carry envelope addresses ("Sending message … to <…>"), and
+      // debug the whole message.
+      logger: false,
+      debug: false,
+      transactionLog: false,
+      disableFileAccess: true,
+      disableUrlAccess: true,
+    });
+  type Mailer = ReturnType<typeof makeMailer>;
   /** The watch of the raw-path delivery being handed to the pool (set and used synchronously). */
   let current: StreamWatch | null = null;
   /** sendMail's path: the watch of each delivery, by its own view of the raw bytes. */
   const watches = new WeakMap<object, StreamWatch>();
+
+  function setUp(m: Mailer) {
+    // The pool forwards connection failures as 'error' events on the Mail
+    // object; an EventEmitter 'error' without a listener throws and would end
+    // the process. Each failure also reaches the sendMail callback of the
+    // message it concerns, which is where we report it.
+    m.on("error", () => {});
+    // sendMail's path: each message's MimeNode gets its createReadStream watched (see the top comment).
+    m.use("stream", (mail, done) => {
+      const mm = mail as unknown as { data?: { raw?: unknown }; message?: Watchable };
+      const watch = mm.data?.raw !== undefined && typeof mm.data.raw === "object" && mm.data.raw !== null ? watches.get(mm.data.raw) : undefined;
+      if (watch && mm.message) watchStreams(mm.message, watch);
+      done();
+    });
+    const rp = rawPoolOf(m);
+    // The raw path: the same watch on the plain message object smtp-raw.ts builds.
+    return rp === null
+      ? null
+      : {
+          send(mail: unknown, callback: (err: Error | null, info: RawSentInfo) => void): unknown {
+            const mm = mail as { message?: Watchable };
+            if (current !== null && mm.message) watchStreams(mm.message, current);
+            return rp.send(mail, callback);
+          },
+        };
+  }
+  type RawPool = ReturnType<typeof setUp>;
+
+  let mailer = makeMailer();
+  let rawPool = setUp(mailer);
+  /** Pools replaced after a per-connection pushback, closed once their deliveries settle. */
+  const retiring = new Set<Mailer>();
+  /** Deliveries in flight per pool. */
+  const pending = new Map<Mailer, number>();
+
+  /**
+   * A per-connection refusal (a 421 that is not throttling, a "452 4.5.3" too many): nodemailer
+   * would send the next message over the same pooled connection, refused the same way. New
+   * deliveries go to a fresh pool; the old one closes once its deliveries settle.
+   */
+  function freshPool(old: Mailer): void {
+    if (old !== mailer || closing) return;
+    retiring.add(old);
+    mailer = makeMailer();
+    rawPool = setUp(mailer);
+    const settle = () => {
+      if (pending.get(old)) return void setTimeout(settle, 100);
+      retiring.delete(old);
+      pending.delete(old);
+      old.close();
+    };
+    settle();
+  }
 
   const inFlight = new Set<Promise<DeliveryResult>>();
   let closing: Promise<void> | undefined;
@@ -134,6 +168,24 @@ export function createSmtpTransport(url: string, opts: SmtpTransportOptions): Ma
     if (!BARE_ADDRESS.test(envelope.to) || !BARE_ADDRESS.test(envelope.from)) {
       return { ok: false, permanent: true, message: clean("envelope address is not one bare address", secrets) };
     }
+    const used = mailer;
+    const first = await sendOn(used, envelope, raw, meta, secrets);
+    if (first.ok || first.inDoubt || first.pushback !== undefined || !perConnection(first.code, first.message)) return first;
+    // Refused by that connection, not for this message: once more, on a fresh pool.
+    freshPool(used);
+    return sendOn(mailer, envelope, raw, meta, secrets);
+  }
+
+  async function sendOn(m: Mailer, envelope: Envelope, raw: Buffer, meta: DeliveryMeta | undefined, secrets: string[]): Promise<DeliveryResult> {
+    pending.set(m, (pending.get(m) ?? 0) + 1);
+    try {
+      return await attempt(m, m === mailer ? rawPool : null, envelope, raw, meta, secrets);
+    } finally {
+      pending.set(m, (pending.get(m) ?? 1) - 1);
+    }
+  }
+
+  async function attempt(m: Mailer, pool: RawPool, envelope: Envelope, raw: Buffer, meta: DeliveryMeta | undefined, secrets: string[]): Promise<DeliveryResult> {
     const watch: StreamWatch = { stream: null };
     try {
       // The raw bytes go out as they are. With a Message-ID and a plain ASCII envelope they go straight
@@ -153,7 +205,7 @@ export function createSmtpTransport(url: string, opts: SmtpTransportOptions): Ma
         // A view of its own (no copy): the key that finds this delivery's watch in the stream plugin.
         const own = raw.subarray(0);
         watches.set(own, watch);
-        info = await mailer.sendMail({ envelope: { from: envelope.from, to: [envelope.to] }, raw: own });
+        info = await m.sendMail({ envelope: { from: envelope.from, to: [envelope.to] }, raw: own });
       }
       if (info.rejected.length > 0 || info.accepted.length !== 1) {
         return {
@@ -170,6 +222,20 @@ export function createSmtpTransport(url: string, opts: SmtpTransportOptions): Ma
 
   return {
     name: ep.display,
+
+    /** nodemailer's verify(): connect, EHLO, STARTTLS, AUTH, then QUIT. */
+    preflight: () =>
+      provePreflight(ep.display, credentials, async () => {
+        await mailer.verify();
+      }),
+
+    abort() {
+      closing ??= Promise.resolve();
+      // nodemailer cannot say which deliveries had their end of data out: each one in flight may be in doubt.
+      const left = inFlight.size;
+      for (const m of [mailer, ...retiring]) m.close({ force: true });
+      return left;
+    },
 
     deliver(envelope, raw, meta) {
       if (closing) return Promise.resolve({ ok: false, permanent: false, message: "transport is closed" });
@@ -189,7 +255,7 @@ export function createSmtpTransport(url: string, opts: SmtpTransportOptions): Ma
         const allSettled = await Promise.race([settled, timedOut]);
         clearTimeout(timer);
         // Forced only when a delivery hangs past the grace period.
-        mailer.close(allSettled ? undefined : { force: true });
+        for (const m of [mailer, ...retiring]) m.close(allSettled ? undefined : { force: true });
       })();
       return closing;
     },
@@ -236,4 +302,9 @@ function endOfDataSent(watch: StreamWatch, err: unknown): boolean {
   }
   const s = watch.stream;
   return s !== null && s.readableDidRead === true && s.readableEnded === true;
+}
+
+/** A refusal that belongs to the connection, not the message (docs/design.md, "Sending and relay pushback"). */
+function perConnection(code: number | undefined, message: string): boolean {
+  return code === 421 || (code === 452 && /\b4\.5\.3\b/.test(message));
 }

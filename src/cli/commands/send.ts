@@ -10,7 +10,7 @@ import { guardMessage } from "../../guard/guard.ts";
 import { FsHistory } from "../../ledger/fs-history.ts";
 import { Ledger } from "../../ledger/ledger.ts";
 import { FsRepo } from "../../load/fs-repo.ts";
-import { Halt } from "../../send/halt.ts";
+import { Halt, stopOnSignals } from "../../send/halt.ts";
 import { runPipeline, type Progress, type SendItem } from "../../send/pipeline.ts";
 import { BuildPool, composeThreads } from "../../send/build-pool.ts";
 import { makePlan, type PlanInput } from "../../send/plan.ts";
@@ -119,6 +119,18 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
   // A compose thread on a machine with a second core and a big enough list, unless
   // NEWSLETTER_COMPOSE_THREADS says otherwise (build-pool.ts says why).
   const threads = composeThreads(io.env, recipients.count);
+  const sending = checked.config.sending;
+  const transport = input.dryRun
+    ? { name: "dry run", deliver: () => Promise.reject(new Error("this call must not happen")), close: async () => {} }
+    : createTransportFromEnv(io.env, "send", { outboxDir: path.join(input.root, "outbox", checked.id), connections: sending.connections });
+  // The relay proved before anything is claimed: unreachable, refusing or refusing our credentials
+  // is one line and exit 1, not a claim and a failure per recipient.
+  try {
+    await transport.preflight?.();
+  } catch (e) {
+    await transport.close();
+    throw e;
+  }
   const pool = threads > 0 ? new BuildPool(planInput, threads) : null;
   const ledger = await Ledger.open(
     place.storeFor(checked.id, shard),
@@ -126,20 +138,8 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
     { readOnly: input.dryRun },
   );
 
-  const sending = checked.config.sending;
-  const transport = input.dryRun
-    ? { name: "dry run", deliver: () => Promise.reject(new Error("this call must not happen")), close: async () => {} }
-    : createTransportFromEnv(io.env, "send", { outboxDir: path.join(input.root, "outbox", checked.id), connections: sending.connections });
-
   const halt = new Halt();
-  const onSignal = (signal: "SIGINT" | "SIGTERM") => () => {
-    io.err(`\nnewsletter: ${signal}: no new messages; waiting for those in flight\n`);
-    halt.stop({ kind: "signal", signal });
-  };
-  const onInt = onSignal("SIGINT");
-  const onTerm = onSignal("SIGTERM");
-  process.on("SIGINT", onInt);
-  process.on("SIGTERM", onTerm);
+  const unhook = stopOnSignals(halt, { cut: () => transport.abort?.() ?? 0, say: (line) => io.err(line) });
 
   // Monitors get the canary's message first (rendered from the first row's fields, to their own address).
   const canary = sending.canary && (!input.shard || input.shard.index === 1) ? sending.canary : undefined;
@@ -192,8 +192,7 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
     sendFailed = false;
     return sendExitCode(result);
   } finally {
-    process.off("SIGINT", onInt);
-    process.off("SIGTERM", onTerm);
+    unhook();
     // Each is closed even when another fails (a ledger that cannot push its last outcomes must not
     // leave SMTP connections open, keeping the process alive until the server times them out);
     // the first failure is raised after all are closed, unless one is already on its way.
