@@ -258,11 +258,12 @@ describe("retries and errors", () => {
 });
 
 describe("rate limits", () => {
-  it("primary limit exhausted (403, remaining 0, reset 1 s ahead) → waits for the reset, then succeeds", async () => {
+  it("primary limit exhausted (403, remaining 0, reset 1–2 s ahead) → waits for the reset, then succeeds", async () => {
     const f = await start();
     addPull(f, 1, 1);
     f.state.rateLimit.remaining = 0;
-    f.state.rateLimit.reset = Math.floor(Date.now() / 1000) + 1;
+    // Two whole seconds ahead: reset is in whole seconds, so "+1" could be a few ms away.
+    f.state.rateLimit.reset = Math.floor(Date.now() / 1000) + 2;
     const gh = createGitHubClient({ token: TOKEN, repo: REPO, apiUrl: f.url });
     const t0 = Date.now();
     expect(await gh.paginate(`GET ${REVIEWS}`, { ...gh.repoParams, pull_number: 1 })).toHaveLength(1);
