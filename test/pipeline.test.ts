@@ -216,7 +216,7 @@ describe("send pipeline", () => {
     expect(l.counts()).toMatchObject({ sent: 28, failed: 0, inDoubt: 2, retryable: 0 });
     expect(inDoubt(l.state)).toEqual(["fp21", "fp7"]);
     const summary = formatSendSummary(r, { id: "x", shard: "all", transport: "fake", dryRun: false });
-    expect(summary).toMatch(/IN DOUBT \(data handed over, no reply to its end.*--resend-in-doubt\): 2/);
+    expect(summary).toMatch(/IN DOUBT \(data handed over, no reply to its end.*--resend-in-doubt=FILE\): 2/);
     expect(summary).toContain("r***@e***.com  fp7");
     expect(summary).not.toMatch(/r\d+@example\.com/);
     await l.close();

@@ -21,7 +21,7 @@ import { checkNewsletterId, SUPPRESSION_LIST } from "../load/schema/newsletter.t
 import type { RepoPort } from "../load/repo.ts";
 import { decodeTextFile } from "../load/text-file.ts";
 import { UnreadableInputError } from "../errors.ts";
-import { lastSendOfList, type HistoryPort } from "../ledger/history.ts";
+import { lastSendOfList, type BeginRecord, type HistoryPort } from "../ledger/history.ts";
 import { canonicalSha256, computeDigest, type DigestInput } from "../manifest/digest.ts";
 import { AddressBook } from "./address-book.ts";
 import { checkCodeownersStages } from "./codeowners-stages.ts";
@@ -61,6 +61,8 @@ export interface CheckedNewsletter {
   inputs: DigestInput[];
   /** Null when an input is missing or unreadable. */
   digest: string | null;
+  /** The begin records of this newsletter's sends (one per shard), from the history; [] when it never began. */
+  begun: BeginRecord[];
   summary: NewsletterSummary;
 }
 
@@ -179,7 +181,7 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
   const summary: NewsletterSummary = { dir, id };
   const checked: CheckedNewsletter = {
     dir, id, ok: false, config: shared.config, meta: null, body: null, list: null,
-    suppressions: shared.suppressions, inputs: [], digest: null, summary,
+    suppressions: shared.suppressions, inputs: [], digest: null, begun: [], summary,
   };
 
   if (!/^newsletters\/[^/]+$/.test(dir)) {
@@ -236,6 +238,11 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
       findings.push(...list.findings.filter((f) => !UNREADABLE_RULES.has(f.rule)));
       summary.recipients = list.sendCount;
       summary.suppressed = list.suppressed;
+    }
+    // A newsletter whose send began is history: the list has moved on since (sign-ups,
+    // unsubscribes) and its own send resumes from its list snapshot, so the change of size is
+    // asked about only for a newsletter not yet sent (docs/design.md, "Sent at most once").
+    if (list && !shared.history.some((r) => r.id === id)) {
       const last = lastSendOfList(shared.history, meta.recipients, id);
       // A stated expected_change that does not match is reported on its own line.
       const where = (meta.expected_change !== undefined ? positions.expected_change : undefined) ?? positions.recipients;
@@ -294,17 +301,31 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
       { role: "suppressions", path: SUPPRESSIONS_FILE, sha256: shared.suppressions?.sha256 ?? null },
     ];
     checked.digest = computeDigest(checked.inputs);
-    // docs/design.md, "Sent at most once": a newsletter folder, once its send began, is never edited again.
-    const begun = shared.history.find((r) => r.id === id && r.digest !== checked.digest);
-    if (begun) {
+    // A newsletter folder, once its send began, is never edited again; it is judged by what its
+    // own send recorded, never by the shared inputs that change after it (docs/design.md, "Sent at most once").
+    const own = { newsletter: metaText.sha256, body: bodyText.sha256 };
+    const begun = shared.history.filter((r) => r.id === id);
+    checked.begun = begun;
+    const edited = begun.find((r) => editedSince(r, own, checked.digest!));
+    if (edited) {
       findings.push(
-        finding("edited-after-send", metaFile, 1, 1,
-          `${id} began sending on ${begun.at} with digest ${begun.digest.slice(0, 12)}…; its inputs now digest to ${checked.digest.slice(0, 12)}… — a sent newsletter is never edited`),
+        finding("edited-after-send", edited.inputs && edited.inputs.body !== own.body ? bodyFile : metaFile, 1, 1,
+          `${id} began sending on ${edited.at}; ${edited.inputs ? "its newsletter.yml or body.md changed since" : `its inputs digested to ${edited.digest.slice(0, 12)}… then and to ${checked.digest.slice(0, 12)}… now`} — a sent newsletter is never edited; write a new newsletter instead`),
       );
     }
   }
   checked.ok = !hasErrors(findings) && !hasErrors(shared.findings);
   return { findings, checked };
+}
+
+/**
+ * Did the newsletter's own files change since that begin record? Records
+ * with their inputs compare newsletter.yml and body.md; an older record
+ * knows only the whole digest, so any shared change still counts there.
+ */
+function editedSince(r: BeginRecord, own: { newsletter: string; body: string }, digest: string): boolean {
+  if (r.inputs) return r.inputs.newsletter !== own.newsletter || r.inputs.body !== own.body;
+  return r.digest !== digest;
 }
 
 async function readText(repo: RepoPort, file: string, findings: Finding[]): Promise<{ text: string; sha256: string } | null> {

@@ -18,11 +18,16 @@ export type CliInput =
       dryRun: boolean;
       shard: { index: number; count: number } | null;
       resendInDoubt: boolean;
+      /** `--resend-in-doubt=FILE`: Message-IDs the relay confirms delivered (those are not resent). */
+      deliveredFile?: string;
+      /** `--time-budget SECONDS`: stop like SIGTERM when spent, exit 75. */
+      timeBudgetSec?: number;
       expectDigest?: string;
       requireApproval: boolean;
       /** `--without-approval`: a real send without the gate, on purpose (warned, recorded in the ledger). */
       withoutApproval: boolean;
     }
+  | { command: "due"; root: string; format: "text" | "json" }
   | { command: "status"; root: string; dir: string; format: "text" | "json" }
   | { command: "preview"; root: string; dir: string; recipient?: string; out?: string }
   | { command: "test-send"; root: string; dir: string; to: string[] }
@@ -31,7 +36,7 @@ export type CliInput =
   | { command: "new"; root: string; slug: string }
   | { command: "help"; root: string; topic?: string };
 
-export const COMMANDS = ["new", "check", "manifest", "preview", "test-send", "gate", "send", "status", "setup"] as const;
+export const COMMANDS = ["new", "check", "manifest", "preview", "test-send", "gate", "send", "status", "due", "setup"] as const;
 
 export const USAGE = `usage: newsletter [--root DIR] <command> ...
 
@@ -48,12 +53,16 @@ commands:
                                                      verify the approvals through the GitHub API (exit 0 approved,
                                                      1 not approved, 2 error: fail closed); --publish-status (with
                                                      --pr) sets the commit status newsletter/approvals on the head
-  send <dir> [--dry-run] [--shard I/N] [--resend-in-doubt] [--expect-digest HEX]
+  send <dir> [--dry-run] [--shard I/N] [--resend-in-doubt[=FILE]] [--time-budget SECONDS] [--expect-digest HEX]
        (--require-approval | --without-approval)     the real send (exit 0 done, 1 refused, 3 some failed/in doubt,
-                                                     4 aborted by guard or breaker, 130/143 halted by signal); to an
-                                                     SMTP relay it needs the gate (--require-approval) or says it
-                                                     sends without it (--without-approval: warned, recorded)
-  status <dir> [--format json]                       progress from the ledger
+                                                     4 aborted by guard or breaker, 5 scheduled for later (send_after),
+                                                     75 time budget spent: run again to continue, 130/143 halted by
+                                                     signal); to an SMTP relay it needs the gate (--require-approval)
+                                                     or says it sends without it (--without-approval: warned,
+                                                     recorded); --resend-in-doubt=FILE skips the Message-IDs in FILE
+                                                     (the relay delivered them)
+  status <dir> [--format json]                       progress from the ledger, where the mail went, the schedule
+  due [--format json]                                newsletters whose send is due now, and the shard matrix
   setup [--dry-run] [--format json]                  apply the rulesets "newsletter" (default branch: approvals,
                                                      code-owner review, required checks pinned to their apps, no
                                                      bypass) and "newsletter-state" (deploy keys only), report open
@@ -71,6 +80,8 @@ export const CLI_OPTIONS = {
   "dry-run": { type: "boolean" },
   shard: { type: "string" },
   "resend-in-doubt": { type: "boolean" },
+  "delivered-file": { type: "string" },
+  "time-budget": { type: "string" },
   "expect-digest": { type: "string" },
   "require-approval": { type: "boolean" },
   "without-approval": { type: "boolean" },
@@ -89,7 +100,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...argv],
+      args: withResendFile(argv),
       allowPositionals: true,
       strict: true,
       options: CLI_OPTIONS,
@@ -111,14 +122,14 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
       throw new UsageError(`--${flag} is not an option of '${command}'\n\n${USAGE}`);
     }
   };
-  onlyFor("format", ["check", "status", "gate", "setup"]);
+  onlyFor("format", ["check", "status", "gate", "setup", "due"]);
   onlyFor("sarif-out", ["check"]);
   onlyFor("manifest-out", ["check"]);
   onlyFor("sha", ["gate"]);
   onlyFor("pr", ["gate"]);
   onlyFor("publish-status", ["gate"]);
   onlyFor("dry-run", ["send", "setup"]);
-  for (const f of ["shard", "resend-in-doubt", "expect-digest", "require-approval", "without-approval"] as const) onlyFor(f, ["send"]);
+  for (const f of ["shard", "resend-in-doubt", "delivered-file", "time-budget", "expect-digest", "require-approval", "without-approval"] as const) onlyFor(f, ["send"]);
   onlyFor("recipient", ["preview"]);
   onlyFor("out", ["preview"]);
   onlyFor("to", ["test-send"]);
@@ -175,10 +186,19 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
       if (expectDigest !== undefined && !/^[0-9a-fA-F]{64}$/.test(expectDigest)) {
         throw new UsageError(`--expect-digest must be the 64-hex-digit digest from the manifest`);
       }
+      const budget = values["time-budget"];
+      const timeBudgetSec = budget === undefined ? undefined : Number(budget);
+      if (timeBudgetSec !== undefined && (!/^\d+(\.\d+)?$/.test(budget!) || timeBudgetSec <= 0 || timeBudgetSec > 30 * 86400)) {
+        throw new UsageError(`--time-budget '${budget}' must be a number of seconds above 0, e.g. --time-budget 19800 (5 h 30 min)`);
+      }
+      const deliveredFile = values["delivered-file"];
+      if (deliveredFile !== undefined && deliveredFile.trim() === "") throw new UsageError(`--resend-in-doubt=FILE needs a file name`);
       return {
         command, root, dir, shard,
         dryRun: values["dry-run"] ?? false,
-        resendInDoubt: values["resend-in-doubt"] ?? false,
+        resendInDoubt: (values["resend-in-doubt"] ?? false) || deliveredFile !== undefined,
+        ...(deliveredFile !== undefined ? { deliveredFile: path.resolve(cwd, deliveredFile) } : {}),
+        ...(timeBudgetSec !== undefined ? { timeBudgetSec } : {}),
         requireApproval: values["require-approval"] ?? false,
         withoutApproval: values["without-approval"] ?? false,
         ...(expectDigest !== undefined ? { expectDigest } : {}),
@@ -188,6 +208,12 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
       const format = values.format ?? "text";
       if (format !== "text" && format !== "json") throw new UsageError(`status --format must be text or json`);
       return { command, root, dir: oneDir(), format };
+    }
+    case "due": {
+      if (rest.length > 0) throw new UsageError(`due takes no folder: it looks at every newsletter\n\n${USAGE}`);
+      const format = values.format ?? "text";
+      if (format !== "text" && format !== "json") throw new UsageError(`due --format must be text or json`);
+      return { command, root, format };
     }
     case "preview":
       return {
@@ -221,6 +247,15 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
     default:
       throw new UsageError(`unknown command '${command}'; commands: ${COMMANDS.join(", ")}\n\n${USAGE}`);
   }
+}
+
+/**
+ * `--resend-in-doubt=FILE` is the documented spelling; parseArgs has no
+ * option that is a flag alone or takes a value, so it is read here as the
+ * flag plus `--delivered-file FILE`.
+ */
+function withResendFile(argv: readonly string[]): string[] {
+  return argv.flatMap((a) => (a.startsWith("--resend-in-doubt=") ? ["--resend-in-doubt", "--delivered-file", a.slice("--resend-in-doubt=".length)] : [a]));
 }
 
 /**

@@ -12,6 +12,13 @@ export interface Io {
   readonly isTTY: boolean;
   /** The process environment, read once. */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** The clock (send_after, the ledger's times); the system clock when absent. Tests inject theirs. */
+  readonly now?: () => Date;
+}
+
+/** The command's clock. */
+export function clockOf(io: Io): () => Date {
+  return io.now ?? (() => new Date());
 }
 
 export function processIo(): Io {

@@ -37,6 +37,8 @@ export async function main(argv: readonly string[], outerIo: Io, cwd: string): P
         return await (await import("./commands/send.ts")).runSendCommand(input, io);
       case "status":
         return await (await import("./commands/status.ts")).runStatusCommand(input, io);
+      case "due":
+        return await (await import("./commands/due.ts")).runDueCommand(input, io);
       case "gate":
         return await (await import("./commands/gate.ts")).runGateCommand(input, io);
       case "setup":

@@ -14,6 +14,17 @@ export function ledgerPath(stateDir: string, id: string, shard: string): string 
   return path.join(stateDir, "ledger", id, `${shard}.jsonl`);
 }
 
+/**
+ * A trial's ledger (a send into the outbox folder): beside its messages, never
+ * in the state folder, so a trial is never history and never in the way of
+ * the real send (docs/design.md, "Sent at most once"). Deleting outbox/
+ * starts the trial over.
+ */
+export const TRIAL_LEDGER_DIR = ".ledger";
+export function trialLedgerPath(root: string, id: string, shard: string): string {
+  return path.join(root, "outbox", TRIAL_LEDGER_DIR, id, `${shard}.jsonl`);
+}
+
 export class FsLedgerStore implements LedgerStore {
   private fh: FileHandle | null = null;
   /** The descriptor appendNow writes to when it had to open the file itself. */

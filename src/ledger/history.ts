@@ -15,6 +15,22 @@ export interface BeginRecord {
   digest: string;
   /** ISO 8601 time the send began. */
   at: string;
+  /** `all`, or `I-of-N` (absent in the oldest records). */
+  shard?: string;
+  /**
+   * The inputs of its own, by sha256 of their canonical bytes, and the git blob id of the list's
+   * bytes as sent: a begun newsletter is judged by these, not by the shared inputs that later
+   * change (docs/design.md, "Sent at most once"). Absent in ledgers begun before they were recorded.
+   */
+  inputs?: BegunInputs;
+}
+
+export interface BegunInputs {
+  newsletter: string;
+  body: string;
+  list: string;
+  /** `git hash-object` of the list's bytes: where its snapshot is found again in the repository's history. */
+  list_blob: string;
 }
 
 /** Port onto the state store (a folder locally, the `newsletter-state` branch in Actions). */

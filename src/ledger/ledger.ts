@@ -16,7 +16,8 @@
  */
 import { createHmac } from "node:crypto";
 import { RefusedError } from "../errors.ts";
-import type { BeginRecordV1, LedgerRecord } from "./records.ts";
+import type { BegunInputs } from "./history.ts";
+import type { BeginRecord, BeginRecordV1, LedgerRecord } from "./records.ts";
 import { applyRecord, countLedger, LedgerFold, type LedgerCounts, type LedgerState } from "./state.ts";
 import type { LedgerStore } from "./store.ts";
 import { LedgerWriter } from "./writer.ts";
@@ -36,6 +37,10 @@ export interface LedgerOpen {
   now: () => Date;
   /** Written into the begin record (BeginRecordV1.approval) when set. */
   approval?: "gate" | "none";
+  /** Recorded in the begin record; when the ledger has them, a resume is judged by them (not by `digest`). */
+  inputs?: BegunInputs;
+  /** Said in the refusal of a ledger written under another key (a trial's ledger is thrown away, a real one never). */
+  otherKeyHint?: string;
 }
 
 export class Ledger {
@@ -60,14 +65,15 @@ export class Ledger {
     if (whole < length && !opts.readOnly) await store.truncateTo(whole);
     const kid = keyId(o.secret);
     if (state.begin) {
-      if (state.begin.digest !== o.digest) {
+      const edited = editedSinceBegin(state.begin, o);
+      if (edited) {
         throw new RefusedError(
-          `the ledger ${store.name} was begun for digest ${state.begin.digest.slice(0, 12)}…, but the inputs now digest to ${o.digest.slice(0, 12)}…: a newsletter is never edited after its send began`,
+          `the ledger ${store.name} was begun for ${edited.was}, but ${edited.now}: a newsletter is never edited after its send began`,
         );
       }
       if (state.begin.key_id !== kid) {
         throw new RefusedError(
-          `the ledger ${store.name} was written under another NEWSLETTER_SECRET (key id ${state.begin.key_id}); with this one every recipient would look new and be mailed again`,
+          `the ledger ${store.name} was written under another NEWSLETTER_SECRET (key id ${state.begin.key_id}); with this one every recipient would look new and be mailed again${o.otherKeyHint ? `. ${o.otherKeyHint}` : ""}`,
         );
       }
     }
@@ -77,6 +83,7 @@ export class Ledger {
         t: "begin", v: 1, id: o.id, list: o.list, list_rows: o.listRows, digest: o.digest,
         at: o.now().toISOString(), shard: o.shard, count: o.count, key_id: kid,
         ...(o.approval ? { approval: o.approval } : {}),
+        ...(o.inputs ? { inputs: o.inputs } : {}),
       };
       await store.append(`${JSON.stringify(begin)}\n`);
       state.begin = begin;
@@ -127,6 +134,25 @@ export class Ledger {
     applyRecord(this.state, rec);
     if (!this.readOnly) this.writer.write(`${JSON.stringify(rec)}\n`);
   }
+}
+
+/**
+ * Whether the newsletter's own content changed since its send began
+ * (docs/design.md, "Sent at most once"). A ledger that recorded its inputs
+ * is judged by its own newsletter.yml and body.md alone: the list is taken
+ * from its snapshot (send/list-snapshot.ts) and newer suppressions and
+ * config apply. An older ledger knows only the whole digest.
+ */
+function editedSinceBegin(begin: BeginRecord, o: LedgerOpen): { was: string; now: string } | null {
+  const had = begin.inputs;
+  if (had && o.inputs) {
+    for (const k of ["newsletter", "body"] as const) {
+      if (had[k] !== o.inputs[k]) return { was: `${k === "body" ? "body.md" : "newsletter.yml"} ${had[k].slice(0, 12)}…`, now: `it is now ${o.inputs[k].slice(0, 12)}…` };
+    }
+    return null;
+  }
+  if (begin.digest === o.digest) return null;
+  return { was: `digest ${begin.digest.slice(0, 12)}…`, now: `the inputs now digest to ${o.digest.slice(0, 12)}…` };
 }
 
 /** The folded state, the characters up to the last newline, and all of them (a torn tail is the difference). */

@@ -5,7 +5,25 @@
  */
 import { setMaxListeners } from "node:events";
 
-export type HaltCause = { kind: "signal"; signal: "SIGINT" | "SIGTERM" } | { kind: "abort"; reason: string };
+export type HaltCause =
+  | { kind: "signal"; signal: "SIGINT" | "SIGTERM" }
+  /** `send --time-budget`: stops like SIGTERM, then exits 75 (docs/design.md, "Scheduling and continuation"). */
+  | { kind: "budget"; seconds: number }
+  | { kind: "abort"; reason: string };
+
+/** What the ledger's end record says of a stop: a signal and a spent budget halt (resumable); the guard and the breaker abort. */
+export function haltOutcome(cause: HaltCause | null): "completed" | "halted" | "aborted" {
+  if (cause === null) return "completed";
+  return cause.kind === "abort" ? "aborted" : "halted";
+}
+
+/** Why it stopped, for the ledger's end record (no addresses). */
+export function haltDetail(cause: HaltCause | null): string | undefined {
+  if (cause === null) return undefined;
+  if (cause.kind === "signal") return cause.signal;
+  if (cause.kind === "budget") return `time budget of ${cause.seconds} s spent`;
+  return cause.reason;
+}
 
 export class Halt {
   private readonly ac = new AbortController();

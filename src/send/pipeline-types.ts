@@ -70,9 +70,19 @@ export interface PipelineOptions {
   total: number;
 }
 
+/** Counts of this run, in the words of src/send/vocabulary.ts (the summary and `status` use the same). */
 export interface Progress {
+  /** Accepted by the relay (or written to the outbox) in this run. */
   sent: number;
+  /** Dry run: composed and guarded, not handed over. */
+  composed: number;
+  /** Refused for good (5xx). */
   failed: number;
+  /** Transient failures whose retries ran out: a re-run tries them again. */
+  retryable: number;
+  /** Claimed without an outcome: by an earlier run, or handed over without a final reply. */
+  inDoubt: number;
+  /** Settled by an earlier run (sent or failed permanently). */
   skipped: number;
   inFlight: number;
   total: number;

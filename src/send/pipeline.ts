@@ -21,7 +21,7 @@
  * (they are released: never sent, so not in doubt), nothing after it starts.
  */
 import type { DeliveryResult } from "../transport/port.ts";
-import { Halt, sleep } from "./halt.ts";
+import { Halt, haltDetail, haltOutcome, sleep } from "./halt.ts";
 import type { BuiltGroup, Checked, PipelineDeps, PipelineOptions, PipelineResult, SendItem } from "./pipeline-types.ts";
 import { AdaptiveRate, backoffMs, CircuitBreaker, DEFAULT_RETRY } from "./policy.ts";
 
@@ -63,9 +63,10 @@ export async function runPipeline(
     const done = result.sent + result.failed.length + result.dryRunChecked;
     const rate = elapsed > 0 ? done / elapsed : 0;
     const left = opts.total - done - result.alreadySent - result.alreadyFailed - result.inDoubt.length;
+    const retryable = result.failed.reduce((k, f) => k + (f.permanent ? 0 : 1), 0);
     deps.onProgress?.({
-      sent: result.sent + result.dryRunChecked, failed: result.failed.length,
-      skipped: result.alreadySent + result.alreadyFailed + result.inDoubt.length, inFlight: inflight.size,
+      sent: result.sent, composed: result.dryRunChecked, failed: result.failed.length - retryable, retryable,
+      inDoubt: result.inDoubt.length, skipped: result.alreadySent + result.alreadyFailed, inFlight: inflight.size,
       total: opts.total, ratePerSec: rate, etaSec: rate > 0 && left >= 0 ? left / rate : null,
     });
   };
@@ -243,7 +244,9 @@ export async function runPipeline(
       await claimed;
       if (!go || outs === null || halt.halted) return false;
       for (let i = 0; i < group.length; i++) {
-        await slot();
+        // A dry run hands nothing to the relay, so nothing limits it: it composes at full speed
+        // (docs/design.md, "Scheduling and continuation").
+        if (!opts.dryRun) await slot();
         if (halt.halted) return false;
         launched++;
         reserved--;
@@ -372,9 +375,7 @@ export async function runPipeline(
     if (timer) clearInterval(timer);
     progress();
   }
-  result.outcome = halt.cause === null ? "completed" : halt.cause.kind === "signal" ? "halted" : "aborted";
-  if (!opts.dryRun) {
-    await deps.ledger.end(result.outcome, halt.cause ? (halt.cause.kind === "signal" ? halt.cause.signal : halt.cause.reason) : undefined);
-  }
+  result.outcome = haltOutcome(halt.cause);
+  if (!opts.dryRun) await deps.ledger.end(result.outcome, haltDetail(halt.cause));
   return result;
 }

@@ -43,6 +43,8 @@ export interface Plan {
   readonly digest: string;
   readonly secret: string;
   fingerprintOf(normalisedAddress: string): string;
+  /** The deterministic Message-ID of the recipient with this fingerprint (without angle brackets). */
+  messageIdOf(fp: string): string;
   /**
    * The message for one recipient; `row` is that recipient's own row, nothing
    * else. `fp` is the address's fingerprint when the caller has it already.
@@ -123,6 +125,7 @@ export function makePlan(p: PlanInput): Plan {
     digest: p.digest,
     secret: p.secret,
     fingerprintOf: fpOf,
+    messageIdOf: (fp) => messageIdFor(p.secret, p.id, fp, fromDomain),
     messageFor(address, row, fp) {
       const r = recipient(address, row, fp);
       const raw = fast.compose({

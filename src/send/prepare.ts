@@ -31,7 +31,10 @@ export async function prepareNewsletter(deps: CheckDeps, dir: string, opts: { ex
       `refused: ${errors.length} check error${errors.length === 1 ? "" : "s"} in ${dir}; nothing was sent (run \`check ${dir}\` for details)`,
     );
   }
-  if (opts.expectDigest !== undefined && opts.expectDigest.toLowerCase() !== n.digest) {
+  // A begun send is judged by the digest it began with: lists, suppressions and config move on
+  // after it (docs/design.md, "Sent at most once"); its own files cannot (edited-after-send).
+  const approved = new Set([n.digest, ...n.begun.map((b) => b.digest)]);
+  if (opts.expectDigest !== undefined && !approved.has(opts.expectDigest.toLowerCase())) {
     throw new RefusedError(
       `refused: the inputs digest to ${n.digest}, but ${opts.expectDigest} was approved; what was approved is not what would be sent`,
     );

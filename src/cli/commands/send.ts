@@ -3,12 +3,16 @@
  * ledger, sends one guarded message per recipient, and maps the outcome to
  * the contract's exit codes (0, 1, 3, 4, 130, 143).
  */
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { mask } from "../../address/mask.ts";
-import { NewsletterError, RefusedError } from "../../errors.ts";
+import { NewsletterError, RefusedError, UsageError } from "../../errors.ts";
 import { guardMessage } from "../../guard/guard.ts";
 import { FsHistory } from "../../ledger/fs-history.ts";
-import { Ledger } from "../../ledger/ledger.ts";
+import { FsLedgerStore, ledgerPath, TRIAL_LEDGER_DIR, trialLedgerPath } from "../../ledger/fs-store.ts";
+import type { BeginRecord } from "../../ledger/history.ts";
+import { keyId, Ledger } from "../../ledger/ledger.ts";
+import { inDoubt } from "../../ledger/state.ts";
 import { FsRepo } from "../../load/fs-repo.ts";
 import { Halt, stopOnSignals } from "../../send/halt.ts";
 import { runPipeline, type Progress, type SendItem } from "../../send/pipeline.ts";
@@ -17,15 +21,18 @@ import { makePlan, type PlanInput } from "../../send/plan.ts";
 import { dkimFromEnv, senderDomain } from "../../send/dkim-env.ts";
 import { prepareNewsletter, type Prepared } from "../../send/prepare.ts";
 import { shardName, shardRecipients } from "../../send/recipients.ts";
-import { resolveSecret } from "../../send/secret.ts";
+import { confirmedInDoubt, parseMessageIdList } from "../../send/confirmed.ts";
+import { describeWhen, EXIT_SCHEDULED, scheduleOf } from "../../send/schedule.ts";
+import { DEVELOPMENT_SECRET, resolveSecret } from "../../send/secret.ts";
 import { formatSendSummary, sendExitCode } from "../../send/summary.ts";
 import { refuseForgottenSend } from "../../audit/begun.ts";
-import { ledgerPath } from "../../ledger/fs-store.ts";
-import { openLedgerPlace, stateSettingsFromEnv, type StateSettings } from "../../state/from-env.ts";
 import { protectionRequired, verifyStateProtection } from "../../state/protection.ts";
+import { WORDS, type Destination } from "../../send/vocabulary.ts";
+import { gitBlobId, listSnapshot } from "../../state/list-snapshot.ts";
+import { openLedgerPlace, stateSettingsFromEnv, type StateSettings } from "../../state/from-env.ts";
 import { createTransportFromEnv } from "../../transport/select.ts";
 import type { CliInput } from "../args.ts";
-import type { Io } from "../io.ts";
+import { clockOf, type Io } from "../io.ts";
 import { stateDir } from "./deps.ts";
 import { formatProgress } from "./progress.ts";
 import { reportRefusal } from "./refusal.ts";
@@ -86,8 +93,10 @@ async function guardState(io: Io, settings: StateSettings, id: string, shard: st
 }
 
 export async function runSendCommand(input: Extract<CliInput, { command: "send" }>, io: Io): Promise<number> {
+  const startedAt = Date.now();
   const approval = approvalMode(input, io);
   if (input.requireApproval) await requireApproval(io);
+  const clock = clockOf(io);
   const repo = new FsRepo(input.root);
   const state = stateDir(input.root, io);
   // The state branch (when configured) is opened and fetched first: the history of earlier sends
@@ -96,30 +105,41 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
   const place = await openLedgerPlace(settings);
   // What the send needs of the checks' results, and nothing more: their index of the list (a
   // million addresses at a million rows) would otherwise stay alive for the whole send.
-  const { checked, listBytes } = sendInputs(
+  const prepared = sendInputs(
     await reportRefusal(io, () =>
       prepareNewsletter({ repo, history: new FsHistory(state) }, input.dir, input.expectDigest ? { expectDigest: input.expectDigest } : {}),
     ),
   );
+  const { checked } = prepared;
+  let listBytes = prepared.listBytes;
+  const sending = checked.config.sending;
+  checkShardSetting(input.shard, sending.shards, checked.begun);
+
+  // docs/design.md, "Scheduling and continuation": nothing leaves before send_after; a dry run may.
+  const schedule = scheduleOf(checked.meta, clock());
+  if (schedule.state === "cancelled" && checked.begun.length === 0) {
+    throw new RefusedError(`refused: ${checked.id} is cancelled (cancelled: true in newsletter.yml); nothing was sent`);
+  }
+  if (schedule.state === "scheduled" && !input.dryRun && checked.begun.length === 0) {
+    io.out(`${checked.id}: scheduled: it will be sent at ${describeWhen(schedule.at, clock())}; nothing was sent now (exit ${EXIT_SCHEDULED})\n`);
+    return EXIT_SCHEDULED;
+  }
+
   const smtp = Boolean(io.env.NEWSLETTER_SMTP_URL);
+  const destination: Destination = smtp ? "relay" : "outbox";
   const { secret, development } = resolveSecret(io.env, smtp);
   if (development) io.err("newsletter: NEWSLETTER_SECRET is not set: using the development key (outbox only)\n");
 
   const shard = shardName(input.shard);
   await guardState(io, settings, checked.id, shard);
-  const now = new Date();
   const dkim = dkimFromEnv(io.env, senderDomain(checked.config.sender.from));
-  const planInput: PlanInput = { id: checked.id, config: checked.config, meta: checked.meta, body: checked.body, digest: checked.digest, secret, date: now, ...(dkim ? { dkim } : {}) };
+  const planInput: PlanInput = { id: checked.id, config: checked.config, meta: checked.meta, body: checked.body, digest: checked.digest, secret, date: clock(), ...(dkim ? { dkim } : {}) };
   const plan = makePlan(planInput);
   const suppressions = checked.suppressions?.addresses ?? new Set<string>();
 
   // Two passes over the list bytes, never an array of every row: the first counts this shard's
   // recipients (the ledger's begin record needs the count), the second streams them to the loop.
-  const recipients = shardRecipients(listBytes, checked.list.file, suppressions, input.shard, plan.fingerprintOf);
-  // A compose thread on a machine with a second core and a big enough list, unless
-  // NEWSLETTER_COMPOSE_THREADS says otherwise (build-pool.ts says why).
-  const threads = composeThreads(io.env, recipients.count);
-  const sending = checked.config.sending;
+  let recipients = shardRecipients(listBytes, checked.list.file, suppressions, input.shard, plan.fingerprintOf);
   const transport = input.dryRun
     ? { name: "dry run", deliver: () => Promise.reject(new Error("this call must not happen")), close: async () => {} }
     : createTransportFromEnv(io.env, "send", { outboxDir: path.join(input.root, "outbox", checked.id), connections: sending.connections });
@@ -131,15 +151,48 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
     await transport.close();
     throw e;
   }
-  const pool = threads > 0 ? new BuildPool(planInput, threads) : null;
-  const ledger = await Ledger.open(
-    place.storeFor(checked.id, shard),
-    { id: checked.id, list: checked.meta.recipients, listRows: checked.list.valid, digest: checked.digest, shard, count: recipients.count, secret, now: () => new Date(), ...(approval ? { approval } : {}) },
-    { readOnly: input.dryRun },
-  );
+  // A trial (the outbox) keeps a ledger of its own beside its messages: never history, never in
+  // the way of the real send (docs/design.md, "Sent at most once").
+  const store = destination === "relay" ? place.storeFor(checked.id, shard) : new FsLedgerStore(trialLedgerPath(input.root, checked.id, shard));
+  let ledger: Ledger;
+  let confirmed = 0;
+  try {
+    ledger = await Ledger.open(
+      store,
+      {
+        id: checked.id, list: checked.meta.recipients, listRows: checked.list.valid, digest: checked.digest, shard, count: recipients.count, secret, now: clock,
+        inputs: { ...checked.own, list: checked.list.sha256, list_blob: gitBlobId(listBytes) }, ...(approval ? { approval } : {}),
+        otherKeyHint: destination === "relay" ? relayKeyHint(secret) : `It is a trial's ledger (the outbox): delete ${path.join("outbox", TRIAL_LEDGER_DIR, checked.id)} to start the trial over`,
+      },
+      { readOnly: input.dryRun },
+    );
+  } catch (e) {
+    await transport.close();
+    throw e;
+  }
+  try {
+    const snapshot = await resumeList(ledger, checked, listBytes, input.root, io);
+    if (snapshot === "complete") {
+      await Promise.allSettled([ledger.close(), transport.close()]);
+      return 0;
+    }
+    if (snapshot !== null) {
+      listBytes = snapshot;
+      recipients = shardRecipients(listBytes, checked.list.file, suppressions, input.shard, plan.fingerprintOf);
+    }
+    if (input.deliveredFile) confirmed = await recordConfirmed(input.deliveredFile, ledger, plan, input.dryRun);
+  } catch (e) {
+    await Promise.allSettled([ledger.close(), transport.close()]);
+    throw e;
+  }
 
+  // A compose thread on a machine with a second core and a big enough list, unless
+  // NEWSLETTER_COMPOSE_THREADS says otherwise (build-pool.ts says why).
+  const threads = composeThreads(io.env, recipients.count);
+  const pool = threads > 0 ? new BuildPool(planInput, threads) : null;
   const halt = new Halt();
   const unhook = stopOnSignals(halt, { cut: () => transport.abort?.() ?? 0, say: (line) => io.err(line) });
+  const budget = startTimeBudget(input.timeBudgetSec, startedAt, halt, io);
 
   // Monitors get the canary's message first (rendered from the first row's fields, to their own address).
   const canary = sending.canary && (!input.shard || input.shard.index === 1) ? sending.canary : undefined;
@@ -152,9 +205,10 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
       monitors.push({ fp, masked: mask(address), build: () => plan.messageFor(address, first.row, fp), recipient: { address, row: first.row } });
     }
   }
+  const rows = recipients;
   function* items(): Generator<SendItem> {
     yield* monitors;
-    for (const r of recipients.rows()) {
+    for (const r of rows.rows()) {
       yield { fp: r.fp, masked: mask(r.address), build: () => plan.messageFor(r.address, r.row, r.fp), recipient: r };
     }
   }
@@ -169,7 +223,7 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
         ledger,
         guard: guardMessage,
         ...(pool ? { buildGroup: pool.build } : {}),
-        onProgress: (p) => io.err(formatProgress(p, io.isTTY)),
+        onProgress: (p) => io.err(formatProgress(p, io.isTTY, input.dryRun)),
         onCanaryPause: (sent, ms) =>
           io.err(`newsletter: canary of ${sent} sent; pausing ${Math.round(ms / 1000)} s — cancel the run now to stop the send\n`),
       },
@@ -178,7 +232,7 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
         // Claimed without an outcome, at most: what a crash can leave in doubt — no more than the
         // batch + in flight of before (40 for 5 connections). Claims go in groups of half that, so one
         // is on the wire while the next is made durable; claims made during one fsync share the next.
-        ...claimWindow(settings.branch !== null, connections, monitors.length + recipients.count),
+        ...claimWindow(settings.branch !== null && destination === "relay", connections, monitors.length + recipients.count),
         maxFailureRate: sending.max_failure_rate,
         resendInDoubt: input.resendInDoubt,
         dryRun: input.dryRun,
@@ -188,10 +242,17 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
       },
       halt,
     );
-    io.out(formatSendSummary(result, { id: checked.id, shard, transport: transport.name, dryRun: input.dryRun }));
+    io.out(
+      formatSendSummary(result, {
+        id: checked.id, shard, transport: transport.name, dryRun: input.dryRun, messageIdOf: plan.messageIdOf,
+        ...(input.dryRun ? {} : { destination }), ...(confirmed ? { confirmedDelivered: confirmed } : {}),
+      }),
+    );
+    if (input.dryRun && schedule.state === "scheduled") io.out(`  scheduled: the real send will go at ${describeWhen(schedule.at, clock())}\n`);
     sendFailed = false;
     return sendExitCode(result);
   } finally {
+    budget.stop();
     unhook();
     // Each is closed even when another fails (a ledger that cannot push its last outcomes must not
     // leave SMTP connections open, keeping the process alive until the server times them out);
@@ -200,6 +261,94 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
     const failed = closed.find((c): c is PromiseRejectedResult => c.status === "rejected");
     if (failed && !sendFailed) throw failed.reason;
   }
+}
+
+/**
+ * A resume after the list moved on (docs/design.md, "Sent at most once"):
+ * what is left goes to the list the send began with (its snapshot), less the
+ * newer suppressions, so nobody who signed up since gets this old
+ * newsletter. Null: the list is the one the send began with (or it never
+ * began); "complete": nothing is left, the list is not even needed.
+ */
+async function resumeList(
+  ledger: Ledger,
+  checked: { id: string; list: { file: string; sha256: string } },
+  current: Uint8Array,
+  root: string,
+  io: Io,
+): Promise<Uint8Array | "complete" | null> {
+  const begin = ledger.state.begin;
+  if (!begin?.inputs || begin.inputs.list === checked.list.sha256) return null;
+  const c = ledger.counts();
+  if (ledger.state.ends.at(-1)?.outcome === "completed" && c.retryable === 0 && c.inDoubt === 0) {
+    io.out(`${checked.id} (${begin.shard}): already complete (${WORDS.sent} ${c.sent}, ${WORDS.failed} ${c.failed}); the list changed since, which does not concern this send; nothing to do\n`);
+    return "complete";
+  }
+  const bytes = (await listSnapshot(root, checked.list.file, current, begin.inputs)).bytes;
+  io.err(`newsletter: ${checked.list.file} changed since this send began: resuming with its list as it was then, less the suppressions of now\n`);
+  return bytes;
+}
+
+/** A real send's ledger written with the development key came from a trial made before trials had their own. */
+function relayKeyHint(secret: string): string {
+  return secret === DEVELOPMENT_SECRET
+    ? ""
+    : `If it was written by a trial with the development key (an \`npm start\` before trials kept their own ledger, key id ${keyId(DEVELOPMENT_SECRET)}), move it out of the state folder; never move a real send's ledger`;
+}
+
+/**
+ * `--time-budget SECONDS`: when it is spent the send stops as on SIGTERM (no
+ * new message, those in flight finish, the ledger is written) and exits 75
+ * (docs/design.md, "Scheduling and continuation"). Counted from the start of
+ * the command, so the checks' time is inside the budget.
+ */
+function startTimeBudget(seconds: number | undefined, startedAt: number, halt: Halt, io: Io): { stop(): void } {
+  if (seconds === undefined) return { stop() {} };
+  const t = setTimeout(() => {
+    if (!halt.halted) io.err(`\nnewsletter: the time budget of ${seconds} s is spent: no new messages; waiting for those in flight\n`);
+    halt.stop({ kind: "budget", seconds });
+  }, Math.max(0, seconds * 1000 - (Date.now() - startedAt)));
+  t.unref();
+  return { stop: () => clearTimeout(t) };
+}
+
+/**
+ * `--resend-in-doubt=FILE`: each recipient in doubt whose Message-ID the
+ * relay's log confirms is recorded as sent (with that Message-ID) before the
+ * loop starts, so the loop skips it; the rest in doubt are resent.
+ */
+async function recordConfirmed(file: string, ledger: Ledger, plan: { messageIdOf(fp: string): string }, dryRun: boolean): Promise<number> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    throw new UsageError(`--resend-in-doubt=${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  const found = confirmedInDoubt(inDoubt(ledger.state), parseMessageIdList(text, file), plan.messageIdOf);
+  if (!dryRun) for (const c of found) ledger.recordSent(c.fp, c.messageId);
+  await ledger.flush();
+  return found.length;
+}
+
+/**
+ * `sending.shards: N` is the layout of every send under this config: `--shard`
+ * must be I/N, and a send begun in other shards keeps its layout (a
+ * recipient's shard depends on N: another N would mail some twice).
+ */
+function checkShardSetting(shard: { index: number; count: number } | null, configured: number | undefined, begun: readonly BeginRecord[]): void {
+  const count = shard?.count ?? 1;
+  if (configured !== undefined && configured !== count) {
+    throw new UsageError(`sending.shards is ${configured} in the config: send with --shard I/${configured} (1 ≤ I ≤ ${configured}), one job each${configured === 1 ? ", or without --shard" : ""}`);
+  }
+  const other = begun.find((b) => b.shard !== undefined && shardCount(b.shard) !== count);
+  if (other) {
+    throw new RefusedError(`refused: this send began in shards (${other.shard}); keep the same layout until it is complete (a recipient's shard depends on the count)`);
+  }
+}
+
+function shardCount(name: string): number {
+  const m = /-of-(\d+)$/.exec(name);
+  return m ? Number(m[1]) : 1;
 }
 
 /**
@@ -226,6 +375,7 @@ export function claimWindow(onBranch: boolean, connections: number, total: numbe
 /** The checked newsletter without the list's address index (the checks are done with it). */
 function sendInputs(p: Prepared) {
   const c = p.checked;
+  const sha = (role: string) => c.inputs.find((i) => i.role === role)?.sha256 ?? "";
   return {
     listBytes: p.listBytes,
     checked: {
@@ -235,7 +385,9 @@ function sendInputs(p: Prepared) {
       body: c.body,
       digest: c.digest,
       suppressions: c.suppressions,
-      list: { file: c.list.file, valid: c.list.valid },
+      list: { file: c.list.file, valid: c.list.valid, sha256: c.list.sha256 },
+      own: { newsletter: sha("newsletter"), body: sha("body") },
+      begun: c.begun,
     },
   };
 }

@@ -165,6 +165,12 @@ export const configSchema = {
           },
         },
         max_failure_rate: { type: "number", default: 0.05, minimum: 0, maximum: 1 },
+        shards: {
+          type: "integer",
+          minimum: 1,
+          maximum: 1000,
+          description: "Send in this many shards, one job each (send --shard I/N); the send workflow builds its matrix from it.",
+        },
       },
     },
     state_branch: {

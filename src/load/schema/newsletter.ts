@@ -56,6 +56,7 @@ export const newsletterSchema = {
     preheader: { type: "string", maxLength: PREHEADER_MAX, pattern: ONE_LINE_TEXT_PATTERN },
     reply_to: { type: "string", minLength: 3, maxLength: 320, pattern: ONE_LINE_TEXT_PATTERN },
     send_after: { type: "string", format: "date-time", description: "Not before this time (RFC 3339, with a time zone)." },
+    cancelled: { type: "boolean", description: "true: never sent (set before the send begins; docs/design.md, \"Scheduling and continuation\")." },
     expected_change: {
       type: "integer",
       minimum: -10000000,
