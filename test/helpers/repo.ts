@@ -54,7 +54,7 @@ export interface CliResult {
 }
 
 /** Runs the CLI in-process with captured streams (stdout writes of @actions/core included). */
-export async function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
+export async function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; now?: () => Date } = {}): Promise<CliResult> {
   let stdout = "";
   let stderr = "";
   const io: Io = {
@@ -62,6 +62,7 @@ export async function runCli(args: string[], opts: { cwd?: string; env?: Record<
     err: (t) => void (stderr += t),
     isTTY: false,
     env: { ...opts.env },
+    ...(opts.now ? { now: opts.now } : {}),
   };
   // @actions/core writes annotations straight to process.stdout: capture those too.
   const realWrite = process.stdout.write.bind(process.stdout);
