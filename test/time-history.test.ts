@@ -204,6 +204,24 @@ describe("history is immutable and never in the way", () => {
     expect(server.received).toHaveLength(n - 2);
   }, 120_000);
 
+  it.each([
+    ["sign-ups that double the list", (root: string) => appendFileSync(path.join(root, "recipients/customers.csv"), generatedList(60).split("\n").slice(41, 61).map((l) => l.replace("@", "+new@")).join("\n") + "\n")],
+    ["an unsubscribe", (root: string) => appendFileSync(path.join(root, "recipients/suppressions.csv"), `${recipientAddress(7)}\n`)],
+    ["a config change", (root: string) => writeFileSync(path.join(root, ".github/newsletter.yml"), rateConfig(5000))],
+  ] as Array<[string, (root: string) => void]>)("after a completed send, %s: its check stays green, a re-run sends nothing", async (_name, change) => {
+    const n = 20;
+    server = await startTestSmtp();
+    const root = sendRepo(n);
+    expect((await runCli(["--root", root, "send", SAMPLE_DIR], { env: env(server.url) })).code).toBe(0);
+    change(root);
+    const check = await runCli(["--root", root, "check", SAMPLE_DIR]);
+    expect(check.stdout).not.toMatch(/edited-after-send|list-row-change/);
+    expect(check.code).toBe(0);
+    const again = await runCli(["--root", root, "send", SAMPLE_DIR], { env: env(server.url) });
+    expect(again.code).toBe(0);
+    expect(server.received).toHaveLength(n - 1);
+  }, 60_000);
+
   it("a halted send whose list snapshot is not in the checkout is refused (exit 1), nothing sent, the way out said", async () => {
     const n = 300;
     server = await startTestSmtp();
