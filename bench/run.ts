@@ -20,6 +20,7 @@ import type { Suite } from "./suite.ts";
 const SUITES: Record<string, () => Promise<Suite>> = {
   check: async () => (await import("./check.ts")).checkSuite,
   send: async () => (await import("./send.ts")).sendSuite,
+  "dry-run": async () => (await import("./dry-run.ts")).dryRunSuite,
 };
 
 interface Args {
