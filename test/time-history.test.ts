@@ -11,6 +11,8 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { fingerprint, mask } from "../src/address/mask.ts";
+import { keyId } from "../src/ledger/ledger.ts";
+import { DEVELOPMENT_SECRET } from "../src/send/secret.ts";
 import { runCli, sampleText } from "./helpers/repo.ts";
 import { fastConfig, generatedList, recipientAddress, SAMPLE_DIR, sendRepo } from "./helpers/send-repo.ts";
 import { startTestSmtp, type TestSmtp } from "./helpers/smtp.ts";
@@ -325,6 +327,24 @@ describe("a trial and the real send apart", () => {
     expect(JSON.parse((await runCli(["--root", root, "status", SAMPLE_DIR, "--format", "json"])).stdout)).toMatchObject({ destination: "relay", sent: n - 1 });
     // And a second trial does not touch the real ledger either.
     expect((await runCli(["--root", root, "send", SAMPLE_DIR])).stdout).toContain("already sent earlier");
+  }, 60_000);
+});
+
+describe("a trial ledger left in the state folder by an older npm start", () => {
+  it("is not history: check stays green after the list changed; the real send refuses it with what to do", async () => {
+    server = await startTestSmtp();
+    const root = sendRepo(10);
+    const dir = path.join(root, ".newsletter-state/ledger", ID);
+    mkdirSync(dir, { recursive: true });
+    const begin = { t: "begin", v: 1, id: ID, list: "customers", list_rows: 10, digest: "ab".repeat(32), at: "2026-12-01T09:00:00Z", shard: "all", count: 9, key_id: keyId(DEVELOPMENT_SECRET) };
+    writeFileSync(path.join(dir, "all.jsonl"), `${JSON.stringify(begin)}\n`);
+    const check = await runCli(["--root", root, "check", SAMPLE_DIR]);
+    expect(check.stdout).not.toContain("edited-after-send");
+    expect(check.code).toBe(0);
+    const real = await runCli(["--root", root, "send", SAMPLE_DIR], { env: env(server.url) });
+    expect(real.code).toBe(1);
+    expect(real.stderr).toContain("move it out of the state folder");
+    expect(server.received).toHaveLength(0);
   }, 60_000);
 });
 

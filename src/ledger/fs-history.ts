@@ -5,7 +5,9 @@
  */
 import { open, readdir } from "node:fs/promises";
 import path from "node:path";
+import { DEVELOPMENT_SECRET } from "../send/secret.ts";
 import { isBeginRecord, type BeginRecord, type HistoryPort } from "./history.ts";
+import { keyId } from "./ledger.ts";
 
 export class FsHistory implements HistoryPort {
   constructor(readonly stateDir: string) {}
@@ -23,7 +25,7 @@ export class FsHistory implements HistoryPort {
         if (!first) continue;
         try {
           const rec: unknown = JSON.parse(first);
-          if (isBeginRecord(rec)) out.push(rec);
+          if (isBeginRecord(rec) && !isTrial(rec)) out.push(rec);
         } catch {
           // A torn first line means the send never began: nothing was recorded.
         }
@@ -31,6 +33,17 @@ export class FsHistory implements HistoryPort {
     }
     return out;
   }
+}
+
+/**
+ * A ledger in the state folder under the development key was left by a trial
+ * made before trials kept their own ledger (an `npm start`): a real send
+ * cannot use that key (it is public), so it is not history (docs/design.md,
+ * "Sent at most once").
+ */
+const TRIAL_KEY_ID = keyId(DEVELOPMENT_SECRET);
+function isTrial(rec: BeginRecord): boolean {
+  return (rec as { key_id?: unknown }).key_id === TRIAL_KEY_ID;
 }
 
 async function firstLine(file: string): Promise<string | null> {

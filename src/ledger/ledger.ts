@@ -65,15 +65,16 @@ export class Ledger {
     if (whole < length && !opts.readOnly) await store.truncateTo(whole);
     const kid = keyId(o.secret);
     if (state.begin) {
+      // The key first: a ledger under another key is not this send's at all (a trial's, say).
+      if (state.begin.key_id !== kid) {
+        throw new RefusedError(
+          `the ledger ${store.name} was written under another NEWSLETTER_SECRET (key id ${state.begin.key_id}); with this one every recipient would look new and be mailed again${o.otherKeyHint ? `. ${o.otherKeyHint}` : ""}`,
+        );
+      }
       const edited = editedSinceBegin(state.begin, o);
       if (edited) {
         throw new RefusedError(
           `the ledger ${store.name} was begun for ${edited.was}, but ${edited.now}: a newsletter is never edited after its send began`,
-        );
-      }
-      if (state.begin.key_id !== kid) {
-        throw new RefusedError(
-          `the ledger ${store.name} was written under another NEWSLETTER_SECRET (key id ${state.begin.key_id}); with this one every recipient would look new and be mailed again${o.otherKeyHint ? `. ${o.otherKeyHint}` : ""}`,
         );
       }
     }
