@@ -12,7 +12,8 @@ export const EXIT_CONTINUE = 75;
 export function sendExitCode(r: PipelineResult): number {
   if (r.outcome === "aborted") return 4;
   if (r.outcome === "halted" && r.halt.cause?.kind === "signal") return r.halt.cause.signal === "SIGINT" ? 130 : 143;
-  if (r.outcome === "halted" && r.halt.cause?.kind === "budget") return EXIT_CONTINUE;
+  // A budget spent before a single message would make a continuation that never moves on.
+  if (r.outcome === "halted" && r.halt.cause?.kind === "budget") return madeProgress(r) ? EXIT_CONTINUE : 1;
   if (r.failed.length > 0 || r.inDoubt.length > 0) return 3;
   return 0;
 }
@@ -72,9 +73,17 @@ export function formatSendSummary(r: PipelineResult, o: SummaryContext): string 
   if (cause?.kind === "abort") lines.push(`  ABORTED: ${cause.reason}`);
   if (cause?.kind === "signal") lines.push(`  HALTED by ${cause.signal}: re-run send to resume`);
   if (cause?.kind === "budget" && r.outcome === "halted") {
-    lines.push(`  STOPPED: the time budget of ${cause.seconds} s is spent; run the same send again to continue (exit ${EXIT_CONTINUE})`);
+    lines.push(
+      madeProgress(r)
+        ? `  STOPPED: the time budget of ${cause.seconds} s is spent; run the same send again to continue (exit ${EXIT_CONTINUE})`
+        : `  STOPPED: the time budget of ${cause.seconds} s was spent before the first message; give it more time (exit 1)`,
+    );
   }
   return `${lines.join("\n")}\n`;
+}
+
+function madeProgress(r: PipelineResult): boolean {
+  return r.sent + r.failed.length + r.dryRunChecked > 0;
 }
 
 function inDoubtLine(f: InDoubtRecipient, messageIdOf?: (fp: string) => string): string {
