@@ -129,6 +129,8 @@ describe("scheduling: send_after with an injected clock", () => {
     const wrong = await runCli(["--root", root, "send", SAMPLE_DIR, "--dry-run", "--shard", "1/2"], { now: after });
     expect(wrong.code).toBe(2);
     expect((await runCli(["--root", root, "send", SAMPLE_DIR, "--dry-run", "--shard", "2/3"], { now: after })).code).toBe(0);
+    const status = JSON.parse((await runCli(["--root", root, "status", SAMPLE_DIR, "--format", "json"], { now: after })).stdout);
+    expect(status.matrix).toEqual(["1/3", "2/3", "3/3"]);
   }, 60_000);
 });
 

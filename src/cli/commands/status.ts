@@ -4,7 +4,8 @@
  * and the summary (src/send/vocabulary.ts).
  *
  * json: {"id","state","destination","send_after","total","sent","failed","retryable","in_doubt",
- * "remaining","complete","continue","shards","in_doubt_recipients"}. `destination` says where
+ * "remaining","complete","continue","shards","in_doubt_recipients","matrix"}; `matrix` lists the
+ * `--shard` values of `sending.shards` (["all"] for one job). `destination` says where
  * the mail went: "relay" (a real send's ledger in the state folder), "outbox" (a trial's, beside
  * the messages in outbox/), or null before any send (README.md, "Sending").
  */
@@ -17,7 +18,7 @@ import { UnreadableInputError } from "../../errors.ts";
 import { FsLedgerStore, TRIAL_LEDGER_DIR } from "../../ledger/fs-store.ts";
 import { parseLedger } from "../../ledger/records.ts";
 import { countLedger, foldLedger, inDoubt } from "../../ledger/state.ts";
-import { needsContinuation, type ShardEnd } from "../../send/continuation.ts";
+import { needsContinuation, shardMatrix, type ShardEnd } from "../../send/continuation.ts";
 import { senderDomain } from "../../send/dkim-env.ts";
 import { scheduleOf } from "../../send/schedule.ts";
 import { DEVELOPMENT_SECRET } from "../../send/secret.ts";
@@ -79,6 +80,8 @@ export async function runStatusCommand(input: Extract<CliInput, { command: "stat
       `${JSON.stringify({
         id: n.id, state: stateWord, destination, send_after: n.meta?.send_after ?? null, cancelled: n.meta?.cancelled === true,
         total, sent, failed, retryable, in_doubt: inDoubtCount, remaining, complete, continue: cont, shards, in_doubt_recipients: doubts,
+        // The send workflow's matrix (`--shard` values) from sending.shards.
+        matrix: shardMatrix(n.config?.sending.shards),
       })}\n`,
     );
     return 0;
