@@ -346,6 +346,10 @@ describe("a trial ledger left in the state folder by an older npm start", () => 
     const real = await runCli(["--root", root, "send", SAMPLE_DIR], { env: env(server.url) });
     expect(real.code).toBe(1);
     expect(real.stderr).toContain("move it out of the state folder");
+    // Nor can a real send use the public development key to pass for a trial.
+    const devKey = await runCli(["--root", root, "send", SAMPLE_DIR], { env: { NEWSLETTER_SMTP_URL: server.url, NEWSLETTER_SECRET: DEVELOPMENT_SECRET } });
+    expect(devKey.code).toBe(1);
+    expect(devKey.stderr).toContain("public development key");
     expect(server.received).toHaveLength(0);
   }, 60_000);
 });

@@ -25,6 +25,8 @@ export function resolveSecret(
     if (variable === "NEWSLETTER_APPROVAL_SECRET" && s === env.NEWSLETTER_SECRET) {
       throw new RefusedError("NEWSLETTER_APPROVAL_SECRET equals NEWSLETTER_SECRET: approval copies need a secret of their own, so the approval environment never holds the production key");
     }
+    // The development key is public, and a ledger under it is taken for a trial's (fs-history.ts).
+    if (smtp && s === DEVELOPMENT_SECRET) throw new RefusedError(`${variable} is the public development key; mail to a relay needs a secret of its own (e.g. \`openssl rand -hex 32\`)`);
     return { secret: s, development: false };
   }
   if (smtp) {
