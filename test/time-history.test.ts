@@ -69,7 +69,7 @@ describe("scheduling: send_after with an injected clock", () => {
     const n = 50;
     server = await startTestSmtp();
     const root = sendRepo(n, { [`${SAMPLE_DIR}/newsletter.yml`]: metaWith(`send_after: "${sendAfter}"`) });
-    const early = await runCli(["--root", root, "send", SAMPLE_DIR], { env: env(server.url), now: before });
+    const early = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval"], { env: env(server.url), now: before });
     expect(early.code).toBe(5);
     expect(early.stdout).toContain("2026-12-08T01:00:00.000Z (in 1 min)");
     expect(server.received).toHaveLength(0);
@@ -87,7 +87,7 @@ describe("scheduling: send_after with an injected clock", () => {
 
     const dueNow = await runCli(["--root", root, "due", "--format", "json"], { now: after });
     expect(JSON.parse(dueNow.stdout)).toMatchObject({ due: [{ dir: SAMPLE_DIR }], matrix: { include: [{ dir: SAMPLE_DIR, shard: "all" }] } });
-    const onTime = await runCli(["--root", root, "send", SAMPLE_DIR], { env: env(server.url), now: after });
+    const onTime = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval"], { env: env(server.url), now: after });
     expect(onTime.code).toBe(0);
     expect(server.received).toHaveLength(n - 1); // one suppressed
     // Begun: the schedule no longer picks it up (its own continuation does).
@@ -98,7 +98,7 @@ describe("scheduling: send_after with an injected clock", () => {
   it("cancelled: true before the time: send refuses (exit 1), 0 messages, due skips it, status says cancelled", async () => {
     server = await startTestSmtp();
     const root = sendRepo(20, { [`${SAMPLE_DIR}/newsletter.yml`]: metaWith(`send_after: "${sendAfter}"\ncancelled: true`) });
-    const r = await runCli(["--root", root, "send", SAMPLE_DIR], { env: env(server.url), now: after });
+    const r = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval"], { env: env(server.url), now: after });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("cancelled");
     expect(server.received).toHaveLength(0);
@@ -141,7 +141,7 @@ describe("continuation: --time-budget", () => {
     const root = sendRepo(n, { ".github/newsletter.yml": rateConfig(1000) });
     const expected = Array.from({ length: n }, (_, i) => recipientAddress(i)).filter((_, i) => i !== 3); // #3 suppressed
 
-    const first = await runCli(["--root", root, "send", SAMPLE_DIR, "--time-budget", "1.5"], { env: env(server.url) });
+    const first = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval", "--time-budget", "1.5"], { env: env(server.url) });
     expect(first.stderr).not.toMatch(/\n\s+at /);
     expect(first.code).toBe(75);
     expect(first.stdout).toContain("time budget of 1.5 s is spent");
@@ -152,7 +152,7 @@ describe("continuation: --time-budget", () => {
     expect(mid).toMatchObject({ state: "incomplete", destination: "relay", continue: true, complete: false, in_doubt: 0, sent: part });
     expect(mid.shards).toEqual([{ shard: "all", ended: "halted", detail: "time budget of 1.5 s spent" }]);
 
-    const rest = await runCli(["--root", root, "send", SAMPLE_DIR], { env: env(server.url) });
+    const rest = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval"], { env: env(server.url) });
     expect(rest.code).toBe(0);
     expect(rest.stdout).toContain(`already sent earlier: ${part}`);
     expect(duplicatesAndGaps(server, expected)).toEqual({ duplicates: 0, gaps: 0, strangers: 0 });
@@ -169,7 +169,7 @@ describe("history is immutable and never in the way", () => {
     const root = sendRepo(n, { ".github/newsletter.yml": rateConfig(200) });
     gitCommitAll(root, "the newsletter as merged");
 
-    const first = await runCli(["--root", root, "send", SAMPLE_DIR, "--time-budget", "1"], { env: env(server.url) });
+    const first = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval", "--time-budget", "1"], { env: env(server.url) });
     expect(first.code).toBe(75);
     const part = server.received.length;
     expect(part).toBeLessThan(n - 10);
@@ -191,7 +191,7 @@ describe("history is immutable and never in the way", () => {
     const both = await runCli(["--root", root, "check", SAMPLE_DIR, newDir]);
     expect(both.code).toBe(0);
 
-    const resumed = await runCli(["--root", root, "send", SAMPLE_DIR], { env: env(server.url) });
+    const resumed = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval"], { env: env(server.url) });
     expect(resumed.stderr).not.toMatch(/\n\s+at /);
     expect(resumed.code).toBe(0);
     expect(resumed.stderr).toContain("resuming with its list as it was then");
@@ -202,7 +202,7 @@ describe("history is immutable and never in the way", () => {
     for (const a of signUps) expect(counts.has(a)).toBe(false);
 
     // Complete now: a re-run does nothing, whatever the list says.
-    const again = await runCli(["--root", root, "send", SAMPLE_DIR], { env: env(server.url) });
+    const again = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval"], { env: env(server.url) });
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("already complete");
     expect(server.received).toHaveLength(n - 2);
@@ -216,12 +216,12 @@ describe("history is immutable and never in the way", () => {
     const n = 20;
     server = await startTestSmtp();
     const root = sendRepo(n);
-    expect((await runCli(["--root", root, "send", SAMPLE_DIR], { env: env(server.url) })).code).toBe(0);
+    expect((await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval"], { env: env(server.url) })).code).toBe(0);
     change(root);
     const check = await runCli(["--root", root, "check", SAMPLE_DIR]);
     expect(check.stdout).not.toMatch(/edited-after-send|list-row-change/);
     expect(check.code).toBe(0);
-    const again = await runCli(["--root", root, "send", SAMPLE_DIR], { env: env(server.url) });
+    const again = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval"], { env: env(server.url) });
     expect(again.code).toBe(0);
     expect(server.received).toHaveLength(n - 1);
   }, 60_000);
@@ -230,10 +230,10 @@ describe("history is immutable and never in the way", () => {
     const n = 300;
     server = await startTestSmtp();
     const root = sendRepo(n, { ".github/newsletter.yml": rateConfig(200) }); // not a git repository
-    expect((await runCli(["--root", root, "send", SAMPLE_DIR, "--time-budget", "1"], { env: env(server.url) })).code).toBe(75);
+    expect((await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval", "--time-budget", "1"], { env: env(server.url) })).code).toBe(75);
     const part = server.received.length;
     appendFileSync(path.join(root, "recipients/customers.csv"), "late@example.com,Late,Free\n");
-    const r = await runCli(["--root", root, "send", SAMPLE_DIR], { env: env(server.url) });
+    const r = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval"], { env: env(server.url) });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("fetch-depth: 0");
     expect(server.received).toHaveLength(part);
@@ -242,13 +242,13 @@ describe("history is immutable and never in the way", () => {
   it("the newsletter's own body edited after its send began still fails its check and its resume", async () => {
     server = await startTestSmtp();
     const root = sendRepo(200, { ".github/newsletter.yml": rateConfig(200) });
-    expect((await runCli(["--root", root, "send", SAMPLE_DIR, "--time-budget", "0.8"], { env: env(server.url) })).code).toBe(75);
+    expect((await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval", "--time-budget", "0.8"], { env: env(server.url) })).code).toBe(75);
     const part = server.received.length;
     appendFileSync(path.join(root, SAMPLE_DIR, "body.md"), "\nOne more line.\n");
     const check = await runCli(["--root", root, "check", SAMPLE_DIR]);
     expect(check.code).toBe(1);
     expect(check.stdout).toContain("edited-after-send");
-    expect((await runCli(["--root", root, "send", SAMPLE_DIR], { env: env(server.url) })).code).toBe(1);
+    expect((await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval"], { env: env(server.url) })).code).toBe(1);
     expect(server.received).toHaveLength(part);
   }, 60_000);
 });
@@ -260,7 +260,7 @@ describe("in doubt, with Message-IDs", () => {
     const every = 100;
     server = await startTestSmtp({ faults: { acceptThenDropEvery: every } });
     const root = sendRepo(n);
-    const r = await runCli(["--root", root, "send", SAMPLE_DIR], { env: env(server.url) });
+    const r = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval"], { env: env(server.url) });
     expect(r.code).toBe(3);
     const dropped = [...server.acceptedThenDropped];
     expect(dropped.length).toBe(Math.floor((n - 1) / every));
@@ -284,7 +284,7 @@ describe("in doubt, with Message-IDs", () => {
     const confirmed = dropped.slice(0, 3);
     const file = path.join(root, "delivered.txt");
     writeFileSync(file, `# from the relay's log\n${confirmed.map((a) => `<${midOf.get(a)}>`).join("\n")}\n\n`);
-    const resend = await runCli(["--root", root, "send", SAMPLE_DIR, `--resend-in-doubt=${file}`], { env: env(server.url) });
+    const resend = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval", `--resend-in-doubt=${file}`], { env: env(server.url) });
     expect(resend.code).toBe(0);
     expect(resend.stdout).toContain("confirmed delivered by your file, recorded as sent, not resent: 3");
     expect(resend.stdout).toContain(`sent now: ${dropped.length - 3}`);
@@ -303,7 +303,7 @@ describe("in doubt, with Message-IDs", () => {
     const root = sendRepo(10);
     const file = path.join(root, "delivered.txt");
     writeFileSync(file, "<abc.2026-12-01-winter-update@corp.example>\nnot a message id\n");
-    const r = await runCli(["--root", root, "send", SAMPLE_DIR, `--resend-in-doubt=${file}`], { env: env(server.url) });
+    const r = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval", `--resend-in-doubt=${file}`], { env: env(server.url) });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("delivered.txt:2");
     expect(server.received).toHaveLength(0);
@@ -322,7 +322,7 @@ describe("a trial and the real send apart", () => {
     expect(afterTrial).toMatchObject({ destination: "outbox", sent: n - 1, complete: true });
     expect((await runCli(["--root", root, "status", SAMPLE_DIR])).stdout).toContain("to the outbox folder");
 
-    const real = await runCli(["--root", root, "send", SAMPLE_DIR], { env: env(server.url) });
+    const real = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval"], { env: env(server.url) });
     expect(real.stderr).not.toContain("another NEWSLETTER_SECRET");
     expect(real.code).toBe(0);
     expect(server.received).toHaveLength(n - 1);
@@ -343,11 +343,11 @@ describe("a trial ledger left in the state folder by an older npm start", () => 
     const check = await runCli(["--root", root, "check", SAMPLE_DIR]);
     expect(check.stdout).not.toContain("edited-after-send");
     expect(check.code).toBe(0);
-    const real = await runCli(["--root", root, "send", SAMPLE_DIR], { env: env(server.url) });
+    const real = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval"], { env: env(server.url) });
     expect(real.code).toBe(1);
     expect(real.stderr).toContain("move it out of the state folder");
     // Nor can a real send use the public development key to pass for a trial.
-    const devKey = await runCli(["--root", root, "send", SAMPLE_DIR], { env: { NEWSLETTER_SMTP_URL: server.url, NEWSLETTER_SECRET: DEVELOPMENT_SECRET } });
+    const devKey = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval"], { env: { NEWSLETTER_SMTP_URL: server.url, NEWSLETTER_SECRET: DEVELOPMENT_SECRET } });
     expect(devKey.code).toBe(1);
     expect(devKey.stderr).toContain("public development key");
     expect(server.received).toHaveLength(0);
