@@ -114,15 +114,19 @@ const EXPECTED_PERMISSIONS: Record<string, Record<string, Record<string, string>
   "newsletter-gate.yml": {
     gate: { contents: "read", "pull-requests": "read", statuses: "write" },
   },
+  "newsletter-schedule.yml": {
+    due: { contents: "read", actions: "write" },
+  },
   "newsletter-send.yml": {
     resolve: { contents: "read", "pull-requests": "read", statuses: "read" },
     send: { contents: "read", "pull-requests": "write" },
+    continue: { contents: "read", actions: "write" },
   },
 };
 
 describe("workflow files", () => {
   it("are the four workflows of the project", () => {
-    expect(files.map((f) => f.file)).toEqual(["ci.yml", "newsletter-gate.yml", "newsletter-pr.yml", "newsletter-review.yml", "newsletter-send.yml"]);
+    expect(files.map((f) => f.file)).toEqual(["ci.yml", "newsletter-gate.yml", "newsletter-pr.yml", "newsletter-review.yml", "newsletter-schedule.yml", "newsletter-send.yml"]);
   });
 });
 
@@ -234,7 +238,8 @@ describe("the trust rule: no pull request code next to a secret", () => {
   it("the workflows that hold secrets are triggered only from the default branch's copy", () => {
     for (const { file, doc, id, job } of allJobs.map((j) => ({ ...j, doc: wf(j.file) }))) {
       if (!holdsSecret(job)) continue;
-      for (const t of triggers(doc.on)) expect(["pull_request_target", "workflow_run", "push", "workflow_dispatch"], `${file} ${id}`).toContain(t);
+      // A schedule runs the default branch's copy too.
+      for (const t of triggers(doc.on)) expect(["pull_request_target", "workflow_run", "push", "workflow_dispatch", "schedule"], `${file} ${id}`).toContain(t);
     }
   });
 
@@ -463,7 +468,7 @@ describe("newsletter-send.yml", () => {
     expect(typeof send.concurrency).toBe("object");
     const c = send.concurrency as { group: string; "cancel-in-progress": unknown };
     expect(c["cancel-in-progress"]).toBe(false);
-    expect(c.group).toBe("newsletter-send-${{ needs.resolve.outputs.id || github.repository }}");
+    expect(c.group).toBe("newsletter-send-${{ needs.resolve.outputs.id || github.repository }}-${{ matrix.shard }}");
     expect(send["timeout-minutes"]).toBeGreaterThan(0);
   });
 
