@@ -109,7 +109,7 @@ describe("newsletter-schedule.yml", () => {
   it.each([
     ["two due", [{ dir: DIR, id: "x", send_after: "2026-12-08T10:00:00+09:00" }, { dir: "newsletters/2026-12-02-b", id: "b", send_after: "2026-12-08T09:00:00Z" }], 2],
     ["none due", [], 0],
-  ] as Array<[string, Array<{ dir: string }>, number]>)("%s: dispatches newsletter-send.yml once for each", (_name, list, n) => {
+  ] as Array<[string, Array<{ dir: string; id?: string; send_after?: string }>, number]>)("%s: dispatches newsletter-send.yml once for each", (_name, list, n) => {
     const r = runStep(due, {
       env: { GH_TOKEN: "t", NEWSLETTER_STATE_DIR: ".newsletter-state", DEFAULT_BRANCH: "main" },
       fakes: { npm: printing({ now: "2026-12-08T01:00:00.000Z", due: list, scheduled: [], matrix: { include: [] } }), gh: "exit 0" },
