@@ -167,6 +167,38 @@ describe("newsletter-send.yml: schedule and shards", () => {
   });
 });
 
+describe("newsletter-send.yml: a resume applies the unsubscribes of now", () => {
+  const s = step(send, "send", "suppressions");
+  const git = (cwd: string, ...args: string[]) =>
+    spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd, encoding: "utf8" }).stdout.trim();
+
+  it("only on a dispatch with resume", () => {
+    expect(s.if).toBe("github.event_name == 'workflow_dispatch' && inputs.resume");
+  });
+
+  it.each([
+    ["the default branch has newer suppressions: they replace the merged commit's", true],
+    ["the default branch has none: the merged commit's stay", false],
+  ])("%s", (_name, present) => {
+    const repo = mkdtempSync(path.join(tmpdir(), "nl-wft-git-"));
+    git(repo, "init", "-q");
+    mkdirSync(path.join(repo, "recipients"));
+    writeFileSync(path.join(repo, "recipients/suppressions.csv"), "email\nold@example.com\n");
+    git(repo, "add", "-A");
+    git(repo, "commit", "-q", "-m", "merged");
+    if (present) writeFileSync(path.join(repo, "recipients/suppressions.csv"), "email\nold@example.com\nnew@example.com\n");
+    else git(repo, "rm", "-q", "recipients/suppressions.csv");
+    git(repo, "commit", "-q", "-a", "-m", "later");
+    const tip = git(repo, "rev-parse", "HEAD");
+    git(repo, "checkout", "-q", "HEAD~1", "--", "recipients"); // what take-content.sh leaves: the merged commit's data
+    const r = runStep(s, { cwd: repo, env: { TOOL_SHA: tip }, fakes: {} });
+    expect(r.status).toBe(0);
+    expect(readFileSync(path.join(repo, "recipients/suppressions.csv"), "utf8")).toBe(
+      present ? "email\nold@example.com\nnew@example.com\n" : "email\nold@example.com\n",
+    );
+  });
+});
+
 describe("newsletter-send.yml: the continuation, against the real CLI and ledger", () => {
   let server: TestSmtp | null = null;
   afterEach(async () => {
