@@ -85,6 +85,7 @@ describe("parseConfig", () => {
       approvers: {},
       leakage: { allow_addresses: [], allow_domains: [], max_body_bytes: 102400 },
       sending: { rate_per_second: 100, connections: 5, max_failure_rate: 0.05 },
+      recipient_data: { lists_in_git: "warning", suppress_permanent_failures: true },
       state_branch: "newsletter-state",
     });
   });
@@ -177,7 +178,7 @@ const CASES: Case[] = [
     text: `${MINIMAL}retries: 3\n`,
     rule: "schema",
     line: 8,
-    message: "allowed keys: sender, approvals, approvers, leakage, sending, state_branch",
+    message: "allowed keys: sender, approvals, approvers, leakage, sending, recipient_data, state_branch",
   },
   {
     name: "wrong type names the expected type",

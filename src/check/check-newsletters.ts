@@ -26,6 +26,8 @@ import { canonicalSha256, computeDigest, type DigestInput } from "../manifest/di
 import { AddressBook } from "./address-book.ts";
 import { checkCodeownersStages } from "./codeowners-stages.ts";
 import { CODEOWNERS_LOCATIONS, pickCodeowners } from "../gate/codeowners.ts";
+import { csvSource, loadListRef, type ListSource } from "./list-source.ts";
+import type { ObjectStore } from "../store/port.ts";
 
 export const RECIPIENTS_DIR = "recipients";
 export const NEWSLETTERS_DIR = "newsletters";
@@ -46,6 +48,8 @@ export interface CheckDeps {
   history: HistoryPort;
   /** The hosting repository's visibility when known (in Actions); null or absent locally. */
   visibility?: Visibility | null;
+  /** Where lists by reference (`recipients/<name>.yml`) are fetched from; absent: such lists are refused. */
+  store?: ObjectStore;
 }
 
 export interface CheckedNewsletter {
@@ -56,6 +60,8 @@ export interface CheckedNewsletter {
   meta: NewsletterMeta | null;
   body: string | null;
   list: ListReport | null;
+  /** Where the bound list's bytes come from, and how to read them again (verified). */
+  listSource: ListSource | null;
   suppressions: SuppressionList | null;
   /** sha256 of each input's canonical bytes, in digest order. */
   inputs: DigestInput[];
@@ -93,6 +99,7 @@ interface Shared {
   configSha: string | null;
   findings: Finding[];
   lists: Map<string, ListReport>;
+  sources: Map<string, ListSource>;
   suppressions: SuppressionList | null;
   book: AddressBook;
   history: Awaited<ReturnType<HistoryPort["beginRecords"]>>;
@@ -122,22 +129,40 @@ async function loadShared(deps: CheckDeps): Promise<Shared> {
 
   // Every list is read, because content must not hold an address of ANY list.
   const lists = new Map<string, ListReport>();
+  const sources = new Map<string, ListSource>();
   const book = new AddressBook();
   if (suppressions) book.add(SUPPRESSIONS_FILE, suppressions.addresses);
+  const inGitSeverity = config?.recipient_data.lists_in_git ?? "warning";
+  if (suppressions) findings.push(inGit(SUPPRESSIONS_FILE, inGitSeverity));
   if (await repo.isDir(RECIPIENTS_DIR)) {
     for (const e of await repo.list(RECIPIENTS_DIR)) {
-      if (e.kind !== "file" || !e.name.endsWith(".csv") || e.name === `${SUPPRESSION_LIST}.csv`) continue;
+      const m = /^(.+)\.(csv|ya?ml)$/.exec(e.name);
+      if (e.kind !== "file" || !m || m[1] === SUPPRESSION_LIST) continue;
+      const name = m[1]!;
       const file = `${RECIPIENTS_DIR}/${e.name}`;
-      const report = await guardStream(file, findings, () =>
-        checkRecipientList(repo.streamBytes(file), {
-          file,
-          findAddresses: extractAddresses,
-          ...(suppressions ? { suppressions: suppressions.addresses } : {}),
-        }),
-      );
-      if (!report) continue;
-      lists.set(e.name.slice(0, -4), report);
-      book.add(file, report.addresses);
+      if (sources.has(name)) {
+        findings.push(finding("list-ref", file, 1, 1, `${file}: the list "${name}" is also ${sources.get(name)!.refFile}; keep one of them`));
+        continue;
+      }
+      let loaded: { source: ListSource; report: ListReport } | null;
+      if (m[2] === "csv") {
+        findings.push(inGit(file, inGitSeverity));
+        const report = await guardStream(file, findings, () =>
+          checkRecipientList(repo.streamBytes(file), {
+            file,
+            findAddresses: extractAddresses,
+            ...(suppressions ? { suppressions: suppressions.addresses } : {}),
+          }),
+        );
+        loaded = report && { source: csvSource(repo, name, file), report };
+      } else {
+        loaded = await loadListRef(repo, deps.store, name, file, suppressions?.addresses, findings);
+      }
+      if (!loaded) continue;
+      const { report } = loaded;
+      lists.set(name, report);
+      sources.set(name, loaded.source);
+      book.add(report.file, report.addresses);
       // A list no newsletter here uses still must be readable (we need its addresses),
       // but its own row problems are reported when a newsletter binds it.
       findings.push(...report.findings.filter((f) => UNREADABLE_RULES.has(f.rule)));
@@ -146,13 +171,14 @@ async function loadShared(deps: CheckDeps): Promise<Shared> {
   // docs/design.md, "Checks before sending": a public repository holding recipient lists is refused —
   // every customer address would be readable by anyone.
   if (deps.visibility === "public") {
-    for (const file of [...lists.values()].map((l) => l.file).concat(suppressions ? [SUPPRESSIONS_FILE] : [])) {
+    const inRepo = [...sources.values()].filter((l) => l.inGit).map((l) => l.refFile);
+    for (const file of inRepo.concat(suppressions ? [SUPPRESSIONS_FILE] : [])) {
       findings.push(finding("public-repository", file, 1, 1, `${file} is a recipient list in a PUBLIC repository: make the repository private, and treat these addresses as exposed`));
     }
   }
-  if (config) findings.push(...(await checkCodeowners(repo, config, [...lists.values()].map((l) => l.file))));
+  if (config) findings.push(...(await checkCodeowners(repo, config, [...sources.values()].map((l) => l.refFile))));
   const history = await deps.history.beginRecords();
-  return { config, configSha, findings, lists, suppressions, book, history };
+  return { config, configSha, findings, lists, sources, suppressions, book, history };
 }
 
 /** CODEOWNERS as GitHub picks it, against the approval stages (codeowners-stages.ts). */
@@ -164,7 +190,7 @@ async function checkCodeowners(repo: RepoPort, config: ResolvedConfig, listFiles
     if ("finding" in decoded) return [decoded.finding];
     texts.set(p, decoded.text);
   }
-  const probes = [`${NEWSLETTERS_DIR}/0000-00-00-new/newsletter.yml`, `${NEWSLETTERS_DIR}/0000-00-00-new/body.md`, `${RECIPIENTS_DIR}/new-list.csv`, SUPPRESSIONS_FILE, ...listFiles];
+  const probes = [`${NEWSLETTERS_DIR}/0000-00-00-new/newsletter.yml`, `${NEWSLETTERS_DIR}/0000-00-00-new/body.md`, `${RECIPIENTS_DIR}/new-list.csv`, `${RECIPIENTS_DIR}/new-list.yml`, SUPPRESSIONS_FILE, ...listFiles];
   if (await repo.isDir(NEWSLETTERS_DIR)) {
     for (const e of await repo.list(NEWSLETTERS_DIR)) {
       if (e.kind === "dir") probes.push(...NEWSLETTER_FILES.map((f) => `${NEWSLETTERS_DIR}/${e.name}/${f}`));
@@ -180,7 +206,7 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
   const id = dir.split("/").pop() ?? dir;
   const summary: NewsletterSummary = { dir, id };
   const checked: CheckedNewsletter = {
-    dir, id, ok: false, config: shared.config, meta: null, body: null, list: null,
+    dir, id, ok: false, config: shared.config, meta: null, body: null, list: null, listSource: null,
     suppressions: shared.suppressions, inputs: [], digest: null, begun: [], summary,
   };
 
@@ -225,14 +251,15 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
   let list: ListReport | null = null;
   let listFile: string | null = null;
   if (meta) {
-    listFile = `${RECIPIENTS_DIR}/${meta.recipients}.csv`;
     list = shared.lists.get(meta.recipients) ?? null;
+    checked.listSource = shared.sources.get(meta.recipients) ?? null;
+    listFile = checked.listSource?.refFile ?? null;
     summary.list = meta.recipients;
     if (!list) {
       const known = [...shared.lists.keys()];
       findings.push(
         finding("list-missing", metaFile, positions.recipients?.line ?? 1, positions.recipients?.column ?? 1,
-          `recipients: ${meta.recipients} — recipients/${meta.recipients}.csv does not exist; lists here: ${known.length ? known.join(", ") : "none"}`),
+          `recipients: ${meta.recipients} — neither recipients/${meta.recipients}.csv nor recipients/${meta.recipients}.yml can be used; lists here: ${known.length ? known.join(", ") : "none"}`),
       );
     } else {
       findings.push(...list.findings.filter((f) => !UNREADABLE_RULES.has(f.rule)));
@@ -357,6 +384,14 @@ async function guardStream<T>(file: string, findings: Finding[], run: () => Prom
     }
     throw e;
   }
+}
+
+/** A list whose addresses are in every clone: a warning, or an error when the config says so. */
+function inGit(file: string, severity: "warning" | "error"): Finding {
+  return {
+    ...finding("list-in-git", file, 1, 1, `${file} keeps recipient addresses in git (every clone and all of history holds them); pin it outside git with \`newsletter pin\``),
+    severity,
+  };
 }
 
 function finding(rule: RuleId, file: string, line: number, column: number, message: string): Finding {

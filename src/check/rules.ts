@@ -33,6 +33,9 @@ export const RULES = {
   "list-field-count": { severity: "error", title: "Row has the wrong number of fields", help: "Every row needs as many fields as the header; quote fields holding commas." },
   "list-address-in-field": { severity: "error", title: "Address hidden in a non-email column", help: "Remove the address from that column: fields are rendered into messages, and another person's address would leak." },
   "list-row-change": { severity: "error", title: "List size changed a lot since its last send", help: "Check the list is the intended one, then acknowledge with `expected_change: <row delta>` in newsletter.yml." },
+  "list-in-git": { severity: "warning", title: "Recipient addresses are in git", help: "Every clone holds these addresses. Pin the list outside git with `newsletter pin` and remove the CSV (README: moving lists out of git); recipient_data.lists_in_git: error refuses such lists." },
+  "list-ref": { severity: "error", title: "Recipient list reference problem", help: "recipients/<name>.yml needs source, sha256 and rows (write it with `newsletter pin`); a name may have a .csv or a .yml, not both." },
+  "list-pin": { severity: "error", title: "List bytes do not match their pin", help: "The stored list is not the one that was pinned and reviewed: pin the intended snapshot again with `newsletter pin` and have it reviewed." },
   "suppression-applied": { severity: "note", title: "Suppressed recipients", help: "Recipients in recipients/suppressions.csv are never mailed." },
   // Content
   "leak-list-address": { severity: "error", title: "A recipient-list address is in the content", help: "Remove it: a customer's address must never be in a newsletter's content." },

@@ -28,7 +28,11 @@ export type CliInput =
       withoutApproval: boolean;
     }
   | { command: "due"; root: string; format: "text" | "json" }
-  | { command: "status"; root: string; dir: string; format: "text" | "json" }
+  | { command: "status"; root: string; dir: string; format: "text" | "json"; address?: string }
+  | { command: "pin"; root: string; name: string; file: string; to: string }
+  | { command: "unsubscribe-server"; root: string; port: number; host: string }
+  | { command: "import-bounces"; root: string; files: string[] }
+  | { command: "forget"; root: string; address: string }
   | { command: "preview"; root: string; dir: string; recipient?: string; out?: string }
   | { command: "test-send"; root: string; dir: string; to: string[] }
   | { command: "gate"; root: string; target: { sha: string } | { pr: number }; format: "text" | "json"; publishStatus: boolean }
@@ -36,7 +40,10 @@ export type CliInput =
   | { command: "new"; root: string; slug: string }
   | { command: "help"; root: string; topic?: string };
 
-export const COMMANDS = ["new", "check", "manifest", "preview", "test-send", "gate", "send", "status", "due", "setup"] as const;
+export const COMMANDS = [
+  "new", "check", "manifest", "preview", "test-send", "gate", "send", "status", "due", "setup",
+  "pin", "unsubscribe-server", "import-bounces", "forget",
+] as const;
 
 export const USAGE = `usage: newsletter [--root DIR] <command> ...
 
@@ -61,13 +68,20 @@ commands:
                                                      or says it sends without it (--without-approval: warned,
                                                      recorded); --resend-in-doubt=FILE skips the Message-IDs in FILE
                                                      (the relay delivered them)
-  status <dir> [--format json]                       progress from the ledger, where the mail went, the schedule
+  status <dir> [--format json] [--address EMAIL]     progress from the ledger, where the mail went, the schedule;
+                                                     --address: did this address get it (by fingerprint)
   due [--format json]                                newsletters whose send is due now, and the shard matrix
   setup [--dry-run] [--format json]                  apply the rulesets "newsletter" (default branch: approvals,
                                                      code-owner review, required checks pinned to their apps, no
                                                      bypass) and "newsletter-state" (deploy keys only), report open
                                                      environments; --dry-run prints the requests instead (exit 0,
                                                      1 an environment is open, 2 error)
+  pin <name> <file.csv> --to LOCATION                upload a list snapshot (s3://bucket/prefix/ or a path) and write
+                                                     recipients/<name>.yml with its sha256 and row count
+  unsubscribe-server --port N [--host ADDR]          RFC 8058 one-click unsubscribe endpoint (records fingerprints)
+  import-bounces <file.eml>...                       suppress the recipients named by DSN bounce messages (RFC 3464)
+  forget <email>                                     erasure: a new snapshot of every list without the address, and
+                                                     its fingerprint suppressed for good
 
 <dir> is a newsletter folder such as newsletters/2026-12-01-winter-update.
 newsletter <command> --help lists that command's flags and the environment variables it reads.
@@ -93,6 +107,9 @@ export const CLI_OPTIONS = {
   sha: { type: "string" },
   pr: { type: "string" },
   "publish-status": { type: "boolean" },
+  address: { type: "string" },
+  port: { type: "string" },
+  host: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -132,7 +149,10 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
   for (const f of ["shard", "resend-in-doubt", "delivered-file", "time-budget", "expect-digest", "require-approval", "without-approval"] as const) onlyFor(f, ["send"]);
   onlyFor("recipient", ["preview"]);
   onlyFor("out", ["preview"]);
-  onlyFor("to", ["test-send"]);
+  onlyFor("to", ["test-send", "pin"]);
+  onlyFor("address", ["status"]);
+  onlyFor("port", ["unsubscribe-server"]);
+  onlyFor("host", ["unsubscribe-server"]);
   const oneDir = () => {
     if (rest.length !== 1) throw new UsageError(`${command} needs exactly one newsletter folder\n\n${USAGE}`);
     return toRepoPath(root, cwd, rest[0]!);
@@ -207,7 +227,31 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
     case "status": {
       const format = values.format ?? "text";
       if (format !== "text" && format !== "json") throw new UsageError(`status --format must be text or json`);
-      return { command, root, dir: oneDir(), format };
+      return { command, root, dir: oneDir(), format, ...(values.address !== undefined ? { address: values.address } : {}) };
+    }
+    case "pin": {
+      const to = values.to?.[0];
+      if (rest.length !== 2 || to === undefined || values.to!.length !== 1) {
+        throw new UsageError(`pin needs a list name, a CSV file and --to LOCATION\n\n${USAGE}`);
+      }
+      if (!/^[a-z0-9][a-z0-9._-]*$/.test(rest[0]!) || rest[0] === "suppressions") {
+        throw new UsageError(`pin: '${rest[0]}' is not a list name (lowercase letters, digits, '.', '_' or '-')`);
+      }
+      return { command, root, name: rest[0]!, file: path.resolve(cwd, rest[1]!), to };
+    }
+    case "unsubscribe-server": {
+      if (rest.length > 0) throw new UsageError(`unsubscribe-server takes no folder\n\n${USAGE}`);
+      const port = Number(values.port ?? "NaN");
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`unsubscribe-server needs --port N (0–65535)`);
+      return { command, root, port, host: values.host ?? "0.0.0.0" };
+    }
+    case "import-bounces": {
+      if (rest.length === 0) throw new UsageError(`import-bounces needs at least one .eml file\n\n${USAGE}`);
+      return { command, root, files: rest.map((f) => path.resolve(cwd, f)) };
+    }
+    case "forget": {
+      if (rest.length !== 1) throw new UsageError(`forget needs exactly one address\n\n${USAGE}`);
+      return { command, root, address: rest[0]! };
     }
     case "due": {
       if (rest.length > 0) throw new UsageError(`due takes no folder: it looks at every newsletter\n\n${USAGE}`);

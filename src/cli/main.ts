@@ -9,7 +9,7 @@
  * million-row list should not pay for loading the SMTP, MIME and GitHub code.
  */
 import { redact } from "../address/redact.ts";
-import { isNewsletterError } from "../errors.ts";
+import { isNewsletterError, UsageError } from "../errors.ts";
 import { COMMANDS, parseCli, USAGE } from "./args.ts";
 import { commandHelp } from "./help.ts";
 import type { Io } from "./io.ts";
@@ -43,6 +43,12 @@ export async function main(argv: readonly string[], outerIo: Io, cwd: string): P
         return await (await import("./commands/gate.ts")).runGateCommand(input, io);
       case "setup":
         return await (await import("./commands/setup.ts")).runSetupCommand(input, io);
+      case "unsubscribe-server":
+      case "import-bounces":
+      case "forget":
+        throw new UsageError(`${input.command} is not built yet`);
+      case "pin":
+        return await (await import("./commands/pin.ts")).runPinCommand(input, io);
     }
   } catch (e) {
     const err = e as Error;

@@ -10,7 +10,14 @@ import { RefusedError, FindingsError } from "../errors.ts";
 import { canonicalSha256 } from "../manifest/digest.ts";
 
 export interface Prepared {
-  checked: CheckedNewsletter & { meta: NonNullable<CheckedNewsletter["meta"]>; config: NonNullable<CheckedNewsletter["config"]>; list: NonNullable<CheckedNewsletter["list"]>; body: string; digest: string };
+  checked: CheckedNewsletter & {
+    meta: NonNullable<CheckedNewsletter["meta"]>;
+    config: NonNullable<CheckedNewsletter["config"]>;
+    list: NonNullable<CheckedNewsletter["list"]>;
+    listSource: NonNullable<CheckedNewsletter["listSource"]>;
+    body: string;
+    digest: string;
+  };
   report: CheckReport;
   listBytes: Uint8Array;
 }
@@ -25,7 +32,7 @@ export async function prepareNewsletter(deps: CheckDeps, dir: string, opts: { ex
   const outcome = await checkNewsletters(deps, [dir]);
   const n = outcome.newsletters[0];
   const errors = outcome.report.findings.filter((f) => f.severity === "error");
-  if (!n || !outcome.report.ok || !n.meta || !n.config || !n.list || n.body === null || !n.digest) {
+  if (!n || !outcome.report.ok || !n.meta || !n.config || !n.list || !n.listSource || n.body === null || !n.digest) {
     throw new CheckFailedError(
       outcome.report,
       `refused: ${errors.length} check error${errors.length === 1 ? "" : "s"} in ${dir}; nothing was sent (run \`check ${dir}\` for details)`,
@@ -39,7 +46,8 @@ export async function prepareNewsletter(deps: CheckDeps, dir: string, opts: { ex
       `refused: the inputs digest to ${n.digest}, but ${opts.expectDigest} was approved; what was approved is not what would be sent`,
     );
   }
-  const listBytes = await deps.repo.readBytes(n.list.file);
+  // A list by reference is fetched again and verified against its pin (list-source.ts); held in memory only.
+  const listBytes = await n.listSource.readBytes();
   if (canonicalSha256(listBytes) !== n.list.sha256) {
     throw new RefusedError(`refused: ${n.list.file} changed while it was being checked; nothing was sent`);
   }

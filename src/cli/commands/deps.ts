@@ -9,6 +9,7 @@ import path from "node:path";
 import type { CheckDeps, Visibility } from "../../check/check-newsletters.ts";
 import { FsHistory } from "../../ledger/fs-history.ts";
 import { FsRepo } from "../../load/fs-repo.ts";
+import { objectStores } from "../../store/select.ts";
 import type { Io } from "../io.ts";
 
 export function stateDir(root: string, io: Io): string {
@@ -16,7 +17,12 @@ export function stateDir(root: string, io: Io): string {
 }
 
 export function commandDeps(root: string, io: Io): CheckDeps {
-  return { repo: new FsRepo(root), history: new FsHistory(stateDir(root, io)), visibility: repositoryVisibility(io.env) };
+  return {
+    repo: new FsRepo(root),
+    history: new FsHistory(stateDir(root, io)),
+    visibility: repositoryVisibility(io.env),
+    store: objectStores(root, io.env),
+  };
 }
 
 /**

@@ -31,6 +31,7 @@ import { WORDS, type Destination } from "../../send/vocabulary.ts";
 import { gitBlobId, listSnapshot } from "../../state/list-snapshot.ts";
 import { openLedgerPlace, stateSettingsFromEnv, type StateSettings } from "../../state/from-env.ts";
 import { createTransportFromEnv } from "../../transport/select.ts";
+import { objectStores } from "../../store/select.ts";
 import type { CliInput } from "../args.ts";
 import { clockOf, type Io } from "../io.ts";
 import { stateDir } from "./deps.ts";
@@ -107,7 +108,7 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
   // million addresses at a million rows) would otherwise stay alive for the whole send.
   const prepared = sendInputs(
     await reportRefusal(io, () =>
-      prepareNewsletter({ repo, history: new FsHistory(state) }, input.dir, input.expectDigest ? { expectDigest: input.expectDigest } : {}),
+      prepareNewsletter({ repo, history: new FsHistory(state), store: objectStores(input.root, io.env) }, input.dir, input.expectDigest ? { expectDigest: input.expectDigest } : {}),
     ),
   );
   const { checked } = prepared;

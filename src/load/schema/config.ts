@@ -173,6 +173,31 @@ export const configSchema = {
         },
       },
     },
+    recipient_data: {
+      type: "object",
+      default: {},
+      additionalProperties: false,
+      description: "Where recipient data lives outside git (docs/design.md, \"Recipient data and suppressions\").",
+      properties: {
+        lists_in_git: {
+          enum: ["warning", "error"],
+          default: "warning",
+          description: "A recipients/*.csv list in git: a warning, or (\"error\") refused.",
+        },
+        suppression_store: {
+          type: "string",
+          minLength: 1,
+          maxLength: 1024,
+          pattern: ONE_LINE_PATTERN,
+          description: "Where suppression entries are appended: s3://bucket/prefix/ or a path (default: suppressions/ in the state folder).",
+        },
+        suppress_permanent_failures: {
+          type: "boolean",
+          default: true,
+          description: "A recipient whose address was refused permanently (5xx) is suppressed for later sends.",
+        },
+      },
+    },
     state_branch: {
       type: "string",
       default: "newsletter-state",

@@ -1,0 +1,134 @@
+/**
+ * One recipient list as the checks read it: a CSV in `recipients/` (in git)
+ * or a reference `recipients/<name>.yml` whose bytes are fetched from an
+ * ObjectStore and verified against the pinned sha256 and row count before a
+ * single row is used (docs/design.md, "Recipient data and suppressions").
+ * The fetched bytes are held in memory only: never written anywhere.
+ */
+import { createHash } from "node:crypto";
+import { checkRecipientList, type ListReport } from "./list.ts";
+import { extractAddresses } from "./leak/extract.ts";
+import type { Finding } from "./finding.ts";
+import { RULES } from "./rules.ts";
+import { RefusedError, UnreadableInputError } from "../errors.ts";
+import { parseListRef, type ListRef } from "../load/list-ref.ts";
+import type { RepoPort } from "../load/repo.ts";
+import { decodeTextFile } from "../load/text-file.ts";
+import { locate, parseYaml } from "../load/yaml-doc.ts";
+import { StoreError, type ObjectStore } from "../store/port.ts";
+
+export interface ListSource {
+  name: string;
+  /** The repository file that names the list: recipients/<name>.csv or recipients/<name>.yml. */
+  refFile: string;
+  /** Where the bytes are read from: the CSV itself, or the reference's `source`. */
+  location: string;
+  /** True for a CSV in the repository. */
+  inGit: boolean;
+  /**
+   * The list's bytes, verified: a referenced list is fetched again and must
+   * still match its pin (StoreError or a thrown "changed" refusal otherwise).
+   */
+  readBytes(): Promise<Uint8Array>;
+}
+
+export interface LoadedList {
+  source: ListSource;
+  report: ListReport;
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** A CSV in git. */
+export function csvSource(repo: RepoPort, name: string, file: string): ListSource {
+  return { name, refFile: file, location: file, inGit: true, readBytes: () => repo.readBytes(file) };
+}
+
+/**
+ * Read and check a `recipients/<name>.yml` reference. Findings go to
+ * `findings`; null when the list cannot be used at all.
+ */
+export async function loadListRef(
+  repo: RepoPort,
+  store: ObjectStore | undefined,
+  name: string,
+  file: string,
+  suppressions: ReadonlySet<string> | undefined,
+  findings: Finding[],
+): Promise<LoadedList | null> {
+  let text: string;
+  try {
+    const decoded = decodeTextFile(file, await repo.readBytes(file));
+    if ("finding" in decoded) {
+      findings.push(decoded.finding);
+      return null;
+    }
+    text = decoded.text;
+  } catch (e) {
+    if (e instanceof UnreadableInputError) {
+      findings.push(finding("input-missing", file, 1, e.message));
+      return null;
+    }
+    throw e;
+  }
+  const parsed = parseListRef(text, file);
+  findings.push(...parsed.findings);
+  const ref = parsed.ref;
+  if (!ref) return null;
+  const at = (key: string) => locate(parseYaml(text, file).source, `/${key}`).line;
+  if (!store) {
+    findings.push(finding("list-ref", file, at("source"), `${file}: no object store is available to read ${ref.source}`));
+    return null;
+  }
+  const fetchVerified = async (): Promise<Uint8Array> => {
+    const bytes = await store.get(ref.source);
+    const sha = sha256Hex(bytes);
+    if (sha !== ref.sha256) throw new PinMismatch(ref, sha);
+    return bytes;
+  };
+  let bytes: Uint8Array;
+  try {
+    bytes = await fetchVerified();
+  } catch (e) {
+    if (e instanceof PinMismatch) {
+      findings.push(finding("list-pin", file, at("sha256"), e.message));
+      return null;
+    }
+    if (e instanceof StoreError) {
+      findings.push(finding("input-missing", file, at("source"), `${file}: the list cannot be read: ${e.message}`));
+      return null;
+    }
+    throw e;
+  }
+  const report = await checkRecipientList(bytesOnce(bytes), {
+    file: ref.source,
+    findAddresses: extractAddresses,
+    ...(suppressions ? { suppressions } : {}),
+  });
+  if (report.rows !== ref.rows) {
+    findings.push(finding("list-pin", file, at("rows"), `${file} pins ${ref.rows} rows, but ${ref.source} has ${report.rows}`));
+  }
+  const source: ListSource = { name, refFile: file, location: ref.source, inGit: false, readBytes: fetchVerified };
+  return { source, report };
+}
+
+/** Exit 1 (refused) when it reaches a command: the send re-fetches through `readBytes`. */
+class PinMismatch extends RefusedError {
+  constructor(ref: ListRef, actual: string) {
+    super(
+      `${ref.source} has sha256 ${actual.slice(0, 16)}…, but the reference pins ${ref.sha256.slice(0, 16)}…: ` +
+        "the stored list is not the one that was reviewed; nothing is sent",
+    );
+  }
+}
+
+/** Bytes in memory as the stream the list checks read. */
+export async function* bytesOnce(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes;
+}
+
+function finding(rule: keyof typeof RULES, file: string, line: number, message: string): Finding {
+  return { rule, severity: RULES[rule].severity, file, line, column: 1, message };
+}
