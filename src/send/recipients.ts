@@ -13,6 +13,11 @@ export interface Shard {
   count: number;
 }
 
+/** Who is not mailed: the CSV suppressions in git and the suppression store (suppress/entry.ts). */
+export interface AddressFilter {
+  has(normalisedAddress: string): boolean;
+}
+
 export interface ListRow {
   address: string;
   row: Record<string, string>;
@@ -41,7 +46,7 @@ export function shardName(shard: Shard | null): string {
 export function* listRows(
   bytes: Uint8Array,
   file: string,
-  suppressions: ReadonlySet<string>,
+  suppressions: AddressFilter,
   opts: { dedupe?: boolean } = {},
 ): Generator<ListRow> {
   const dedupe = opts.dedupe ?? true;
@@ -114,7 +119,7 @@ export interface ShardRecipients {
 export function shardRecipients(
   bytes: Uint8Array,
   file: string,
-  suppressions: ReadonlySet<string>,
+  suppressions: AddressFilter,
   shard: Shard | null,
   fingerprintOf: (address: string) => string,
 ): ShardRecipients {

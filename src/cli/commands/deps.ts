@@ -10,6 +10,8 @@ import type { CheckDeps, Visibility } from "../../check/check-newsletters.ts";
 import { FsHistory } from "../../ledger/fs-history.ts";
 import { FsRepo } from "../../load/fs-repo.ts";
 import { objectStores } from "../../store/select.ts";
+import type { ResolvedConfig } from "../../load/schema/config.ts";
+import { ObjectSuppressionStore, type SuppressionStore } from "../../suppress/store.ts";
 import type { Io } from "../io.ts";
 
 export function stateDir(root: string, io: Io): string {
@@ -43,4 +45,15 @@ export function repositoryVisibility(env: Io["env"]): Visibility | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The suppression store this repository's config names
+ * (`recipient_data.suppression_store`), or by default `suppressions/` in the
+ * state folder: fine on one machine, lost with an ephemeral runner — a
+ * production setup names an s3:// prefix (README).
+ */
+export function suppressionStore(config: ResolvedConfig, root: string, io: Io): SuppressionStore {
+  const location = config.recipient_data.suppression_store ?? `${path.join(stateDir(root, io), "suppressions")}/`;
+  return new ObjectSuppressionStore(objectStores(root, io.env), location);
 }

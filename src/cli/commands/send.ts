@@ -34,7 +34,11 @@ import { createTransportFromEnv } from "../../transport/select.ts";
 import { objectStores } from "../../store/select.ts";
 import type { CliInput } from "../args.ts";
 import { clockOf, type Io } from "../io.ts";
-import { stateDir } from "./deps.ts";
+import { stateDir, suppressionStore } from "./deps.ts";
+import { isAddressFailure } from "../../suppress/bounce.ts";
+import { SuppressionSet } from "../../suppress/entry.ts";
+import type { SuppressionStore } from "../../suppress/store.ts";
+import type { PipelineResult } from "../../send/pipeline-types.ts";
 import { formatProgress } from "./progress.ts";
 import { reportRefusal } from "./refusal.ts";
 
@@ -136,7 +140,15 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
   const dkim = dkimFromEnv(io.env, senderDomain(checked.config.sender.from));
   const planInput: PlanInput = { id: checked.id, config: checked.config, meta: checked.meta, body: checked.body, digest: checked.digest, secret, date: clock(), ...(dkim ? { dkim } : {}) };
   const plan = makePlan(planInput);
-  const suppressions = checked.suppressions?.addresses ?? new Set<string>();
+  // The suppression store applies without approval: it only removes recipients, and is read again
+  // by every run, a resumed one included (docs/design.md, "Recipient data and suppressions").
+  const suppressionsAt = suppressionStore(checked.config, input.root, io);
+  const stored = new SuppressionSet(keyId(secret));
+  for (const e of await suppressionsAt.read()) stored.add(e);
+  if (stored.otherKey > 0) {
+    io.err(`newsletter: ${stored.otherKey} suppression entr${stored.otherKey === 1 ? "y was" : "ies were"} made under another NEWSLETTER_SECRET and cannot be matched\n`);
+  }
+  const suppressions = stored.filter(plan.fingerprintOf, checked.suppressions?.addresses);
 
   // Two passes over the list bytes, never an array of every row: the first counts this shard's
   // recipients (the ledger's begin record needs the count), the second streams them to the loop.
@@ -250,6 +262,10 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
       }),
     );
     if (input.dryRun && schedule.state === "scheduled") io.out(`  scheduled: the real send will go at ${describeWhen(schedule.at, clock())}\n`);
+    if (checked.config.recipient_data.suppress_permanent_failures && !input.dryRun) {
+      const n = await suppressFailures(suppressionsAt, result, keyId(secret));
+      if (n > 0) io.err(`newsletter: ${n} address${n === 1 ? "" : "es"} refused as nonexistent: suppressed in ${suppressionsAt.location}\n`);
+    }
     sendFailed = false;
     return sendExitCode(result);
   } finally {
@@ -371,6 +387,16 @@ export function claimWindow(onBranch: boolean, connections: number, total: numbe
   if (!onBranch) return { batchSize: Math.max(connections * 4, 10), maxInFlight: Math.max(connections * 8, 20) };
   const batchSize = Math.min(250, Math.max(10, Math.ceil(total / 100), connections * 2));
   return { batchSize, maxInFlight: batchSize * 2 };
+}
+
+/** This run's permanent refusals of an address (not of the content: bounce.ts) go into the suppression store. */
+async function suppressFailures(store: SuppressionStore, result: PipelineResult, kid: string): Promise<number> {
+  const at = new Date().toISOString();
+  const entries = result.failed
+    .filter((f) => f.permanent && isAddressFailure(f.code, f.reason))
+    .map((f) => ({ v: 1 as const, at, reason: "bounce" as const, fp: f.fp, key_id: kid, via: `smtp-${f.code ?? "5xx"}` }));
+  await store.append(entries);
+  return entries.length;
 }
 
 /** The checked newsletter without the list's address index (the checks are done with it). */

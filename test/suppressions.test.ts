@@ -1,0 +1,119 @@
+/**
+ * The suppression store (docs/design.md, "Recipient data and suppressions"):
+ * append-only entries by fingerprint or address, read by every send (a
+ * resumed one too) without changing the digest, on a path and in S3.
+ */
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { fingerprint } from "../src/address/mask.ts";
+import { keyId } from "../src/ledger/ledger.ts";
+import { FsObjectStore } from "../src/store/fs-store.ts";
+import { S3ObjectStore } from "../src/store/s3-store.ts";
+import { ObjectSuppressionStore, type SuppressionStore } from "../src/suppress/store.ts";
+import type { SuppressionEntry } from "../src/suppress/entry.ts";
+import { runCli } from "./helpers/repo.ts";
+import { fastConfig, recipientAddress, sendRepo, SAMPLE_DIR } from "./helpers/send-repo.ts";
+import { startTestS3, type TestS3 } from "./helpers/s3.ts";
+import { startTestSmtp, type TestSmtp } from "./helpers/smtp.ts";
+
+const SECRET = "test-secret-0123456789abcdef";
+let smtp: TestSmtp | null = null;
+let s3: TestS3 | null = null;
+afterEach(async () => {
+  await smtp?.close();
+  await s3?.close();
+  smtp = null;
+  s3 = null;
+});
+
+const byFp = (i: number, reason: SuppressionEntry["reason"] = "unsubscribe"): SuppressionEntry => ({
+  v: 1, at: "2026-12-06T00:00:00.000Z", reason, fp: fingerprint(recipientAddress(i), SECRET), key_id: keyId(SECRET), via: "test",
+});
+const byAddress = (i: number): SuppressionEntry => ({ v: 1, at: "2026-12-06T00:00:00.000Z", reason: "manual", address: recipientAddress(i).toUpperCase() });
+
+/** The default store of a repository: suppressions/ in its state folder. */
+function defaultStore(root: string): SuppressionStore {
+  return new ObjectSuppressionStore(new FsObjectStore(root), `${path.join(root, ".newsletter-state", "suppressions")}/`);
+}
+
+describe("suppression store", () => {
+  it("entries by fingerprint and by address are skipped by the send, and the digest the approvers saw does not change", async () => {
+    smtp = await startTestSmtp();
+    const n = 30;
+    const root = sendRepo(n);
+    const env = { NEWSLETTER_SMTP_URL: smtp.url, NEWSLETTER_SECRET: SECRET };
+    const manifest = JSON.parse((await runCli(["--root", root, "manifest", SAMPLE_DIR], { env })).stdout) as { digest: string };
+    await defaultStore(root).append([byFp(5)]);
+    await defaultStore(root).append([byAddress(7)]);
+    const r = await runCli(["--root", root, "send", SAMPLE_DIR, "--expect-digest", manifest.digest], { env });
+    expect(r.code).toBe(0);
+    const to = new Set(smtp.received.flatMap((m) => m.envelope.to));
+    expect(to.has(recipientAddress(5))).toBe(false);
+    expect(to.has(recipientAddress(7))).toBe(false);
+    expect(to.has(recipientAddress(3))).toBe(false); // recipients/suppressions.csv still applies
+    expect(smtp.received).toHaveLength(n - 3);
+  });
+
+  it("a resumed send reads the store again: an unsubscribe made after the halt is honoured; permanent 5.1.1 refusals are suppressed", async () => {
+    const n = 300;
+    const failing = new Set(Array.from({ length: 60 }, (_, i) => recipientAddress(i)));
+    smtp = await startTestSmtp({ faults: { permFailFor: (rcpt) => failing.has(rcpt) } });
+    const root = sendRepo(n);
+    const env = { NEWSLETTER_SMTP_URL: smtp.url, NEWSLETTER_SECRET: SECRET };
+    const first = await runCli(["--root", root, "send", SAMPLE_DIR], { env });
+    expect(first.code).toBe(4); // the breaker stopped it: most of the list is left
+    const store = defaultStore(root);
+    const bounced = new Set((await store.read()).filter((e) => e.reason === "bounce").map((e) => e.fp));
+    expect(bounced.size).toBeGreaterThanOrEqual(50);
+    for (const fp of bounced) expect([...failing].map((a) => fingerprint(a, SECRET))).toContain(fp);
+    expect(JSON.stringify(await store.read())).not.toMatch(/@/);
+
+    await store.append([byFp(250)]);
+    await store.append([byAddress(260)]);
+    await smtp.close();
+    smtp = await startTestSmtp();
+    const resumed = await runCli(["--root", root, "send", SAMPLE_DIR], { env: { ...env, NEWSLETTER_SMTP_URL: smtp.url } });
+    expect(resumed.code).toBe(0);
+    const to = new Set(smtp.received.flatMap((m) => m.envelope.to));
+    expect(to.has(recipientAddress(250))).toBe(false);
+    expect(to.has(recipientAddress(260))).toBe(false);
+    expect(to.has(recipientAddress(299))).toBe(true);
+    for (const a of failing) expect(to.has(a)).toBe(false);
+  });
+
+  it("suppress_permanent_failures: false leaves refusals out of the store; a 5.7.1 policy refusal is never suppressed", async () => {
+    smtp = await startTestSmtp({ faults: { permFailFor: (rcpt) => rcpt === recipientAddress(1) } });
+    const off = sendRepo(10, { ".github/newsletter.yml": `${fastConfig()}recipient_data:\n  suppress_permanent_failures: false\n` });
+    const env = { NEWSLETTER_SMTP_URL: smtp.url, NEWSLETTER_SECRET: SECRET };
+    expect((await runCli(["--root", off, "send", SAMPLE_DIR], { env })).code).toBe(3);
+    expect(await defaultStore(off).read()).toEqual([]);
+    const { isAddressFailure } = await import("../src/suppress/bounce.ts");
+    expect(isAddressFailure(550, "550 5.1.1 no such user")).toBe(true);
+    expect(isAddressFailure(550, "550 5.7.1 message refused as spam")).toBe(false);
+    expect(isAddressFailure(554, "554 transaction failed")).toBe(false);
+  });
+
+  it("in S3: append-only objects, read back whole; an unreadable entry refuses the send", async () => {
+    s3 = await startTestS3();
+    smtp = await startTestSmtp();
+    const location = `s3://${s3.bucket}/suppressions/`;
+    const store = new ObjectSuppressionStore(new S3ObjectStore(s3.env), location);
+    await store.append([byFp(2)]);
+    await store.append([byFp(4), byAddress(6)]);
+    expect((await store.read()).map((e) => e.fp ?? e.address)).toHaveLength(3);
+    const root = sendRepo(10, { ".github/newsletter.yml": `${fastConfig()}recipient_data:\n  suppression_store: "${location}"\n` });
+    const env = { ...s3.env, NEWSLETTER_SMTP_URL: smtp.url, NEWSLETTER_SECRET: SECRET };
+    const r = await runCli(["--root", root, "send", SAMPLE_DIR], { env });
+    expect(r.code).toBe(0);
+    const to = new Set(smtp.received.flatMap((m) => m.envelope.to));
+    for (const i of [2, 3, 4, 6]) expect(to.has(recipientAddress(i))).toBe(false);
+    expect(smtp.received).toHaveLength(6);
+
+    const other = sendRepo(10, { ".github/newsletter.yml": `${fastConfig()}recipient_data:\n  suppression_store: "${location}"\n` });
+    await s3.put("suppressions/zz-broken.jsonl", "{not json\n");
+    const refused = await runCli(["--root", other, "send", SAMPLE_DIR], { env });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/suppression store holds an unreadable entry/);
+    expect(smtp.received).toHaveLength(6);
+  });
+});
