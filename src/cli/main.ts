@@ -44,6 +44,7 @@ export async function main(argv: readonly string[], outerIo: Io, cwd: string): P
       case "setup":
         return await (await import("./commands/setup.ts")).runSetupCommand(input, io);
       case "unsubscribe-server":
+        return await (await import("./commands/unsubscribe-server.ts")).runUnsubscribeServerCommand(input, io);
       case "import-bounces":
       case "forget":
         throw new UsageError(`${input.command} is not built yet`);

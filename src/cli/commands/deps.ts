@@ -5,6 +5,8 @@
  * reports it (GITHUB_EVENT_PATH's `repository.private`/`visibility`).
  */
 import { readFileSync } from "node:fs";
+import { UnreadableInputError } from "../../errors.ts";
+import { CONFIG_FILE, parseConfig } from "../../load/config.ts";
 import path from "node:path";
 import type { CheckDeps, Visibility } from "../../check/check-newsletters.ts";
 import { FsHistory } from "../../ledger/fs-history.ts";
@@ -56,4 +58,20 @@ export function repositoryVisibility(env: Io["env"]): Visibility | null {
 export function suppressionStore(config: ResolvedConfig, root: string, io: Io): SuppressionStore {
   const location = config.recipient_data.suppression_store ?? `${path.join(stateDir(root, io), "suppressions")}/`;
   return new ObjectSuppressionStore(objectStores(root, io.env), location);
+}
+
+/** The configuration alone, for commands that read no newsletter (unsubscribe-server, import-bounces, forget). */
+export function loadConfig(root: string): ResolvedConfig {
+  let text: string;
+  try {
+    text = readFileSync(path.join(root, CONFIG_FILE), "utf8");
+  } catch (e) {
+    throw new UnreadableInputError(CONFIG_FILE, `${CONFIG_FILE} cannot be read under ${root}`, 1, 1, { cause: e });
+  }
+  const { config, findings } = parseConfig(text, CONFIG_FILE);
+  if (!config) {
+    const first = findings.find((f) => f.severity === "error");
+    throw new UnreadableInputError(CONFIG_FILE, `${CONFIG_FILE} is invalid${first ? ` (line ${first.line}: ${first.message})` : ""}; run \`check\``);
+  }
+  return config;
 }
