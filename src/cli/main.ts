@@ -46,6 +46,7 @@ export async function main(argv: readonly string[], outerIo: Io, cwd: string): P
       case "unsubscribe-server":
         return await (await import("./commands/unsubscribe-server.ts")).runUnsubscribeServerCommand(input, io);
       case "import-bounces":
+        return await (await import("./commands/import-bounces.ts")).runImportBouncesCommand(input, io);
       case "forget":
         throw new UsageError(`${input.command} is not built yet`);
       case "pin":

@@ -69,3 +69,29 @@ export function verifyUnsubscribeToken(secret: string | Buffer, listId: string, 
   const expected = Buffer.from(signature(secret, listId, fp), "latin1");
   return timingSafeEqual(expected, Buffer.from(sig, "latin1")) ? fp : null;
 }
+
+const BOUNCE_LABEL = "gitops-newsletter/bounce/v1";
+/** A bounce token's signature: 12 hex, so `local+<fp>.<sig>` fits RFC 5321's 64-octet local part. */
+const BOUNCE_SIG = /^[0-9a-f]{12}$/;
+
+/**
+ * `<fingerprint>.<12 hex>`: the VERP token in a per-message bounce address
+ * (docs/design.md, "Recipient data and suppressions"). Its own label, so an
+ * unsubscribe token is never a bounce token.
+ */
+export function bounceToken(secret: string | Buffer, recipientFingerprint: string): string {
+  checkSecret(secret);
+  checkFingerprint(recipientFingerprint);
+  return `${recipientFingerprint}.${hmacHex(secret, BOUNCE_LABEL, recipientFingerprint).slice(0, 12)}`;
+}
+
+/** The fingerprint when `token` is a genuine bounce token, else null. */
+export function verifyBounceToken(secret: string | Buffer, token: string): string | null {
+  const dot = token.lastIndexOf(".");
+  if (dot < 0 || secret.length === 0) return null;
+  const fp = token.slice(0, dot);
+  const sig = token.slice(dot + 1);
+  if (!FINGERPRINT.test(fp) || !BOUNCE_SIG.test(sig)) return null;
+  const expected = Buffer.from(hmacHex(secret, BOUNCE_LABEL, fp).slice(0, 12), "latin1");
+  return timingSafeEqual(expected, Buffer.from(sig, "latin1")) ? fp : null;
+}

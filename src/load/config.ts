@@ -12,6 +12,7 @@ import { checkAddress, parseMailbox } from "./mailbox.ts";
 import { quoteForMessage } from "./safe-text.ts";
 import { CONFIG_PATTERN_TEXT, configValidator, type ResolvedConfig } from "./schema/config.ts";
 import { findingAt, schemaFindings } from "./schema-findings.ts";
+import { MAX_RETURN_PATH_LOCAL } from "../suppress/verp.ts";
 import { escapePointer, parseYaml, type YamlSource } from "./yaml-doc.ts";
 
 export const CONFIG_FILE = ".github/newsletter.yml";
@@ -109,6 +110,12 @@ export function configCrossChecks(data: Record<string, unknown>, src: YamlSource
   const leakage = obj(data.leakage);
   if (leakage) {
     arr(leakage.allow_addresses).forEach((a, i) => address(`/leakage/allow_addresses/${i}`, `leakage.allow_addresses[${i}]`, a));
+  }
+
+  const returnPath = obj(data.sending)?.return_path;
+  address("/sending/return_path", "sending.return_path", returnPath);
+  if (typeof returnPath === "string" && returnPath.lastIndexOf("@") > MAX_RETURN_PATH_LOCAL) {
+    at("/sending/return_path", `sending.return_path: the part before @ may be at most ${MAX_RETURN_PATH_LOCAL} characters (each message's bounce token takes 46 of the 64 that RFC 5321 allows)`);
   }
 
   const canary = obj(obj(data.sending)?.canary);

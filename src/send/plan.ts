@@ -10,7 +10,8 @@ import { normaliseAddress } from "../address/normalise.ts";
 import { compileFastComposer, type FastMessageBase } from "../compose/fast.ts";
 import { composeMessage } from "../compose/message.ts";
 import { createDkimSigner } from "../compose/dkim.ts";
-import { messageIdFor, unsubscribeToken } from "../compose/ids.ts";
+import { bounceToken, messageIdFor, unsubscribeToken } from "../compose/ids.ts";
+import { verpAddress } from "../suppress/verp.ts";
 import { InternalError } from "../errors.ts";
 import type { GuardContext } from "../guard/port.ts";
 import { parseMailbox } from "../load/mailbox.ts";
@@ -94,7 +95,7 @@ export function makePlan(p: PlanInput): Plan {
     const unsubscribe = unsub
       ? { ...(unsubscribeUrl ? { url: unsubscribeUrl } : {}), ...(unsub.mailto ? { mailto: `${unsub.mailto}?subject=unsubscribe%20${token}` } : {}) }
       : undefined;
-    return { values, subject: p.approvalCopy ? `[Approval copy] ${subject}` : subject, messageId, unsubscribe };
+    return { fp, values, subject: p.approvalCopy ? `[Approval copy] ${subject}` : subject, messageId, unsubscribe };
   };
 
   const base: FastMessageBase = {
@@ -108,15 +109,19 @@ export function makePlan(p: PlanInput): Plan {
   const fast = compileFastComposer(base, compiled);
 
   const sign = p.dkim ? createDkimSigner(p.dkim) : null;
-  const outgoing = (address: string, messageId: string, unsigned: Buffer): Outgoing => {
+  // sending.return_path: a bounce address per message (VERP), naming the recipient by a verifiable
+  // token; only the envelope sender changes (docs/design.md, "Recipient data and suppressions").
+  const returnPath = config.sending.return_path;
+  const outgoing = (address: string, fp: string, messageId: string, unsigned: Buffer): Outgoing => {
     const raw = sign ? sign(unsigned) : unsigned;
+    const bounce = returnPath ? verpAddress(returnPath, bounceToken(p.secret, fp)).toLowerCase() : from.address;
     const guard: GuardContext = {
       recipient: address,
       allowAddresses,
       allowDomains,
-      ownAddresses: new Set([...own, messageId.toLowerCase()]),
+      ownAddresses: new Set([...own, messageId.toLowerCase(), bounce.toLowerCase()]),
     };
-    return { envelope: { from: from.address, to: address }, raw, messageId, guard };
+    return { envelope: { from: bounce, to: address }, raw, messageId, guard };
   };
 
   return {
@@ -135,7 +140,7 @@ export function makePlan(p: PlanInput): Plan {
         ...(r.unsubscribe ? { unsubscribe: r.unsubscribe } : {}),
         values: r.values,
       });
-      return outgoing(address, r.messageId, raw);
+      return outgoing(address, r.fp, r.messageId, raw);
     },
     referenceMessageFor(address, row) {
       const r = recipient(address, row);
@@ -149,7 +154,7 @@ export function makePlan(p: PlanInput): Plan {
         messageId: r.messageId,
         ...(r.unsubscribe ? { unsubscribe: r.unsubscribe } : {}),
       });
-      return outgoing(address, r.messageId, raw);
+      return outgoing(address, r.fp, r.messageId, raw);
     },
   };
 }

@@ -171,6 +171,10 @@ export const configSchema = {
           maximum: 1000,
           description: "Send in this many shards, one job each (send --shard I/N); the send workflow builds its matrix from it.",
         },
+        return_path: {
+          ...addressString,
+          description: "Bounce address: each message's envelope sender becomes local+<token>@domain (VERP), so a bounce names its recipient verifiably.",
+        },
       },
     },
     recipient_data: {
