@@ -9,7 +9,7 @@
  * million-row list should not pay for loading the SMTP, MIME and GitHub code.
  */
 import { redact } from "../address/redact.ts";
-import { isNewsletterError, UsageError } from "../errors.ts";
+import { isNewsletterError } from "../errors.ts";
 import { COMMANDS, parseCli, USAGE } from "./args.ts";
 import { commandHelp } from "./help.ts";
 import type { Io } from "./io.ts";
@@ -48,7 +48,7 @@ export async function main(argv: readonly string[], outerIo: Io, cwd: string): P
       case "import-bounces":
         return await (await import("./commands/import-bounces.ts")).runImportBouncesCommand(input, io);
       case "forget":
-        throw new UsageError(`${input.command} is not built yet`);
+        return await (await import("./commands/forget.ts")).runForgetCommand(input, io);
       case "pin":
         return await (await import("./commands/pin.ts")).runPinCommand(input, io);
     }

@@ -4,7 +4,7 @@
  * repository root). New objects are written to a temporary name, synced and
  * renamed, so a reader never sees half an object.
  */
-import { mkdir, open, readFile, readdir, rename } from "node:fs/promises";
+import { mkdir, open, readFile, readdir, rename, rm } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { StoreError, type ObjectStore } from "./port.ts";
@@ -59,5 +59,13 @@ export class FsObjectStore implements ObjectStore {
       .filter((n) => n.startsWith(start) && !n.includes(".tmp-"))
       .sort()
       .map((n) => `${dirPart}${n}`);
+  }
+
+  async remove(location: string): Promise<void> {
+    try {
+      await rm(this.abs(location), { force: true });
+    } catch (e) {
+      throw new StoreError("access", location, `${location}: cannot be deleted`, { cause: e });
+    }
   }
 }

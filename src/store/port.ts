@@ -4,9 +4,10 @@
  * S3-compatible object store. A location is either `s3://bucket/key` or a
  * path (relative paths are taken from the repository root).
  *
- * Nothing here ever overwrites or deletes: snapshots are named by their hash
- * and suppression entries by time and a random suffix, so the store only
- * grows. Erasure writes a new snapshot and stops referring to the old one.
+ * Nothing here overwrites: snapshots are named by their hash and suppression
+ * entries by time and a random suffix, so the store only grows. The one
+ * exception is erasure (`forget`), which deletes the old snapshots that hold
+ * the erased address after writing a new one without it.
  */
 import { UnreadableInputError } from "../errors.ts";
 
@@ -26,6 +27,12 @@ export interface ObjectStore {
    * An empty array when there are none (or the folder does not exist).
    */
   list(prefix: string): Promise<string[]>;
+  /**
+   * Deletes the object at `location` (no error when it is already gone).
+   * Erasure (`forget`) is the only caller: it removes old snapshots that hold
+   * an erased address. Throws StoreError.
+   */
+  remove(location: string): Promise<void>;
 }
 
 export type StoreErrorKind = "missing" | "credentials" | "access";

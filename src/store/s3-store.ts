@@ -80,6 +80,16 @@ export class S3ObjectStore implements ObjectStore {
     }
     return out.sort();
   }
+
+  async remove(location: string): Promise<void> {
+    const { bucket, key } = parts(location);
+    try {
+      const { client, sdk } = await this.s3(location);
+      await client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    } catch (e) {
+      throw storeError(location, "delete", e);
+    }
+  }
 }
 
 function parts(location: string): { bucket: string; key: string } {
@@ -93,7 +103,7 @@ function contentType(key: string): string {
 }
 
 /** The SDK's errors as one StoreError each, with what to do; the cause keeps the original. */
-function storeError(location: string, verb: "read" | "write" | "list", e: unknown): StoreError {
+function storeError(location: string, verb: "read" | "write" | "list" | "delete", e: unknown): StoreError {
   if (e instanceof StoreError) return e;
   const err = e as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
   const name = err.name ?? "";

@@ -14,5 +14,6 @@ export function objectStores(root: string, env: Env): ObjectStore {
     get: (l) => pick(l).get(l),
     put: (l, b) => pick(l).put(l, b),
     list: (p) => pick(p).list(p),
+    remove: (l) => pick(l).remove(l),
   };
 }

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 // @ts-expect-error s3rver ships no types
 import S3rver from "s3rver";
 
@@ -18,6 +18,8 @@ export interface TestS3 {
   put(key: string, body: string | Uint8Array): Promise<void>;
   get(key: string): Promise<Buffer | null>;
   del(key: string): Promise<void>;
+  /** Every key in the bucket (up to 1,000: tests keep few). */
+  keys(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -54,6 +56,10 @@ export async function startTestS3(bucket = "newsletter-lists"): Promise<TestS3> 
     },
     async del(key) {
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    },
+    async keys() {
+      const r = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+      return (r.Contents ?? []).map((o) => o.Key!).sort();
     },
     async close() {
       client.destroy();

@@ -34,6 +34,9 @@ interface InDoubtEntry {
 }
 
 export async function runStatusCommand(input: Extract<CliInput, { command: "status" }>, io: Io): Promise<number> {
+  if (input.address !== undefined) {
+    return (await import("./status-address.ts")).runAddressStatus(input.root, input.dir, input.address, input.format, io);
+  }
   const state = stateDir(input.root, io);
   const outcome = await checkNewsletters(commandDeps(input.root, io), [input.dir]);
   const n = outcome.newsletters[0];
