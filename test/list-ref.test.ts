@@ -78,6 +78,16 @@ describe("lists by reference in an S3-compatible store", () => {
     for (let i = 0; i < N; i++) expect(sent.stdout + sent.stderr).not.toContain(recipientAddress(i));
   });
 
+  it("the approval copy is rendered from the fetched list and goes to the approvers only", async () => {
+    const w = await pinnedWorld();
+    const r = await runCli(["--root", w.root, "test-send", SAMPLE_DIR], { env: w.env });
+    expect(r.code).toBe(0);
+    expect(w.smtp.received.map((m) => m.envelope.to[0]).sort()).toEqual(["alice@corp.example", "bob@corp.example", "carol@corp.example"]);
+    const parsed = await w.smtp.parsed();
+    expect(parsed[0]!.subject).toMatch(/^\[Approval copy\]/);
+    for (let i = 0; i < N; i++) expect(w.smtp.received.some((m) => m.raw.includes(recipientAddress(i)))).toBe(false);
+  });
+
   it("a changed object is refused by check and by send, and nothing is sent", async () => {
     const w = await pinnedWorld();
     await w.s3.put(w.key, generatedList(N) + `intruder@example.com,Eve,Free\n`);
