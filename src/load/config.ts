@@ -12,7 +12,6 @@ import { checkAddress, parseMailbox } from "./mailbox.ts";
 import { quoteForMessage } from "./safe-text.ts";
 import { CONFIG_PATTERN_TEXT, configValidator, type ResolvedConfig } from "./schema/config.ts";
 import { findingAt, schemaFindings } from "./schema-findings.ts";
-import { MAX_RETURN_PATH_LOCAL } from "../suppress/verp.ts";
 import { escapePointer, parseYaml, type YamlSource } from "./yaml-doc.ts";
 
 export const CONFIG_FILE = ".github/newsletter.yml";
@@ -48,6 +47,12 @@ function arr(v: unknown): unknown[] {
 
 /** The unsubscribe token placeholder; the only one the URL may hold. */
 const TOKEN_PLACEHOLDER = /\{\{\s*unsubscribe_token\s*\}\}/gu;
+/**
+ * RFC 5321 §4.5.3.1.1: a local part is at most 64 octets; a per-message bounce address
+ * (suppress/verp.ts) adds 46: `+`, a 32-hex fingerprint, `.`, a 12-hex HMAC.
+ */
+export const MAX_RETURN_PATH_LOCAL = 64 - 46;
+
 const TOKEN_EXACT = /^\{\{\s*unsubscribe_token\s*\}\}$/u;
 
 export function configCrossChecks(data: Record<string, unknown>, src: YamlSource): Finding[] {

@@ -7,15 +7,13 @@ import { normaliseAddress } from "../address/normalise.ts";
 import { addressProblem } from "../address/validate.ts";
 import { RefusedError } from "../errors.ts";
 import { CsvParser } from "../load/csv.ts";
+import type { AddressFilter } from "../suppress/entry.ts";
+
+export type { AddressFilter };
 
 export interface Shard {
   index: number; // 1-based
   count: number;
-}
-
-/** Who is not mailed: the CSV suppressions in git and the suppression store (suppress/entry.ts). */
-export interface AddressFilter {
-  has(normalisedAddress: string): boolean;
 }
 
 export interface ListRow {
@@ -146,12 +144,13 @@ export function shardRecipients(
     first ??= r;
   }
   const total = n;
+  const settled = suppressions.settle?.() ?? suppressions;
   return {
     count,
     first,
     *rows() {
       let i = 0;
-      for (const r of listRows(bytes, file, suppressions, { dedupe: false })) {
+      for (const r of listRows(bytes, file, settled, { dedupe: false })) {
         const k = i++;
         if (k >= total) throw new RefusedError(`${file}: the list changed while it was being sent — nothing more is sent`);
         if (sharded && (member[k >> 3]! & (1 << (k & 7))) === 0) continue;

@@ -25,6 +25,16 @@ export interface SuppressionEntry {
   via?: string;
 }
 
+/** Who is not mailed, as the send loop asks (send/recipients.ts): the CSV suppressions in git and the store. */
+export interface AddressFilter {
+  has(normalisedAddress: string): boolean;
+  /**
+   * After one whole pass over the list: an equivalent filter that answers
+   * from what it saw (the fingerprint filter then needs no HMAC per row).
+   */
+  settle?(): AddressFilter;
+}
+
 /** Who must not be mailed: by address, or by fingerprint under the current key. */
 export class SuppressionSet {
   readonly addresses = new Set<string>();
@@ -52,11 +62,21 @@ export class SuppressionSet {
   /**
    * A `has(address)` for the send loop's filter: the CSV suppressions in git,
    * then this set's addresses, then its fingerprints (`fpOf` is the send's own).
+   * `settle()` after a whole pass answers from the addresses that pass matched,
+   * so the second pass over a list costs no HMAC per row (send/recipients.ts).
    */
-  filter(fpOf: (address: string) => string, also?: { has(address: string): boolean }): { has(address: string): boolean } {
+  filter(fpOf: (address: string) => string, also?: { has(address: string): boolean }): AddressFilter {
     const { addresses, fingerprints } = this;
+    const hits = new Set<string>();
+    const listed = (a: string) => (also?.has(a) ?? false) || addresses.has(a);
     return {
-      has: (a) => (also?.has(a) ?? false) || addresses.has(a) || (fingerprints.size > 0 && fingerprints.has(fpOf(a))),
+      has(a) {
+        if (listed(a)) return true;
+        if (fingerprints.size === 0 || !fingerprints.has(fpOf(a))) return false;
+        hits.add(a);
+        return true;
+      },
+      settle: () => ({ has: (a) => listed(a) || hits.has(a) }),
     };
   }
 }

@@ -5,8 +5,6 @@
  * asynchronous bounce names, through its own envelope recipient, whom it is
  * about — verifiably, and without the list.
  */
-/** RFC 5321 §4.5.3.1.1: a local part is at most 64 octets; the token takes 46 (`+`, 32 hex, `.`, 12 hex). */
-export const MAX_RETURN_PATH_LOCAL = 64 - 46;
 
 export function verpAddress(returnPath: string, token: string): string {
   const at = returnPath.lastIndexOf("@");
