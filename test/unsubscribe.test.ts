@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { fingerprint } from "../src/address/mask.ts";
 import { startUnsubscribeServer, type RunningServer } from "../src/cli/commands/unsubscribe-server.ts";
 import { pickLanguage } from "../src/unsubscribe/endpoint.ts";
+import { unsubscribeRoute } from "../src/unsubscribe/route.ts";
 import { FsObjectStore } from "../src/store/fs-store.ts";
 import { ObjectSuppressionStore } from "../src/suppress/store.ts";
 import type { Io } from "../src/cli/io.ts";
@@ -70,6 +71,7 @@ describe("unsubscribe server over HTTP", () => {
     const w = await sentWorld();
     const r = await oneClick(w.urlOf(4));
     expect(r.status).toBe(200);
+    expect((await oneClick(w.urlOf(4))).status).toBe(200); // a repeated POST: still done, nothing more stored
     const entries = await store(w.root).read();
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({ reason: "unsubscribe", via: "one-click", fp: fingerprint(recipientAddress(4), SECRET) });
@@ -122,6 +124,16 @@ describe("unsubscribe server over HTTP", () => {
     expect((await fetch(`${w.base}/elsewhere`, { method: "POST" })).status).toBe(404);
     expect((await fetch(url, { method: "DELETE" })).status).toBe(405);
     expect(await store(w.root).read()).toEqual([]);
+  });
+
+  it("the token is found in a query parameter or in the path of sender.unsubscribe.url", () => {
+    const q = unsubscribeRoute("https://corp.example/unsubscribe?list=news&u={{ unsubscribe_token }}");
+    expect(q("/unsubscribe", new URLSearchParams("u=abc.def&list=news"))).toEqual({ token: "abc.def" });
+    expect(q("/unsubscribe/", new URLSearchParams("u=abc.def"))).toBeNull();
+    const p = unsubscribeRoute("https://corp.example/u/{{ unsubscribe_token }}/stop");
+    expect(p("/u/abc.def/stop", new URLSearchParams())).toEqual({ token: "abc.def" });
+    expect(p("/u/%E0%A4%A/stop", new URLSearchParams())).toEqual({ token: null });
+    expect(p("/other", new URLSearchParams())).toBeNull();
   });
 
   it("Accept-Language picks Japanese or English", () => {

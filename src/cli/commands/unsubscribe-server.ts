@@ -38,8 +38,10 @@ export async function startUnsubscribeServer(root: string, io: Io, port: number,
   const endpoint: EndpointConfig = { match: unsubscribeRoute(url), secret, listIds: listIds(config, root) };
   const store = suppressionStore(config, root, io);
   const kid = keyId(secret);
+  // Fingerprints stored since start: a client that repeats its POST adds no further object.
+  const recorded = new Set<string>();
   const server = createServer((req, res) => {
-    handle(req, res, endpoint, store, kid, io).catch((e: unknown) => {
+    handle(req, res, { endpoint, store, kid, recorded }, io).catch((e: unknown) => {
       io.err(`unsubscribe-server: ${(e as Error).message}\n`);
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
       res.end();
@@ -78,7 +80,14 @@ function listIds(config: ResolvedConfig, root: string): string[] {
   return ids.map((id) => `${id}.${domain}`);
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, endpoint: EndpointConfig, store: SuppressionStore, kid: string, io: Io): Promise<void> {
+interface Served {
+  endpoint: EndpointConfig;
+  store: SuppressionStore;
+  kid: string;
+  recorded: Set<string>;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, { endpoint, store, kid, recorded }: Served, io: Io): Promise<void> {
   const url = new URL(req.url ?? "/", "http://unsubscribe.invalid");
   let form: URLSearchParams | null = null;
   if (req.method === "POST") {
@@ -96,9 +105,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, endpoint: Endpo
     form,
     acceptLanguage: req.headers["accept-language"],
   });
-  if (out.record) {
+  if (out.record && !recorded.has(out.record)) {
     try {
       await store.append([{ v: 1, at: new Date().toISOString(), reason: "unsubscribe", fp: out.record, key_id: kid, via: "one-click" }]);
+      recorded.add(out.record);
     } catch (e) {
       // Not stored → not "done": the mail client (or the person) will try again.
       io.err(`unsubscribe-server: cannot record an unsubscribe: ${(e as Error).message}\n`);
