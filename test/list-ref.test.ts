@@ -149,6 +149,12 @@ describe("lists by reference on a path, and lists left in git", () => {
     const refused = await runCli(["--root", strict, "check", SAMPLE_DIR]);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toMatch(/error\s+list-in-git/);
+    // A reference whose path stays inside the repository folder is as good as in git.
+    const inside = sendRepo(N);
+    await runCli(["--root", inside, "pin", "customers", path.join(inside, "recipients/customers.csv"), "--to", "data/"]);
+    const warnedInside = await runCli(["--root", inside, "check", SAMPLE_DIR]);
+    expect(warnedInside.code).toBe(0);
+    expect(warnedInside.stdout).toMatch(/data\/customers-[0-9a-f]{16}\.csv[\s\S]*warning\s+list-in-git/);
   });
 
   it("a reference whose row count does not match its bytes is refused", async () => {

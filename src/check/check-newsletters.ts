@@ -146,7 +146,6 @@ async function loadShared(deps: CheckDeps): Promise<Shared> {
       }
       let loaded: { source: ListSource; report: ListReport } | null;
       if (m[2] === "csv") {
-        findings.push(inGit(file, inGitSeverity));
         const report = await guardStream(file, findings, () =>
           checkRecipientList(repo.streamBytes(file), {
             file,
@@ -158,6 +157,7 @@ async function loadShared(deps: CheckDeps): Promise<Shared> {
       } else {
         loaded = await loadListRef(repo, deps.store, name, file, suppressions?.addresses, findings);
       }
+      if (m[2] === "csv" || loaded?.source.inGit) findings.push(inGit(loaded?.source.location ?? file, inGitSeverity));
       if (!loaded) continue;
       const { report } = loaded;
       lists.set(name, report);

@@ -6,6 +6,7 @@
  * The fetched bytes are held in memory only: never written anywhere.
  */
 import { createHash } from "node:crypto";
+import path from "node:path";
 import { checkRecipientList, type ListReport } from "./list.ts";
 import { extractAddresses } from "./leak/extract.ts";
 import type { Finding } from "./finding.ts";
@@ -15,7 +16,7 @@ import { parseListRef, type ListRef } from "../load/list-ref.ts";
 import type { RepoPort } from "../load/repo.ts";
 import { decodeTextFile } from "../load/text-file.ts";
 import { locate, parseYaml } from "../load/yaml-doc.ts";
-import { StoreError, type ObjectStore } from "../store/port.ts";
+import { isS3Location, StoreError, type ObjectStore } from "../store/port.ts";
 
 export interface ListSource {
   name: string;
@@ -23,7 +24,7 @@ export interface ListSource {
   refFile: string;
   /** Where the bytes are read from: the CSV itself, or the reference's `source`. */
   location: string;
-  /** True for a CSV in the repository. */
+  /** True for a CSV in the repository, or a reference whose path stays inside it. */
   inGit: boolean;
   /**
    * The list's bytes, verified: a referenced list is fetched again and must
@@ -35,6 +36,13 @@ export interface ListSource {
 export interface LoadedList {
   source: ListSource;
   report: ListReport;
+}
+
+/** A path source that stays inside the repository folder: the list is as good as in git. */
+function insideRepository(location: string): boolean {
+  if (isS3Location(location) || path.posix.isAbsolute(location)) return false;
+  const n = path.posix.normalize(location);
+  return n !== ".." && !n.startsWith("../");
 }
 
 export function sha256Hex(bytes: Uint8Array): string {
@@ -110,7 +118,7 @@ export async function loadListRef(
   if (report.rows !== ref.rows) {
     findings.push(finding("list-pin", file, at("rows"), `${file} pins ${ref.rows} rows, but ${ref.source} has ${report.rows}`));
   }
-  const source: ListSource = { name, refFile: file, location: ref.source, inGit: false, readBytes: fetchVerified };
+  const source: ListSource = { name, refFile: file, location: ref.source, inGit: insideRepository(ref.source), readBytes: fetchVerified };
   return { source, report };
 }
 
