@@ -32,6 +32,12 @@ const GITHUB = [
   ["GITHUB_API_URL", "the API's base URL (default https://api.github.com; set by Actions)"],
 ] as const;
 const DEBUG = ["NEWSLETTER_DEBUG", "1: print the stack of an internal error"] as const;
+/** Lists by reference and the suppression store in an S3-compatible store: the AWS SDK's standard environment. */
+const AWS = [
+  ["AWS_REGION", "(s3:// lists or suppression store) the store's region (`auto` for Cloudflare R2)"],
+  ["AWS_ENDPOINT_URL_S3", "(s3://) the endpoint of a store other than AWS S3 (R2, MinIO, GCS)"],
+  ["AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN", "(s3://) credentials; in Actions from OIDC (aws-actions/configure-aws-credentials); else the SDK's default chain"],
+] as const;
 
 export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   new: {
@@ -116,14 +122,15 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     exit: "0 done, 1 refused before sending (or cancelled), 3 some recipients failed or in doubt, 4 aborted by the guard or circuit breaker, 5 scheduled for later (send_after; nothing sent), 75 time budget spent (run again to continue), 130/143 halted by a signal",
   },
   status: {
-    usage: "status <dir> [--format text|json]",
-    summary: "where a newsletter stands: schedule, progress from the ledger of every shard, where the mail went, who is in doubt",
+    usage: "status <dir> [--format text|json] [--address EMAIL]",
+    summary: "where a newsletter stands: schedule, progress from the ledger of every shard, where the mail went, who is in doubt; with --address, whether that address got it",
     flags: [
       ROOT_FLAG,
       ["--format text|json", "json: {\"state\", \"destination\", \"send_after\", \"total\", \"sent\", \"failed\", \"retryable\", \"in_doubt\", \"remaining\", \"complete\", \"continue\", \"in_doubt_recipients\", \"matrix\", …}"],
+      ["--address EMAIL", "look one address up by its fingerprint in the ledger and the suppression store (printed masked)"],
       HELP_FLAG,
     ],
-    env: [STATE_DIR, ["NEWSLETTER_SECRET", "the Message-IDs and masked addresses of recipients in doubt (without it: fingerprints only)"], DEBUG],
+    env: [STATE_DIR, ["NEWSLETTER_SECRET", "the Message-IDs and masked addresses of recipients in doubt (without it: fingerprints only); the fingerprint of --address"], ...AWS, DEBUG],
     exit: "0, 2",
   },
   due: {
@@ -132,6 +139,34 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     flags: [ROOT_FLAG, ["--format text|json", "json: {\"now\", \"due\", \"scheduled\", \"matrix\": {\"include\": [{\"dir\", \"shard\"}]}}"], HELP_FLAG],
     env: [STATE_DIR, DEBUG],
     exit: "0, 1 the config does not pass its checks",
+  },
+  pin: {
+    usage: "pin <name> <file.csv> --to LOCATION",
+    summary: "checks a list, uploads it as a snapshot named by its hash, reads it back and writes recipients/<name>.yml (source, sha256, rows); removes recipients/<name>.csv",
+    flags: [ROOT_FLAG, ["--to LOCATION", "s3://bucket/prefix/ or a folder (ending in /: the snapshot is named <name>-<hash>.csv), or an exact location"], HELP_FLAG],
+    env: [...AWS, DEBUG],
+    exit: "0 pinned, 1 the list has errors (nothing uploaded), 2 unreadable file or store",
+  },
+  "unsubscribe-server": {
+    usage: "unsubscribe-server --port N [--host ADDR]",
+    summary: "RFC 8058 one-click unsubscribe at the path of sender.unsubscribe.url: a genuine POST records the token's fingerprint in the suppression store; GET shows a confirmation page",
+    flags: [ROOT_FLAG, ["--port N", "the port to listen on (0: any free port)"], ["--host ADDR", "the address to listen on (default 0.0.0.0)"], HELP_FLAG],
+    env: [SECRET_SMTP, STATE_DIR, ...AWS, DEBUG],
+    exit: "0 stopped by SIGINT/SIGTERM, 1 no unsubscribe URL configured, 2",
+  },
+  "import-bounces": {
+    usage: "import-bounces <file.eml>...",
+    summary: "suppresses the recipients that delivery status notifications (RFC 3464) report as nonexistent (by their sending.return_path token)",
+    flags: [ROOT_FLAG, HELP_FLAG],
+    env: [SECRET_SMTP, STATE_DIR, ...AWS, DEBUG],
+    exit: "0 every file understood, 1 some file refused (not a report, a forged or missing token), 2",
+  },
+  forget: {
+    usage: "forget <email>",
+    summary: "erasure: a new snapshot of every list by reference without the address, older snapshots holding it deleted, the row removed from lists in git, its fingerprint suppressed for good",
+    flags: [ROOT_FLAG, HELP_FLAG],
+    env: [SECRET_SMTP, STATE_DIR, ...AWS, DEBUG],
+    exit: "0, 1 the suppression store names the address in entries written by hand, 2",
   },
   gate: {
     usage: "gate (--sha SHA | --pr N) [--format text|json] [--publish-status]",
