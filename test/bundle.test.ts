@@ -160,3 +160,33 @@ describe("the bundle sends as the sources do", () => {
     }
   }, 120_000);
 });
+
+describe("the bundle reaches an S3-compatible store", () => {
+  it("pin, check and a dry-run send of a list in S3 (s3rver), through the bundled SDK", async () => {
+    const { startTestS3 } = await import("./helpers/s3.ts");
+    const s3 = await startTestS3();
+    try {
+      const repo = sendRepo(20);
+      const env = { ...process.env, ...s3.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
+      // Asynchronously: the S3 server runs in this process and must answer while the CLI waits.
+      const cli = (...args: string[]) =>
+        new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+          const child = spawn(process.execPath, ["bin/newsletter.js", "--root", repo, ...args], { cwd: copy, env });
+          let stdout = "";
+          let stderr = "";
+          child.stdout.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
+          child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+          child.on("close", (code) => resolve({ code, stdout, stderr }));
+        });
+      const pin = await cli("pin", "customers", path.join(repo, "recipients/customers.csv"), "--to", `s3://${s3.bucket}/lists/`);
+      expect(pin.stderr).toBe("");
+      expect(pin.code).toBe(0);
+      expect((await cli("check", SAMPLE_DIR)).code).toBe(0);
+      const dry = await cli("send", SAMPLE_DIR, "--dry-run");
+      expect(dry.code).toBe(0);
+      expect(dry.stdout).toMatch(/composed and guarded: 19/);
+    } finally {
+      await s3.close();
+    }
+  }, 120_000);
+});

@@ -16,10 +16,10 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 export class S3ObjectStore implements ObjectStore {
   private client: S3Client | null = null;
-  private sdk: typeof import("@aws-sdk/client-s3") | null = null;
+  private sdk: Sdk | null = null;
   constructor(private readonly env: Env) {}
 
-  private async s3(location: string): Promise<{ client: S3Client; sdk: typeof import("@aws-sdk/client-s3") }> {
+  private async s3(location: string): Promise<{ client: S3Client; sdk: Sdk }> {
     if (this.client && this.sdk) return { client: this.client, sdk: this.sdk };
     const region = this.env.AWS_REGION || this.env.AWS_DEFAULT_REGION;
     if (!region) {
@@ -37,7 +37,7 @@ export class S3ObjectStore implements ObjectStore {
         : {}),
       maxAttempts: 3,
     };
-    this.sdk = await import("@aws-sdk/client-s3");
+    this.sdk = await loadSdk();
     this.client = new this.sdk.S3Client(config);
     return { client: this.client, sdk: this.sdk };
   }
@@ -90,6 +90,17 @@ export class S3ObjectStore implements ObjectStore {
       throw storeError(location, "delete", e);
     }
   }
+}
+
+type Sdk = typeof import("@aws-sdk/client-s3");
+
+/**
+ * The SDK's module. Bundled (scripts/build.js), esbuild turns its CommonJS build into a
+ * namespace whose exports sit under `default`; from the sources they are at the top.
+ */
+async function loadSdk(): Promise<Sdk> {
+  const mod = (await import("@aws-sdk/client-s3")) as Sdk & { default?: Sdk };
+  return typeof mod.S3Client === "function" ? mod : mod.default!;
 }
 
 function parts(location: string): { bucket: string; key: string } {
