@@ -81,6 +81,32 @@ describe("suppression store", () => {
     for (const a of failing) expect(to.has(a)).toBe(false);
   });
 
+  it("import-suppressions moves recipients/suppressions.csv into the store as fingerprints; the send still skips those recipients after the CSV is gone", async () => {
+    smtp = await startTestSmtp();
+    const root = sendRepo(10);
+    const env = { NEWSLETTER_SMTP_URL: smtp.url, NEWSLETTER_SECRET: SECRET };
+    const csv = path.join(root, "recipients/suppressions.csv");
+    const { writeFileSync, rmSync } = await import("node:fs");
+    writeFileSync(csv, `email,reason\n${recipientAddress(3)},unsubscribed\n${recipientAddress(8).toUpperCase()},bounced\n`);
+    const imported = await runCli(["--root", root, "import-suppressions", csv], { env });
+    expect(imported.code).toBe(0);
+    expect(imported.stdout).toMatch(/2 fingerprints added/);
+    const entries = await defaultStore(root).read();
+    expect(entries.map((e) => e.fp).sort()).toEqual([fingerprint(recipientAddress(3), SECRET), fingerprint(recipientAddress(8), SECRET)].sort());
+    expect(JSON.stringify(entries)).not.toMatch(/@/);
+    rmSync(csv);
+    expect((await runCli(["--root", root, "send", SAMPLE_DIR], { env })).code).toBe(0);
+    const to = smtp.received.map((m) => m.envelope.to[0]);
+    expect(to).not.toContain(recipientAddress(3));
+    expect(to).not.toContain(recipientAddress(8));
+    expect(to).toHaveLength(8);
+
+    writeFileSync(csv, `email\n"unterminated\n`);
+    const broken = await runCli(["--root", root, "import-suppressions", csv], { env });
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/nothing was imported/);
+  });
+
   it("suppress_permanent_failures: false leaves refusals out of the store; a 5.7.1 policy refusal is never suppressed", async () => {
     smtp = await startTestSmtp({ faults: { permFailFor: (rcpt) => rcpt === recipientAddress(1) } });
     const off = sendRepo(10, { ".github/newsletter.yml": `${fastConfig()}recipient_data:\n  suppress_permanent_failures: false\n` });

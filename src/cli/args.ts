@@ -32,6 +32,7 @@ export type CliInput =
   | { command: "pin"; root: string; name: string; file: string; to: string }
   | { command: "unsubscribe-server"; root: string; port: number; host: string }
   | { command: "import-bounces"; root: string; files: string[] }
+  | { command: "import-suppressions"; root: string; file: string }
   | { command: "forget"; root: string; address: string }
   | { command: "preview"; root: string; dir: string; recipient?: string; out?: string }
   | { command: "test-send"; root: string; dir: string; to: string[] }
@@ -42,7 +43,7 @@ export type CliInput =
 
 export const COMMANDS = [
   "new", "check", "manifest", "preview", "test-send", "gate", "send", "status", "due", "setup",
-  "pin", "unsubscribe-server", "import-bounces", "forget",
+  "pin", "unsubscribe-server", "import-bounces", "import-suppressions", "forget",
 ] as const;
 
 export const USAGE = `usage: newsletter [--root DIR] <command> ...
@@ -80,6 +81,7 @@ commands:
                                                      recipients/<name>.yml with its sha256 and row count
   unsubscribe-server --port N [--host ADDR]          RFC 8058 one-click unsubscribe endpoint (records fingerprints)
   import-bounces <file.eml>...                       suppress the recipients named by DSN bounce messages (RFC 3464)
+  import-suppressions <file.csv>                     add a suppression CSV's addresses to the store, as fingerprints
   forget <email>                                     erasure: a new snapshot of every list without the address, and
                                                      its fingerprint suppressed for good
 
@@ -248,6 +250,10 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
     case "import-bounces": {
       if (rest.length === 0) throw new UsageError(`import-bounces needs at least one .eml file\n\n${USAGE}`);
       return { command, root, files: rest.map((f) => path.resolve(cwd, f)) };
+    }
+    case "import-suppressions": {
+      if (rest.length !== 1) throw new UsageError(`import-suppressions needs exactly one CSV file\n\n${USAGE}`);
+      return { command, root, file: path.resolve(cwd, rest[0]!) };
     }
     case "forget": {
       if (rest.length !== 1) throw new UsageError(`forget needs exactly one address\n\n${USAGE}`);

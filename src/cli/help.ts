@@ -161,6 +161,13 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     env: [SECRET_SMTP, STATE_DIR, ...AWS, DEBUG],
     exit: "0 every file understood, 1 some file refused (not a report, a forged or missing token), 2",
   },
+  "import-suppressions": {
+    usage: "import-suppressions <file.csv>",
+    summary: "adds the addresses of a suppression CSV (an `email` column) to the suppression store as fingerprints, so the CSV can leave git",
+    flags: [ROOT_FLAG, HELP_FLAG],
+    env: [SECRET_SMTP, STATE_DIR, ...AWS, DEBUG],
+    exit: "0, 1 a malformed row (nothing imported), 2",
+  },
   forget: {
     usage: "forget <email>",
     summary: "erasure: a new snapshot of every list by reference without the address, older snapshots holding it deleted, the row removed from lists in git, its fingerprint suppressed for good",

@@ -47,6 +47,8 @@ export async function main(argv: readonly string[], outerIo: Io, cwd: string): P
         return await (await import("./commands/unsubscribe-server.ts")).runUnsubscribeServerCommand(input, io);
       case "import-bounces":
         return await (await import("./commands/import-bounces.ts")).runImportBouncesCommand(input, io);
+      case "import-suppressions":
+        return await (await import("./commands/import-suppressions.ts")).runImportSuppressionsCommand(input, io);
       case "forget":
         return await (await import("./commands/forget.ts")).runForgetCommand(input, io);
       case "pin":
