@@ -5,6 +5,7 @@
  * reports it (GITHUB_EVENT_PATH's `repository.private`/`visibility`).
  */
 import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { UnreadableInputError } from "../../errors.ts";
 import { CONFIG_FILE, parseConfig } from "../../load/config.ts";
 import path from "node:path";
@@ -74,4 +75,13 @@ export function loadConfig(root: string): ResolvedConfig {
     throw new UnreadableInputError(CONFIG_FILE, `${CONFIG_FILE} is invalid${first ? ` (line ${first.line}: ${first.message})` : ""}; run \`check\``);
   }
   return config;
+}
+
+/** A file named on the command line (a list to pin, a report to import): its bytes, or exit 2. */
+export async function readInputFile(file: string): Promise<Uint8Array> {
+  try {
+    return await readFile(file);
+  } catch (e) {
+    throw new UnreadableInputError(file, `${file}: cannot be read`, 1, 1, { cause: e });
+  }
 }

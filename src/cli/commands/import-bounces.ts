@@ -6,12 +6,10 @@
  * nobody); 1 when some file was refused (not a DSN, a forged token), so an
  * operator looks at it; nothing is stored from a refused file.
  */
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fingerprint } from "../../address/mask.ts";
 import { normaliseAddress } from "../../address/normalise.ts";
 import { verifyBounceToken } from "../../compose/ids.ts";
-import { UnreadableInputError } from "../../errors.ts";
 import { keyId } from "../../ledger/ledger.ts";
 import { resolveSecret } from "../../send/secret.ts";
 import { decideBounce } from "../../suppress/bounce.ts";
@@ -20,7 +18,7 @@ import type { SuppressionEntry } from "../../suppress/entry.ts";
 import { verpToken } from "../../suppress/verp.ts";
 import type { CliInput } from "../args.ts";
 import type { Io } from "../io.ts";
-import { loadConfig, suppressionStore } from "./deps.ts";
+import { loadConfig, readInputFile, suppressionStore } from "./deps.ts";
 
 export async function runImportBouncesCommand(input: Extract<CliInput, { command: "import-bounces" }>, io: Io): Promise<number> {
   const config = loadConfig(input.root);
@@ -39,9 +37,7 @@ export async function runImportBouncesCommand(input: Extract<CliInput, { command
   const entries: SuppressionEntry[] = [];
   let refused = 0;
   for (const file of input.files) {
-    const bytes = await readFile(file).catch((e: unknown) => {
-      throw new UnreadableInputError(file, `${file}: cannot be read`, 1, 1, { cause: e });
-    });
+    const bytes = await readInputFile(file);
     const d = decideBounce(parseDsn(bytes), ctx);
     const name = path.basename(file);
     if (d.kind === "suppress") {

@@ -5,23 +5,20 @@
  * CSV can leave git. A file with a malformed row is refused whole: a
  * suppression silently lost mails someone who said no.
  */
-import { readFile } from "node:fs/promises";
 import { fingerprint } from "../../address/mask.ts";
 import { bytesOnce } from "../../check/list-source.ts";
 import { loadSuppressions } from "../../check/list.ts";
-import { RefusedError, UnreadableInputError } from "../../errors.ts";
+import { RefusedError } from "../../errors.ts";
 import { keyId } from "../../ledger/ledger.ts";
 import { resolveSecret } from "../../send/secret.ts";
 import type { CliInput } from "../args.ts";
 import type { Io } from "../io.ts";
-import { loadConfig, suppressionStore } from "./deps.ts";
+import { loadConfig, readInputFile, suppressionStore } from "./deps.ts";
 
 export async function runImportSuppressionsCommand(input: Extract<CliInput, { command: "import-suppressions" }>, io: Io): Promise<number> {
   const config = loadConfig(input.root);
   const { secret } = resolveSecret(io.env, true);
-  const bytes = await readFile(input.file).catch((e: unknown) => {
-    throw new UnreadableInputError(input.file, `${input.file}: cannot be read`, 1, 1, { cause: e });
-  });
+  const bytes = await readInputFile(input.file);
   const loaded = await loadSuppressions(bytesOnce(bytes), { file: input.file });
   const error = loaded.findings.find((f) => f.severity === "error");
   if (error) throw new RefusedError(`refused: ${input.file}:${error.line}: ${error.message}; nothing was imported`);

@@ -7,22 +7,21 @@
  * diff is a hash and a count. A `recipients/<name>.csv` of the same name is
  * removed from the working tree (the snapshot replaces it).
  */
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { checkRecipientList } from "../../check/list.ts";
 import { extractAddresses } from "../../check/leak/extract.ts";
 import { bytesOnce, sha256Hex } from "../../check/list-source.ts";
-import { RefusedError, UnreadableInputError } from "../../errors.ts";
+import { RefusedError } from "../../errors.ts";
 import { formatListRef, type ListRef } from "../../load/list-ref.ts";
 import type { ObjectStore } from "../../store/port.ts";
 import { objectStores } from "../../store/select.ts";
 import type { CliInput } from "../args.ts";
 import type { Io } from "../io.ts";
+import { readInputFile } from "./deps.ts";
 
 export async function runPinCommand(input: Extract<CliInput, { command: "pin" }>, io: Io): Promise<number> {
-  const bytes = await readFile(input.file).catch((e: unknown) => {
-    throw new UnreadableInputError(input.file, `${input.file}: cannot be read`, 1, 1, { cause: e });
-  });
+  const bytes = await readInputFile(input.file);
   const store = objectStores(input.root, io.env);
   const { ref, refFile, removed } = await pinList(store, input.root, input.name, bytes, input.to);
   io.out(
