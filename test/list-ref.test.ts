@@ -78,6 +78,38 @@ describe("lists by reference in an S3-compatible store", () => {
     for (let i = 0; i < N; i++) expect(sent.stdout + sent.stderr).not.toContain(recipientAddress(i));
   });
 
+  it("findings about a list in S3 reach the job summary, annotations and SARIF masked: no address is written there", async () => {
+    s3 = await startTestS3();
+    const root = sendRepo(N);
+    const bad = path.join(root, "bad.csv");
+    const { writeFileSync, mkdtempSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    // Row 5 hides another recipient's address in a field; row 7 is invalid.
+    writeFileSync(bad, generatedList(N).replace(`,Name5,`, `,${recipientAddress(11)},`).replace(recipientAddress(7), `${recipientAddress(7)}@@`));
+    const pinned = await runCli(["--root", root, "pin", "customers", bad, "--to", `s3://${s3.bucket}/lists/`], { env: s3.env });
+    expect(pinned.code).toBe(1); // pin refuses a list with errors…
+    expect(pinned.stderr).toMatch(/nothing was uploaded/);
+    expect(await s3.keys()).toEqual([]);
+    // …so it is put there behind the tool's back, with a reference written by hand.
+    const bytes = readFileSync(bad);
+    await s3.put("lists/bad.csv", bytes);
+    const { createHash } = await import("node:crypto");
+    writeFileSync(path.join(root, "recipients/customers.yml"), `source: "s3://${s3.bucket}/lists/bad.csv"\nsha256: ${createHash("sha256").update(bytes).digest("hex")}\nrows: ${N}\n`);
+    const { rmSync } = await import("node:fs");
+    rmSync(path.join(root, "recipients/customers.csv"));
+    const out = mkdtempSync(path.join(tmpdir(), "nl-summary-"));
+    const summary = path.join(out, "summary.md");
+    writeFileSync(summary, "");
+    const r = await runCli(["--root", root, "check", SAMPLE_DIR, "--format", "github", "--sarif-out", path.join(out, "check.sarif")], {
+      env: { ...s3.env, GITHUB_STEP_SUMMARY: summary },
+    });
+    expect(r.code).toBe(1);
+    const written = r.stdout + r.stderr + readFileSync(summary, "utf8") + readFileSync(path.join(out, "check.sarif"), "utf8");
+    expect(written).toMatch(/list-address-in-field/);
+    expect(written).toMatch(/list-invalid-address/);
+    for (let i = 0; i < N; i++) expect(written.includes(recipientAddress(i)), `address ${i} written`).toBe(false);
+  });
+
   it("the approval copy is rendered from the fetched list and goes to the approvers only", async () => {
     const w = await pinnedWorld();
     const r = await runCli(["--root", w.root, "test-send", SAMPLE_DIR], { env: w.env });
