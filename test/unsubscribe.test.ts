@@ -16,7 +16,7 @@ import { unsubscribeRoute } from "../src/unsubscribe/route.ts";
 import { FsObjectStore } from "../src/store/fs-store.ts";
 import { ObjectSuppressionStore } from "../src/suppress/store.ts";
 import type { Io } from "../src/cli/io.ts";
-import { runCli } from "./helpers/repo.ts";
+import { PROJECT, runCli } from "./helpers/repo.ts";
 import { recipientAddress, sendRepo, SAMPLE_DIR } from "./helpers/send-repo.ts";
 import { startTestSmtp, type TestSmtp } from "./helpers/smtp.ts";
 
@@ -124,6 +124,34 @@ describe("unsubscribe server over HTTP", () => {
     expect((await fetch(`${w.base}/elsewhere`, { method: "POST" })).status).toBe(404);
     expect((await fetch(url, { method: "DELETE" })).status).toBe(405);
     expect(await store(w.root).read()).toEqual([]);
+  });
+
+  it("the command: listens where asked, serves the page, and stops on SIGTERM with exit 0", async () => {
+    const w = await sentWorld();
+    const { spawn } = await import("node:child_process");
+    const child = spawn(process.execPath, [path.join(PROJECT, "bin/newsletter.js"), "--root", w.root, "unsubscribe-server", "--port", "0", "--host", "127.0.0.1"], {
+      env: { ...process.env, NEWSLETTER_SECRET: SECRET },
+    });
+    try {
+      let stderr = "";
+      const port = await new Promise<number>((resolve, reject) => {
+        child.stderr.on("data", (d: Buffer) => {
+          stderr += d.toString("utf8");
+          const m = /listening on 127\.0\.0\.1:(\d+)/.exec(stderr);
+          if (m) resolve(Number(m[1]));
+        });
+        child.on("exit", () => reject(new Error(`exited early: ${stderr}`)));
+      });
+      const u = new URL(w.urlOf(4));
+      const page = await fetch(`http://127.0.0.1:${port}${u.pathname}${u.search}`, { headers: { "accept-language": "ja" } });
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain("配信を停止しますか");
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
   });
 
   it("the token is found in a query parameter or in the path of sender.unsubscribe.url", () => {
