@@ -19,9 +19,11 @@ function parse(v: string): Version {
 function cmp(x: Version, y: Version): number {
   return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
 }
-/** One comparator of npm's range grammar, as far as the lock file uses it: >=, >, <=, <, ^, ~, =, bare. */
+/** One comparator of npm's range grammar, as far as the lock file uses it: >=, >, <=, <, ^, ~, =, bare, and x/* wildcards. */
 function test1(v: Version, comp: string): boolean {
-  const m = /^(>=|<=|>|<|\^|~|=)?\s*(\d+(?:\.\d+){0,2})$/.exec(comp.trim());
+  const plain = comp.trim().replace(/\.[xX*]/g, "");
+  if (plain === "*" || plain === "x" || plain === "X") return true;
+  const m = /^(>=|<=|>|<|\^|~|=)?\s*(\d+(?:\.\d+){0,2})$/.exec(plain);
   if (!m) throw new Error(`range comparator not understood: ${comp}`);
   const op = m[1] ?? "=";
   const parts = m[2]!.split(".").length;
@@ -63,6 +65,9 @@ describe("package.json engines", () => {
     expect(satisfies("22.11.0", "^20.19.0 || >=22.12.0")).toBe(false);
     expect(satisfies("0.7.1", ">=0.6.11 <=0.7.0 || >=0.7.3")).toBe(false);
     expect(satisfies("14.13.0", "^12.17.0 || ^14.13 || >=16.0.0")).toBe(true);
+    expect(satisfies("22.13.0", "*")).toBe(true);
+    expect(satisfies("22.13.0", ">=0.6.x")).toBe(true);
+    expect(satisfies("0.5.9", ">=0.6.x")).toBe(false);
   });
 
   it("admits no Node.js that a dependency does not support", () => {

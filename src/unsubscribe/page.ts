@@ -12,13 +12,13 @@ export type PageKind = "confirm" | "done" | "invalid" | "not-found";
 const TEXT: Record<Lang, Record<PageKind, { title: string; body: string; button?: string }>> = {
   en: {
     confirm: { title: "Unsubscribe", body: "Do you want to stop receiving this newsletter?", button: "Unsubscribe" },
-    done: { title: "You are unsubscribed", body: "You will not receive this newsletter any more. It can take up to two days for mail already on its way." },
+    done: { title: "You are unsubscribed", body: "You will not receive this newsletter any more. Mail already on its way may still arrive for up to two days." },
     invalid: { title: "This link is not valid", body: "The unsubscribe link is incomplete or was changed. Use the link from the newsletter itself." },
     "not-found": { title: "Not found", body: "There is nothing here." },
   },
   ja: {
     confirm: { title: "配信停止", body: "このニュースレターの配信を停止しますか？", button: "配信を停止する" },
-    done: { title: "配信を停止しました", body: "今後このニュースレターは届きません。すでに送信中のメールが届くまで最大2日かかることがあります。" },
+    done: { title: "配信を停止しました", body: "今後このニュースレターは届きません。すでに送信処理中のメールが、最大2日間届くことがあります。" },
     invalid: { title: "このリンクは無効です", body: "配信停止のリンクが不完全か、変更されています。ニュースレターに記載のリンクをご利用ください。" },
     "not-found": { title: "見つかりません", body: "このページはありません。" },
   },
