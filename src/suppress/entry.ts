@@ -55,10 +55,6 @@ export class SuppressionSet {
     }
   }
 
-  get size(): number {
-    return this.addresses.size + this.fingerprints.size;
-  }
-
   /**
    * A `has(address)` for the send loop's filter: the CSV suppressions in git,
    * then this set's addresses, then its fingerprints (`fpOf` is the send's own).
