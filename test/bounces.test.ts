@@ -67,7 +67,7 @@ describe("bounce round trip", () => {
     const root = sendRepo(n, { ".github/newsletter.yml": fastConfig("  return_path: bounces@corp.example\n") });
     cpSync(path.join(root, SAMPLE_DIR), path.join(root, NEXT_DIR), { recursive: true });
     const env = { NEWSLETTER_SMTP_URL: smtp.url, NEWSLETTER_SECRET: SECRET };
-    const first = await runCli(["--root", root, "send", SAMPLE_DIR], { env });
+    const first = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval"], { env });
     expect(first.code).toBe(3); // one permanent failure
     // Each message's envelope sender is its own bounce address; the From header is unchanged.
     const senders = smtp.received.map((m) => m.envelope.from);
@@ -115,7 +115,7 @@ describe("bounce round trip", () => {
 
     await smtp.close();
     smtp = await startTestSmtp();
-    const next = await runCli(["--root", root, "send", NEXT_DIR], { env: { ...env, NEWSLETTER_SMTP_URL: smtp.url } });
+    const next = await runCli(["--root", root, "send", NEXT_DIR, "--without-approval"], { env: { ...env, NEWSLETTER_SMTP_URL: smtp.url } });
     expect(next.code).toBe(0);
     const to = smtp.received.map((m) => m.envelope.to[0]);
     expect(to).not.toContain(recipientAddress(2));

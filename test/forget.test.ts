@@ -48,7 +48,7 @@ describe("forget and status --address", () => {
     expect((await runCli(["--root", root, "pin", "customers", older, "--to", to], { env })).code).toBe(0);
     expect((await runCli(["--root", root, "pin", "customers", latest, "--to", to], { env })).code).toBe(0);
     expect(await s3.keys()).toHaveLength(2);
-    expect((await runCli(["--root", root, "send", SAMPLE_DIR], { env })).code).toBe(0);
+    expect((await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval"], { env })).code).toBe(0);
 
     const before = await runCli(["--root", root, "status", SAMPLE_DIR, "--address", recipientAddress(GONE)], { env });
     expect(before.code).toBe(0);
@@ -80,7 +80,7 @@ describe("forget and status --address", () => {
     writeFileSync(reimport, generatedList(N));
     expect((await runCli(["--root", root, "pin", "customers", reimport, "--to", to], { env })).code).toBe(0);
     const sentBefore = smtp.received.length;
-    const next = await runCli(["--root", root, "send", NEXT_DIR], { env });
+    const next = await runCli(["--root", root, "send", NEXT_DIR, "--without-approval"], { env });
     expect(next.code).toBe(0);
     const next_to = smtp.received.slice(sentBefore).map((m) => m.envelope.to[0]);
     expect(next_to).not.toContain(recipientAddress(GONE));

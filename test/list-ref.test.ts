@@ -64,7 +64,7 @@ describe("lists by reference in an S3-compatible store", () => {
 
   it("a list fetched from S3 is sent to every recipient, and no address is written to the repository or printed", async () => {
     const w = await pinnedWorld();
-    const sent = await runCli(["--root", w.root, "send", SAMPLE_DIR], { env: w.env });
+    const sent = await runCli(["--root", w.root, "send", SAMPLE_DIR, "--without-approval"], { env: w.env });
     expect(sent.stderr).not.toMatch(/\n\s+at /);
     expect(sent.code).toBe(0);
     expect(w.smtp.received).toHaveLength(N - 1); // one row is in suppressions.csv
@@ -112,7 +112,7 @@ describe("lists by reference in an S3-compatible store", () => {
 
   it("the approval copy is rendered from the fetched list and goes to the approvers only", async () => {
     const w = await pinnedWorld();
-    const r = await runCli(["--root", w.root, "test-send", SAMPLE_DIR], { env: w.env });
+    const r = await runCli(["--root", w.root, "test-send", SAMPLE_DIR], { env: { ...w.env, NEWSLETTER_APPROVAL_SECRET: "approval-secret-0123456789abcdef" } });
     expect(r.code).toBe(0);
     expect(w.smtp.received.map((m) => m.envelope.to[0]).sort()).toEqual(["alice@corp.example", "bob@corp.example", "carol@corp.example"]);
     const parsed = await w.smtp.parsed();
@@ -126,7 +126,7 @@ describe("lists by reference in an S3-compatible store", () => {
     const check = await runCli(["--root", w.root, "check", SAMPLE_DIR], { env: w.env });
     expect(check.code).toBe(1);
     expect(check.stdout).toMatch(/list-pin.*the stored list is not the one that was reviewed/);
-    const sent = await runCli(["--root", w.root, "send", SAMPLE_DIR], { env: w.env });
+    const sent = await runCli(["--root", w.root, "send", SAMPLE_DIR, "--without-approval"], { env: w.env });
     expect(sent.code).toBe(1);
     expect(w.smtp.received).toHaveLength(0);
   });
@@ -137,7 +137,7 @@ describe("lists by reference in an S3-compatible store", () => {
     const check = await runCli(["--root", w.root, "check", SAMPLE_DIR], { env: w.env });
     expect(check.code).toBe(2);
     expect(check.stdout).toMatch(/no such object/);
-    const sent = await runCli(["--root", w.root, "send", SAMPLE_DIR], { env: w.env });
+    const sent = await runCli(["--root", w.root, "send", SAMPLE_DIR, "--without-approval"], { env: w.env });
     expect(sent.code).not.toBe(0);
     expect(sent.stderr).toMatch(/no such object/);
     expect(w.smtp.received).toHaveLength(0);
@@ -148,7 +148,7 @@ describe("lists by reference in an S3-compatible store", () => {
     const noKeys = { ...w.env };
     delete noKeys.AWS_ACCESS_KEY_ID;
     delete noKeys.AWS_SECRET_ACCESS_KEY;
-    const sent = await runCli(["--root", w.root, "send", SAMPLE_DIR], { env: noKeys });
+    const sent = await runCli(["--root", w.root, "send", SAMPLE_DIR, "--without-approval"], { env: noKeys });
     expect(sent.code).not.toBe(0);
     expect(sent.stderr).toMatch(/no AWS credentials found — set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or in GitHub Actions/);
     expect(sent.stderr).not.toMatch(/\n\s+at /);

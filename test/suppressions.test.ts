@@ -45,7 +45,7 @@ describe("suppression store", () => {
     const manifest = JSON.parse((await runCli(["--root", root, "manifest", SAMPLE_DIR], { env })).stdout) as { digest: string };
     await defaultStore(root).append([byFp(5)]);
     await defaultStore(root).append([byAddress(7)]);
-    const r = await runCli(["--root", root, "send", SAMPLE_DIR, "--expect-digest", manifest.digest], { env });
+    const r = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval", "--expect-digest", manifest.digest], { env });
     expect(r.code).toBe(0);
     const to = new Set(smtp.received.flatMap((m) => m.envelope.to));
     expect(to.has(recipientAddress(5))).toBe(false);
@@ -60,7 +60,7 @@ describe("suppression store", () => {
     smtp = await startTestSmtp({ faults: { permFailFor: (rcpt) => failing.has(rcpt) } });
     const root = sendRepo(n);
     const env = { NEWSLETTER_SMTP_URL: smtp.url, NEWSLETTER_SECRET: SECRET };
-    const first = await runCli(["--root", root, "send", SAMPLE_DIR], { env });
+    const first = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval"], { env });
     expect(first.code).toBe(4); // the breaker stopped it: most of the list is left
     const store = defaultStore(root);
     const bounced = new Set((await store.read()).filter((e) => e.reason === "bounce").map((e) => e.fp));
@@ -72,7 +72,7 @@ describe("suppression store", () => {
     await store.append([byAddress(260)]);
     await smtp.close();
     smtp = await startTestSmtp();
-    const resumed = await runCli(["--root", root, "send", SAMPLE_DIR], { env: { ...env, NEWSLETTER_SMTP_URL: smtp.url } });
+    const resumed = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval"], { env: { ...env, NEWSLETTER_SMTP_URL: smtp.url } });
     expect(resumed.code).toBe(0);
     const to = new Set(smtp.received.flatMap((m) => m.envelope.to));
     expect(to.has(recipientAddress(250))).toBe(false);
@@ -95,7 +95,7 @@ describe("suppression store", () => {
     expect(entries.map((e) => e.fp).sort()).toEqual([fingerprint(recipientAddress(3), SECRET), fingerprint(recipientAddress(8), SECRET)].sort());
     expect(JSON.stringify(entries)).not.toMatch(/@/);
     rmSync(csv);
-    expect((await runCli(["--root", root, "send", SAMPLE_DIR], { env })).code).toBe(0);
+    expect((await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval"], { env })).code).toBe(0);
     const to = smtp.received.map((m) => m.envelope.to[0]);
     expect(to).not.toContain(recipientAddress(3));
     expect(to).not.toContain(recipientAddress(8));
@@ -111,7 +111,7 @@ describe("suppression store", () => {
     smtp = await startTestSmtp({ faults: { permFailFor: (rcpt) => rcpt === recipientAddress(1) } });
     const off = sendRepo(10, { ".github/newsletter.yml": `${fastConfig()}recipient_data:\n  suppress_permanent_failures: false\n` });
     const env = { NEWSLETTER_SMTP_URL: smtp.url, NEWSLETTER_SECRET: SECRET };
-    expect((await runCli(["--root", off, "send", SAMPLE_DIR], { env })).code).toBe(3);
+    expect((await runCli(["--root", off, "send", SAMPLE_DIR, "--without-approval"], { env })).code).toBe(3);
     expect(await defaultStore(off).read()).toEqual([]);
     const { isAddressFailure } = await import("../src/suppress/bounce.ts");
     expect(isAddressFailure(550, "550 5.1.1 no such user")).toBe(true);
@@ -129,7 +129,7 @@ describe("suppression store", () => {
     expect((await store.read()).map((e) => e.fp ?? e.address)).toHaveLength(3);
     const root = sendRepo(10, { ".github/newsletter.yml": `${fastConfig()}recipient_data:\n  suppression_store: "${location}"\n` });
     const env = { ...s3.env, NEWSLETTER_SMTP_URL: smtp.url, NEWSLETTER_SECRET: SECRET };
-    const r = await runCli(["--root", root, "send", SAMPLE_DIR], { env });
+    const r = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval"], { env });
     expect(r.code).toBe(0);
     const to = new Set(smtp.received.flatMap((m) => m.envelope.to));
     for (const i of [2, 3, 4, 6]) expect(to.has(recipientAddress(i))).toBe(false);
@@ -137,7 +137,7 @@ describe("suppression store", () => {
 
     const other = sendRepo(10, { ".github/newsletter.yml": `${fastConfig()}recipient_data:\n  suppression_store: "${location}"\n` });
     await s3.put("suppressions/zz-broken.jsonl", "{not json\n");
-    const refused = await runCli(["--root", other, "send", SAMPLE_DIR], { env });
+    const refused = await runCli(["--root", other, "send", SAMPLE_DIR, "--without-approval"], { env });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/suppression store holds an unreadable entry/);
     expect(smtp.received).toHaveLength(6);

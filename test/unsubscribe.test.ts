@@ -47,7 +47,7 @@ async function sentWorld() {
   const root = sendRepo(N);
   cpSync(path.join(root, SAMPLE_DIR), path.join(root, NEXT_DIR), { recursive: true });
   const env = { NEWSLETTER_SMTP_URL: smtp.url, NEWSLETTER_SECRET: SECRET };
-  expect((await runCli(["--root", root, "send", SAMPLE_DIR], { env })).code).toBe(0);
+  expect((await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval"], { env })).code).toBe(0);
   const parsed = await smtp.parsed();
   const io = quietIo(env);
   server = await startUnsubscribeServer(root, io, 0);
@@ -79,7 +79,7 @@ describe("unsubscribe server over HTTP", () => {
     expect(w.io.log).not.toMatch(/@/);
 
     const before = smtp!.received.length;
-    const next = await runCli(["--root", w.root, "send", NEXT_DIR], { env: w.env });
+    const next = await runCli(["--root", w.root, "send", NEXT_DIR, "--without-approval"], { env: w.env });
     expect(next.code).toBe(0);
     const to = smtp!.received.slice(before).map((m) => m.envelope.to[0]);
     expect(to).not.toContain(recipientAddress(4));

@@ -93,7 +93,7 @@ export async function loadListRef(
   const fetchVerified = async (): Promise<Uint8Array> => {
     const bytes = await store.get(ref.source);
     const sha = sha256Hex(bytes);
-    if (sha !== ref.sha256) throw new PinMismatch(ref, sha);
+    if (sha !== ref.sha256) throw new PinMismatch(ref);
     return bytes;
   };
   let bytes: Uint8Array;
@@ -124,11 +124,10 @@ export async function loadListRef(
 
 /** Exit 1 (refused) when it reaches a command: the send re-fetches through `readBytes`. */
 class PinMismatch extends RefusedError {
-  constructor(ref: ListRef, actual: string) {
-    super(
-      `${ref.source} has sha256 ${actual.slice(0, 16)}…, but the reference pins ${ref.sha256.slice(0, 16)}…: ` +
-        "the stored list is not the one that was reviewed; nothing is sent",
-    );
+  // The hash of what was found is not shown: a reference in a pull request is data, and a path
+  // source may name any file of the runner (docs/design.md, "Recipient data and suppressions").
+  constructor(ref: ListRef) {
+    super(`${ref.source} does not hold the bytes the reference pins (sha256 ${ref.sha256.slice(0, 16)}…): the stored list is not the one that was reviewed; nothing is sent`);
   }
 }
 
