@@ -189,6 +189,20 @@ describe("lists by reference on a path, and lists left in git", () => {
     expect(warnedInside.stdout).toMatch(/data\/customers-[0-9a-f]{16}\.csv[\s\S]*warning\s+list-in-git/);
   });
 
+  it("pin writes an absolute folder relative to the root; a reference naming an absolute path is refused", async () => {
+    const root = sendRepo(N);
+    const outside = path.join(path.dirname(root), `${path.basename(root)}-lists`) + "/";
+    expect((await runCli(["--root", root, "pin", "customers", path.join(root, "recipients/customers.csv"), "--to", outside])).code).toBe(0);
+    const ref = path.join(root, "recipients/customers.yml");
+    expect(readFileSync(ref, "utf8")).toMatch(new RegExp(`source: "\\.\\./${path.basename(root)}-lists/customers-[0-9a-f]{16}\\.csv"`));
+    expect((await runCli(["--root", root, "check", SAMPLE_DIR])).code).toBe(0);
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(ref, readFileSync(ref, "utf8").replace(/source: ".*"/, `source: "/etc/hostname"`));
+    const r = await runCli(["--root", root, "check", SAMPLE_DIR]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/schema.*a relative path from the repository root/);
+  });
+
   it("a reference whose row count does not match its bytes is refused", async () => {
     const root = sendRepo(N);
     await runCli(["--root", root, "pin", "customers", path.join(root, "recipients/customers.csv"), "--to", "../lists-rows/"]);

@@ -21,8 +21,12 @@ export interface ListRef {
 }
 
 const SHA256 = "^[0-9a-f]{64}$";
-/** `s3://bucket/key`, or a path without control characters. */
-const SOURCE = "^(?:s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^\\u0000-\\u001f\\u007f]+|[^\\u0000-\\u001f\\u007f:]+)$";
+/**
+ * `s3://bucket/key`, or a relative path without control characters. Not an
+ * absolute path: a reference in a pull request is data, and must not name
+ * just any file of the machine that checks it.
+ */
+const SOURCE = "^(?:s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^\\u0000-\\u001f\\u007f]+|(?![/~])[^\\u0000-\\u001f\\u007f:]+)$";
 
 const listRefSchema = {
   type: "object",
@@ -37,7 +41,7 @@ const listRefSchema = {
 
 const PATTERN_TEXT = {
   [SHA256]: "the 64 lowercase hex digits of the list's sha256 (as `newsletter pin` writes them)",
-  [SOURCE]: "s3://bucket/key, or a path (relative to the repository root)",
+  [SOURCE]: "s3://bucket/key, or a relative path from the repository root (e.g. ../lists/customers.csv)",
 };
 
 let validator: ReturnType<typeof compile> | undefined;

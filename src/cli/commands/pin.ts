@@ -14,7 +14,7 @@ import { extractAddresses } from "../../check/leak/extract.ts";
 import { bytesOnce, sha256Hex } from "../../check/list-source.ts";
 import { RefusedError } from "../../errors.ts";
 import { formatListRef, type ListRef } from "../../load/list-ref.ts";
-import type { ObjectStore } from "../../store/port.ts";
+import { isS3Location, type ObjectStore } from "../../store/port.ts";
 import { objectStores } from "../../store/select.ts";
 import type { CliInput } from "../args.ts";
 import type { Io } from "../io.ts";
@@ -52,7 +52,9 @@ export async function pinList(
       `refused: the list has ${errors.length} error${errors.length === 1 ? "" : "s"} (first: line ${first.line}: ${first.message}); nothing was uploaded`,
     );
   }
-  const source = to.endsWith("/") ? `${to}${name}-${sha256.slice(0, 16)}.csv` : to;
+  // References hold relative paths only (list-ref.ts): an absolute folder is written relative to the root.
+  const where = !isS3Location(to) && path.isAbsolute(to) ? `${path.relative(root, to).split(path.sep).join("/")}${to.endsWith("/") ? "/" : ""}` : to;
+  const source = where.endsWith("/") ? `${where}${name}-${sha256.slice(0, 16)}.csv` : where;
   await store.put(source, bytes);
   // Read back: the reference is written only for bytes the store really holds.
   if (sha256Hex(await store.get(source)) !== sha256) {
