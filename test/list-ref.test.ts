@@ -201,6 +201,10 @@ describe("lists by reference on a path, and lists left in git", () => {
     const r = await runCli(["--root", root, "check", SAMPLE_DIR]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/schema.*a relative path from the repository root/);
+    writeFileSync(ref, readFileSync(ref, "utf8").replace(/source: ".*"/, `source: "../../../../etc/hostname"`));
+    const up = await runCli(["--root", root, "check", SAMPLE_DIR]);
+    expect(up.code).toBe(1);
+    expect(up.stdout).toMatch(/list-ref.*may reach the folders beside the repository/);
   });
 
   it("a reference whose row count does not match its bytes is refused", async () => {

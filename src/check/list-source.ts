@@ -86,6 +86,11 @@ export async function loadListRef(
   const ref = parsed.ref;
   if (!ref) return null;
   const at = (key: string) => locate(parseYaml(text, file).source, `/${key}`).line;
+  if (!isS3Location(ref.source) && /^\.\.\/\.\.(?:\/|$)/.test(path.posix.normalize(ref.source))) {
+    // A reference is data from a pull request: it may name the repository and the folders beside it, no more.
+    findings.push(finding("list-ref", file, at("source"), `${file}: a path source may reach the folders beside the repository (../lists/…), not further up`));
+    return null;
+  }
   if (!store) {
     findings.push(finding("list-ref", file, at("source"), `${file}: no object store is available to read ${ref.source}`));
     return null;
