@@ -26,6 +26,7 @@ import { canonicalSha256, computeDigest, type DigestInput } from "../manifest/di
 import { AddressBook } from "./address-book.ts";
 import { checkCodeownersStages } from "./codeowners-stages.ts";
 import { CODEOWNERS_LOCATIONS, pickCodeowners } from "../gate/codeowners.ts";
+import { layoutProblems } from "../render/layout.ts";
 
 export const RECIPIENTS_DIR = "recipients";
 export const NEWSLETTERS_DIR = "newsletters";
@@ -57,6 +58,8 @@ export interface CheckedNewsletter {
   body: string | null;
   list: ListReport | null;
   suppressions: SuppressionList | null;
+  /** The repository's own layout (config `layout.file`), null for the built-in one. */
+  layout: LayoutFile | null;
   /** sha256 of each input's canonical bytes, in digest order. */
   inputs: DigestInput[];
   /** Null when an input is missing or unreadable. */
@@ -87,10 +90,17 @@ export async function checkNewsletters(deps: CheckDeps, dirs: readonly string[])
   return { report, newsletters, unreadable: findings.some((f) => UNREADABLE_RULES.has(f.rule)) };
 }
 
-/** What every newsletter of one run shares: the config, every list, the suppressions. */
+export interface LayoutFile {
+  file: string;
+  text: string;
+  sha256: string;
+}
+
+/** What every newsletter of one run shares: the config, the layout, every list, the suppressions. */
 interface Shared {
   config: ResolvedConfig | null;
   configSha: string | null;
+  layout: LayoutFile | null;
   findings: Finding[];
   lists: Map<string, ListReport>;
   suppressions: SuppressionList | null;
@@ -111,6 +121,7 @@ async function loadShared(deps: CheckDeps): Promise<Shared> {
     findings.push(...loaded.findings);
     config = loaded.config;
   }
+  const layout = config ? await loadLayout(repo, config, findings) : null;
 
   let suppressions: SuppressionList | null = null;
   if (await repo.isFile(SUPPRESSIONS_FILE)) {
@@ -152,7 +163,21 @@ async function loadShared(deps: CheckDeps): Promise<Shared> {
   }
   if (config) findings.push(...(await checkCodeowners(repo, config, [...lists.values()].map((l) => l.file))));
   const history = await deps.history.beginRecords();
-  return { config, configSha, findings, lists, suppressions, book, history };
+  return { config, configSha, layout, findings, lists, suppressions, book, history };
+}
+
+/** The repository's own layout, read and checked once (docs/design.md, "Layout and pictures"). */
+async function loadLayout(repo: RepoPort, config: ResolvedConfig, findings: Finding[]): Promise<LayoutFile | null> {
+  const file = config.layout.file;
+  if (file === undefined) return null;
+  const text = await readText(repo, file, findings);
+  if (!text) return null;
+  const problems = layoutProblems(text.text, {
+    postalAddress: config.sender.postal_address !== undefined,
+    unsubscribe: config.sender.unsubscribe?.url !== undefined,
+  });
+  for (const p of problems) findings.push(finding("layout-invalid", file, 1, 1, `${file}: ${p}`));
+  return { file, text: text.text, sha256: text.sha256 };
 }
 
 /** CODEOWNERS as GitHub picks it, against the approval stages (codeowners-stages.ts). */
@@ -181,7 +206,7 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
   const summary: NewsletterSummary = { dir, id };
   const checked: CheckedNewsletter = {
     dir, id, ok: false, config: shared.config, meta: null, body: null, list: null,
-    suppressions: shared.suppressions, inputs: [], digest: null, begun: [], summary,
+    suppressions: shared.suppressions, layout: shared.layout, inputs: [], digest: null, begun: [], summary,
   };
 
   if (!/^newsletters\/[^/]+$/.test(dir)) {
@@ -299,6 +324,8 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
       { role: "body", path: bodyFile, sha256: bodyText.sha256 },
       { role: "list", path: listFile, sha256: list.sha256 },
       { role: "suppressions", path: SUPPRESSIONS_FILE, sha256: shared.suppressions?.sha256 ?? null },
+      // Only when the repository has its own layout, so the digests of every other newsletter stay as they were.
+      ...(shared.layout ? [{ role: "layout" as const, path: shared.layout.file, sha256: shared.layout.sha256 }] : []),
     ];
     checked.digest = computeDigest(checked.inputs);
     // A newsletter folder, once its send began, is never edited again; it is judged by what its

@@ -45,6 +45,7 @@ export const RULES = {
   "test-marker": { severity: "error", title: "Test marker in content", help: "Remove TEST/DRAFT/TODO/lorem ipsum markers before sending." },
   "link-insecure": { severity: "error", title: "Link is not https", help: "Use an https:// link." },
   "link-staging": { severity: "error", title: "Link to a staging or local host", help: "Link to the production site." },
+  "layout-invalid": { severity: "error", title: "The layout cannot be used", help: "Fix the layout file named in .github/newsletter.yml (layout.file): only the slots listed in the message, {{ content }} once, and the unsubscribe link and postal address shown." },
   "body-empty": { severity: "error", title: "Body is empty", help: "Write the newsletter in body.md." },
   "edited-after-send": { severity: "error", title: "Newsletter changed after its send began", help: "A sent newsletter is never edited: revert the change, or create a new newsletter folder for a correction." },
   "findings-capped": { severity: "note", title: "More findings of the same rule", help: "Fix the findings shown, then run check again." },

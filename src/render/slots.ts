@@ -13,6 +13,7 @@
  */
 
 import { InternalError } from "../errors.ts";
+import { wrapText } from "./cjk.ts";
 import { encodeUrlValue, escapeHtml, escapeHtmlUrl } from "./escape.ts";
 
 /**
@@ -31,6 +32,12 @@ export interface Slot {
 
 export interface Slotted {
   readonly parts: ReadonlyArray<string | Slot>;
+  /**
+   * When set, the filled string is wrapped at this many columns (cjk.ts
+   * wrapText, line-local): the text part. Wrapping happens after filling,
+   * because a wrap computed before would be wrong once values are in.
+   */
+  readonly wrapColumns?: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -432,5 +439,5 @@ export function fillSlotted(slotted: Slotted, row: Readonly<Record<string, strin
   }
   let out = literals[0]!;
   for (let i = 0; i < slotKeys.length; i++) out += values[slotKeys[i]!]! + literals[i + 1]!;
-  return out;
+  return slotted.wrapColumns === undefined ? out : wrapText(out, slotted.wrapColumns);
 }
