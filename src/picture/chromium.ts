@@ -51,6 +51,8 @@ export interface Shot {
   width: number;
   /** Initial viewport height; the picture is the full page. */
   height?: number;
+  /** The reader's colour scheme (prefers-color-scheme); light by default. */
+  colorScheme?: "light" | "dark";
 }
 
 export interface Picture {
@@ -97,6 +99,7 @@ export async function openPictureTaker(executablePath: string): Promise<PictureT
         for (const shot of shots) {
           const t0 = performance.now();
           await page.setViewportSize({ width: shot.width, height: shot.height ?? 200 });
+          await page.emulateMedia({ colorScheme: shot.colorScheme ?? "light" });
           await page.setContent(html, { waitUntil: "load", timeout: 30_000 });
           const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
           const png = await page.screenshot({ fullPage: true, type: "png", animations: "disabled" });
