@@ -128,6 +128,10 @@ function wrapLine(line: string, columns: number): string {
   for (const g of gs) total += widthOf(g);
   if (total <= columns) return line;
 
+  // A quoted line (html-to-text's "> ") keeps its mark on every line it wraps into;
+  // a list item's lines line up under its text.
+  const lead = /^(?:> ?)+|^\s*(?:[*+-]|\d+\.)\s+|^\s+/.exec(line)?.[0] ?? "";
+  const indent = lead.startsWith(">") ? lead : " ".repeat(lead.length);
   const lines: string[] = [];
   let cur = "";
   let curWidth = 0;
@@ -147,9 +151,9 @@ function wrapLine(line: string, columns: number): string {
     if (prev !== "" && prev !== " " && prev !== "\t" && cjkBreak(prev, g)) {
       breakAt = cur.length;
     }
-    if (curWidth + w > columns && breakAt > 0) {
+    if (curWidth + w > columns && breakAt > (lines.length === 0 ? lead.length : indent.length)) {
       lines.push(cur.slice(0, breakAt).replace(/[ \t]+$/, ""));
-      cur = cur.slice(breakAt).replace(/^[ \t]+/, "");
+      cur = indent + cur.slice(breakAt).replace(/^[ \t]+/, "");
       curWidth = 0;
       for (const h of clustersOf(cur)) curWidth += widthOf(h);
       breakAt = -1;
