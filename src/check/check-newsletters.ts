@@ -308,8 +308,11 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
           meta, positions, metaFile, bodyFile, body: bodyText.text,
           columns: list?.header ?? [],
           emptyFields: list?.emptyFields ?? new Set<string>(),
+          ...(list ? { emptyRows: list.emptyRows } : {}),
           maxBodyBytes: config.leakage.max_body_bytes,
-          listKnown: list !== null,
+          // A list that could not be read (not UTF-8, say), or whose header is not one (`sep=,`, semicolons),
+          // has no columns to judge placeholders by: its own finding says what to fix.
+          listKnown: list !== null && list.emailColumn >= 0 && !list.findings.some((f) => UNREADABLE_RULES.has(f.rule)),
         }),
       );
     }

@@ -45,6 +45,7 @@ import {
   fillSlotted,
   findSentinels,
   toSlotted,
+  slotValue,
   valueOf,
   type HtmlOccurrence,
   type SentinelHit,
@@ -151,6 +152,7 @@ const DOC_TAIL = "</body>\n</html>\n";
 interface Origin {
   field: string;
   where: string;
+  fallback?: string;
 }
 
 function lineColumn(src: string, offset: number): string {
@@ -193,7 +195,11 @@ export function compileBody(markdownSource: string, opts: CompileOptions = {}): 
       md += part.text;
     } else {
       md += sentinels.make(origins.length);
-      origins.push({ field: part.field, where: `body.md ${lineColumn(markdownSource, part.offset)}` });
+      origins.push({
+        field: part.field,
+        where: `body.md ${lineColumn(markdownSource, part.offset)}`,
+        ...(part.fallback !== undefined ? { fallback: part.fallback } : {}),
+      });
     }
   }
   const bodyHtml = joinCjkSoftBreaks(markdown.parse(md, { async: false }), `${sentinels.prefix}\\d+zq`);
@@ -222,6 +228,7 @@ export function compileBody(markdownSource: string, opts: CompileOptions = {}): 
     if (origin === undefined) throw new InternalError(`placeholder marker #${index} has no origin`);
     return origin.field;
   };
+  const fallbackOf = (index: number): string | undefined => origins[index]?.fallback;
   const describe = (index: number): string => {
     const origin = origins[index];
     return origin === undefined ? `#${index}` : `{{ ${origin.field} }} at ${origin.where}`;
@@ -262,10 +269,10 @@ export function compileBody(markdownSource: string, opts: CompileOptions = {}): 
     // A GFM autolink prints its URL as the link text: encode it there as in the href.
     if (o.context === "html-text" && urlIndices.has(hit.index) && inUrlToken(doc, hit.start)) return "url";
     return o.context;
-  });
+  }, fallbackOf);
   const textSlotted = toSlotted(text, textHits, fieldOf, (hit: SentinelHit): SlotContext =>
     urlIndices.has(hit.index) && inUrlToken(text, hit.start) ? "url" : "text",
-  );
+  fallbackOf);
   // The text part is wrapped per recipient, after filling (cjk.ts).
   const wrapped: Slotted =
     opts.textColumns === undefined ? textSlotted : Object.freeze({ parts: textSlotted.parts, wrapColumns: opts.textColumns });
@@ -284,7 +291,7 @@ function preheaderOf(pre: ParsedTemplate | undefined, sentinels: Sentinels, orig
       inner += escapeHtml(part.text);
     } else {
       inner += sentinels.make(origins.length);
-      origins.push({ field: part.field, where: "preheader" });
+      origins.push({ field: part.field, where: "preheader", ...(part.fallback !== undefined ? { fallback: part.fallback } : {}) });
     }
   }
   return PREHEADER_OPEN + inner + PREHEADER_CLOSE;
@@ -334,6 +341,6 @@ export function renderSubject(subjectTemplate: string, row: Readonly<Record<stri
     subjectCache = { source: subjectTemplate, parsed };
   }
   let out = "";
-  for (const part of subjectCache.parsed.parts) out += part.kind === "text" ? part.text : valueOf(row, part.field);
+  for (const part of subjectCache.parsed.parts) out += part.kind === "text" ? part.text : slotValue(row, part.field, part.fallback);
   return out.replace(/[ \t]*(?:\r\n|\r|\n)[ \t]*/g, " ");
 }

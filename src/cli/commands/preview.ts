@@ -24,6 +24,7 @@ import { resolveSecret } from "../../send/secret.ts";
 import type { CliInput } from "../args.ts";
 import { commandDeps } from "./deps.ts";
 import type { Io } from "../io.ts";
+import { formatText } from "../../report/text.ts";
 import { reportRefusal } from "./refusal.ts";
 
 type PreviewInput = Extract<CliInput, { command: "preview" }>;
@@ -31,10 +32,16 @@ type PreviewInput = Extract<CliInput, { command: "preview" }>;
 export async function runPreviewCommand(input: PreviewInput, io: Io): Promise<number> {
   // Before any work: without a browser, say how to install one.
   const browser = input.png !== undefined ? findBrowser(io.env) : null;
+  // A draft can be looked at: the findings are shown, and the preview is made all the same.
   const prepared = await reportRefusal(io, () =>
-    prepareNewsletter(commandDeps(input.root, io), input.dir),
+    prepareNewsletter(commandDeps(input.root, io), input.dir, { draft: true }),
   );
   const { checked } = prepared;
+  if (!prepared.report.ok) {
+    io.err(formatText(prepared.report, { color: false }));
+    const n = prepared.report.findings.filter((f) => f.severity === "error").length;
+    io.err(`newsletter: a draft: ${n} check error${n === 1 ? "" : "s"} above must be fixed before this newsletter can be sent; the preview shows it as it is now\n`);
+  }
   const { secret } = resolveSecret(io.env, false);
   const plan = makePlan({ id: checked.id, config: checked.config, meta: checked.meta, body: checked.body, digest: checked.digest, secret, date: new Date(), layout: checked.layout });
   const chosen = chooseRecipient(input, listRows(prepared.listBytes, checked.list.file, checked.suppressions?.addresses ?? new Set()), checked.list.file);
