@@ -197,6 +197,13 @@ describe("the layout in the composed bytes", () => {
     expect(r.stderr).toMatch(/content:|cannot be inlined/);
   });
 
+  it("refuses a <style> in body.md: inlined, it would restyle the footer (hide the unsubscribe link)", async () => {
+    const body = fixtureFiles()[`${JA_DIR}/body.md`]!;
+    const r = await previewOf(jaRepo({ [`${JA_DIR}/body.md`]: `${body}\n<style>.nl-foot { display: none; }</style>\n` }));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("holds a <style> or <link> element");
+  });
+
   it("the guard scans the final bytes with a layout: an address in the layout aborts the preview", async () => {
     const config = fixtureFiles()[".github/newsletter.yml"]!.replace("layout:\n", "layout:\n  file: .github/newsletter-layout.html\n");
     const layout = OWN_LAYOUT.replace("<footer>", "<p>hanako.sato@example.net</p><footer>");

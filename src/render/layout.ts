@@ -101,6 +101,11 @@ export function applyLayout(
   });
   if (!BRAND_COLOR.test(layout.brandColor)) problems.push(`brand colour ${JSON.stringify(layout.brandColor)} is not #rgb or #rrggbb`);
   if (problems.length > 0) throw new FindingsError(`cannot render with layout ${layout.file}: ${problems.join("; ")}`);
+  // Inlining applies a stylesheet to the whole document: one in the body could restyle the layout's
+  // footer (hide the unsubscribe link or the postal address). Styles in the body are inline only.
+  if (/<(?:style|link)\b/i.test(content)) {
+    throw new FindingsError("cannot render: body.md holds a <style> or <link> element, which would restyle the whole message, footer included; use style attributes on your own elements instead");
+  }
 
   const w = wordsFor(layout.locale);
   const url =
