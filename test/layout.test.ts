@@ -52,6 +52,11 @@ function width(line: string): number {
 }
 
 describe("the Japanese sample newsletter (test/fixtures/ja-newsletter)", () => {
+  it("passes check", async () => {
+    const r = await runCli(["check", JA_DIR], { cwd: jaRepo() });
+    expect(r.code, r.stdout).toBe(0);
+  });
+
   it("has no space at a soft line break between CJK characters, in the text and the HTML part", async () => {
     const { code, mail, stderr } = await previewOf(jaRepo());
     expect(code, stderr).toBe(0);
