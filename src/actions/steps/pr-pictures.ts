@@ -50,7 +50,8 @@ export async function runPrPictures(ctx: StepContext): Promise<number> {
   const { checked } = prepared;
   const approver = Object.values(checked.config.approvers).map((a) => normaliseAddress(a)).find((a): a is string => Boolean(a));
   if (!approver) throw new RefusedError("no approvers: the pictures show the approval copy, composed for an approver; add `approvers:` to .github/newsletter.yml");
-  const { secret } = resolveSecret(env.raw, false);
+  // The approval copies' own key when set (never the production send's); the pictures job holds none: the development key.
+  const { secret } = resolveSecret(env.raw, false, "NEWSLETTER_APPROVAL_SECRET");
   const spec = approvalSpecimen(prepared, approver, secret, new Date());
   const out = spec.plan.messageFor(approver, spec.row);
   const verdict = guardMessage(out.raw, out.envelope, out.guard);
