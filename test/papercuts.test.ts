@@ -87,6 +87,29 @@ describe("lists saved the wrong way", () => {
   });
 });
 
+describe("one list that cannot be read", () => {
+  const sjisList = Buffer.concat([Buffer.from("email,name\nold.customer@example.org,"), Buffer.from([0x82, 0xbd, 0x82, 0xeb]), Buffer.from("\n")]);
+  const utf16List = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("email,name\nold.customer@example.org,x\n", "utf16le")]);
+
+  it.each([
+    ["Shift_JIS", sjisList],
+    ["UTF-16", utf16List],
+  ])("(%s) fails only the newsletters that use it; the others get a warning, and its addresses are still looked for", async (_, bytes) => {
+    const root = makeRepo({ "recipients/old.csv": bytes });
+    const ok = await runCli(["check", SAMPLE_DIR], { cwd: root });
+    expect(ok.code, ok.stdout).toBe(0);
+    expect(ok.stdout).toContain("list-unreadable");
+    // Invariant: an address of ANY list in the content is an error, the unreadable one's too.
+    const leak = await runCli(["check", SAMPLE_DIR], { cwd: makeRepo({ "recipients/old.csv": bytes, [BODY]: `${sampleText(BODY)}\nold.customer@example.org\n` }) });
+    expect(leak.code).toBe(1);
+    expect(leak.stdout).toContain("leak-list-address");
+    // The newsletter that binds it is refused as before (exit 2: an unreadable input).
+    const bound = await runCli(["check", SAMPLE_DIR], { cwd: makeRepo({ "recipients/old.csv": bytes, [META]: sampleText(META).replace("recipients: customers", "recipients: old") }) });
+    expect(bound.code).toBe(2);
+    expect(bound.stdout).toContain("input-encoding");
+  });
+});
+
 describe("newsletter.yml typed with a Japanese input method", () => {
   it("a full-width colon (subject：) is named at the ：, with the fix", async () => {
     const meta = sampleText(META).replace(/^subject: /m, "subject：");

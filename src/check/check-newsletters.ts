@@ -103,6 +103,7 @@ interface Shared {
   layout: LayoutFile | null;
   findings: Finding[];
   lists: Map<string, ListReport>;
+  unreadable: Map<string, Finding[]>;
   suppressions: SuppressionList | null;
   book: AddressBook;
   history: Awaited<ReturnType<HistoryPort["beginRecords"]>>;
@@ -133,6 +134,8 @@ async function loadShared(deps: CheckDeps): Promise<Shared> {
 
   // Every list is read, because content must not hold an address of ANY list.
   const lists = new Map<string, ListReport>();
+  /** Lists that are not UTF-8, with their findings: errors for the newsletters that bind them. */
+  const unreadable = new Map<string, Finding[]>();
   const book = new AddressBook();
   if (suppressions) book.add(SUPPRESSIONS_FILE, suppressions.addresses);
   if (await repo.isDir(RECIPIENTS_DIR)) {
@@ -149,9 +152,15 @@ async function loadShared(deps: CheckDeps): Promise<Shared> {
       if (!report) continue;
       lists.set(e.name.slice(0, -4), report);
       book.add(file, report.addresses);
-      // A list no newsletter here uses still must be readable (we need its addresses),
-      // but its own row problems are reported when a newsletter binds it.
-      findings.push(...report.findings.filter((f) => UNREADABLE_RULES.has(f.rule)));
+      // Its own row problems are reported when a newsletter binds it. A list that is not UTF-8 fails
+      // only the newsletters that bind it: for the others its addresses are still looked for in the
+      // content, from a lenient reading of its bytes (more addresses, never fewer).
+      const encoding = report.findings.filter((f) => f.rule === "input-encoding");
+      if (encoding.length > 0) {
+        unreadable.set(e.name.slice(0, -4), encoding);
+        book.add(`${file} (read leniently)`, new Set(extractAddresses(lenientText(await repo.readBytes(file)))));
+      }
+      findings.push(...report.findings.filter((f) => UNREADABLE_RULES.has(f.rule) && f.rule !== "input-encoding"));
     }
   }
   // docs/design.md, "Checks before sending": a public repository holding recipient lists is refused —
@@ -163,7 +172,7 @@ async function loadShared(deps: CheckDeps): Promise<Shared> {
   }
   if (config) findings.push(...(await checkCodeowners(repo, config, [...lists.values()].map((l) => l.file))));
   const history = await deps.history.beginRecords();
-  return { config, configSha, layout, findings, lists, suppressions, book, history };
+  return { config, configSha, layout, findings, lists, unreadable, suppressions, book, history };
 }
 
 /** The repository's own layout, read and checked once (docs/design.md, "Layout and pictures"). */
@@ -260,7 +269,7 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
           `recipients: ${meta.recipients} — recipients/${meta.recipients}.csv does not exist; lists here: ${known.length ? known.join(", ") : "none"}`),
       );
     } else {
-      findings.push(...list.findings.filter((f) => !UNREADABLE_RULES.has(f.rule)));
+      findings.push(...list.findings.filter((f) => !UNREADABLE_RULES.has(f.rule)), ...(shared.unreadable.get(meta.recipients) ?? []));
       summary.recipients = list.sendCount;
       summary.suppressed = list.suppressed;
     }
@@ -283,6 +292,12 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
     }
   }
   checked.list = list;
+  for (const [name, problems] of shared.unreadable) {
+    if (name === meta?.recipients) continue;
+    const f = problems[0]!;
+    findings.push(finding("list-unreadable", f.file, f.line, f.column,
+      `${f.file} cannot be read (${f.message.split(";")[0]}); ${id} does not use it, and its addresses were looked for in this newsletter's content from a lenient reading — fix it before a newsletter uses it`));
+  }
 
   // List addresses in the content are looked for even when the config is broken: that
   // finding must not wait for a YAML typo to be fixed. Without a config there is no
@@ -356,6 +371,19 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
 function editedSince(r: BeginRecord, own: { newsletter: string; body: string }, digest: string): boolean {
   if (r.inputs) return r.inputs.newsletter !== own.newsletter || r.inputs.body !== own.body;
   return r.digest !== digest;
+}
+
+/**
+ * The bytes of a list that is not UTF-8, as text an address can be found in:
+ * UTF-16 by its byte-order mark (or NULs between ASCII), else Latin-1, which
+ * keeps every ASCII byte (addresses of Shift_JIS or Windows-1252 files) as is.
+ */
+function lenientText(bytes: Uint8Array): string {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (b[0] === 0xff && b[1] === 0xfe) return b.subarray(2).toString("utf16le");
+  if (b[0] === 0xfe && b[1] === 0xff) return Buffer.from(b.subarray(2, 2 + ((b.length - 2) & ~1))).swap16().toString("utf16le");
+  if (b.subarray(0, 64).includes(0)) return b.toString("utf16le");
+  return b.toString("latin1");
 }
 
 async function readText(repo: RepoPort, file: string, findings: Finding[]): Promise<{ text: string; sha256: string } | null> {

@@ -26,6 +26,7 @@ export const RULES = {
   "public-repository": { severity: "error", title: "Recipient list in a public repository", help: "Make the repository private (Settings → General → Danger Zone); addresses already pushed must be treated as exposed." },
   "list-missing": { severity: "error", title: "Recipient list not found", help: "Name a list that exists as recipients/<list>.csv." },
   "list-csv": { severity: "error", title: "CSV syntax error", help: "Fix the quoting at the given line (RFC 4180: a field with commas, quotes or newlines is quoted, quotes inside are doubled)." },
+  "list-unreadable": { severity: "warning", title: "Another recipient list cannot be read", help: "Save that list as UTF-8 (Excel: \"CSV UTF-8\") before a newsletter uses it; meanwhile its addresses are looked for in this newsletter's content from a lenient reading of its bytes." },
   "list-header": { severity: "error", title: "CSV header problem", help: "The first row names the columns; one of them must be `email`; names must be unique identifiers." },
   "list-empty": { severity: "error", title: "Recipient list is empty", help: "Add recipients, or do not send this newsletter." },
   "list-invalid-address": { severity: "error", title: "Invalid recipient address", help: "Correct or remove the row." },
