@@ -7,7 +7,7 @@
  * repository's own layout (checked, digested, guarded), and the compose-once
  * fast path byte-identical with a layout.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { simpleParser, type ParsedMail } from "mailparser";
 import { describe, expect, it } from "vitest";
@@ -15,22 +15,11 @@ import { parseConfig } from "../src/load/config.ts";
 import { parseNewsletterMeta } from "../src/load/newsletter-meta.ts";
 import { wrapText } from "../src/render/cjk.ts";
 import { makePlan } from "../src/send/plan.ts";
-import { makeRepo, PROJECT, runCli } from "./helpers/repo.ts";
+import { fixtureFiles, JA_DIR } from "./helpers/ja-fixture.ts";
+import { makeRepo, runCli } from "./helpers/repo.ts";
 
-const FIXTURE = path.join(PROJECT, "test/fixtures/ja-newsletter");
-const JA_DIR = "newsletters/2026-12-01-fuyu-news";
 const CJK = "[\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\u3000-\\u303F\\uFF01-\\uFF60]";
 
-function fixtureFiles(dir = FIXTURE, prefix = ""): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of readdirSync(dir)) {
-    const abs = path.join(dir, name);
-    const rel = prefix ? `${prefix}/${name}` : name;
-    if (statSync(abs).isDirectory()) Object.assign(out, fixtureFiles(abs, rel));
-    else out[rel] = readFileSync(abs, "utf8");
-  }
-  return out;
-}
 
 function jaRepo(changes: Record<string, string | null> = {}): string {
   return makeRepo({ ...fixtureFiles(), ...changes });

@@ -8,7 +8,7 @@
  * duplicated — after a push, and never show a customer's row.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PNG } from "pngjs";
@@ -18,15 +18,13 @@ import { PICTURES_MARKER } from "../src/actions/pictures-comment.ts";
 import type { Io } from "../src/cli/io.ts";
 import { BROWSER_PATHS } from "../src/picture/chromium.ts";
 import { startGitHubFake, type GitHubFake } from "./helpers/github-fake.ts";
-import { PROJECT } from "./helpers/repo.ts";
+import { JA_FIXTURE as FIXTURE } from "./helpers/ja-fixture.ts";
 import { pullRequestEvent } from "./helpers/webhook-events.ts";
-import { existsSync } from "node:fs";
 
 const TOKEN = "ghs_Pictur3sT0ken0123456789abcdefghijklmnop";
 const REPO = "corp/newsletters";
 const ID = "2026-12-01-fuyu-news";
 const DIR = `newsletters/${ID}`;
-const FIXTURE = path.join(PROJECT, "test/fixtures/ja-newsletter");
 const CUSTOMERS = ["taro.yamada@example.com", "hanako.sato@example.net"];
 const runBrowser = BROWSER_PATHS.some((p) => existsSync(p)) || process.env.CI === "true";
 const GIT_ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: "1", GIT_TERMINAL_PROMPT: "0" };

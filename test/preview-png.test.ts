@@ -5,7 +5,7 @@
  * without a browser the command says how to install one. The pictures are
  * kept under the temporary folder and their paths printed, to be looked at.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PNG } from "pngjs";
@@ -14,25 +14,14 @@ import { parseConfig } from "../src/load/config.ts";
 import { parseNewsletterMeta } from "../src/load/newsletter-meta.ts";
 import { BROWSER_PATHS, openPictureTaker, type PictureTaker } from "../src/picture/chromium.ts";
 import { makePlan } from "../src/send/plan.ts";
-import { makeRepo, PROJECT, runCli } from "./helpers/repo.ts";
+import { fixtureFiles, JA_DIR } from "./helpers/ja-fixture.ts";
+import { makeRepo, runCli } from "./helpers/repo.ts";
 
 const BROWSER = BROWSER_PATHS.find((p) => existsSync(p));
 /** CI installs Chromium (.ci/run): there the browser tests must run, never skip. */
 const runBrowser = BROWSER !== undefined || process.env.CI === "true";
 const OUT = path.join(tmpdir(), "newsletter-pictures");
-const FIXTURE = path.join(PROJECT, "test/fixtures/ja-newsletter");
-const JA_DIR = "newsletters/2026-12-01-fuyu-news";
 
-function fixtureFiles(dir = FIXTURE, prefix = ""): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of readdirSync(dir)) {
-    const abs = path.join(dir, name);
-    const rel = prefix ? `${prefix}/${name}` : name;
-    if (statSync(abs).isDirectory()) Object.assign(out, fixtureFiles(abs, rel));
-    else out[rel] = readFileSync(abs, "utf8");
-  }
-  return out;
-}
 
 /** Distinct colours, and the share of pixels that are not the most common colour (the background). */
 function colours(png: Buffer): { width: number; height: number; distinct: number; inked: number } {
