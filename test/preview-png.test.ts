@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { spawnSync } from "node:child_process";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../src/load/config.ts";
@@ -75,6 +76,32 @@ describe.runIf(runBrowser)("preview --png in headless Chromium", () => {
       taker = await openPictureTaker(BROWSER ?? "/usr/bin/chromium");
     });
     afterAll(async () => taker?.close());
+
+    it("the browser (sandbox off) gets none of the tool's environment: no token, no secret", async () => {
+      const saved = process.env.GITHUB_TOKEN;
+      process.env.GITHUB_TOKEN = "ghs_MustNotReachTheBrowser0123456789";
+      const t = await openPictureTaker(BROWSER ?? "/usr/bin/chromium");
+      try {
+        const pids = spawnSync("pgrep", ["-f", t.profile], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+        expect(pids.length).toBeGreaterThan(0);
+        let seen = 0;
+        for (const pid of pids) {
+          let env: string;
+          try {
+            env = readFileSync(`/proc/${pid}/environ`, "latin1");
+          } catch {
+            continue; // exited meanwhile
+          }
+          seen++;
+          expect(env).not.toContain("ghs_MustNotReachTheBrowser");
+        }
+        expect(seen).toBeGreaterThan(0);
+      } finally {
+        await t.close();
+        if (saved === undefined) delete process.env.GITHUB_TOKEN;
+        else process.env.GITHUB_TOKEN = saved;
+      }
+    });
 
     it("with long URLs, a wide table, a large image and a code block", async () => {
       const files = fixtureFiles();

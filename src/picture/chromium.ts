@@ -65,10 +65,17 @@ export interface Picture {
 }
 
 export interface PictureTaker {
+  /** The browser's fresh profile folder (removed by close). */
+  readonly profile: string;
   /** One full-page PNG of `html` per shot, in order. */
   take(html: string, shots: readonly Shot[]): Promise<Picture[]>;
   /** Stops the browser and removes its profile. Always call it. */
   close(): Promise<void>;
+}
+
+/** The browser's whole environment: a path, a home inside its profile, a UTF-8 locale. */
+export function browserEnv(profile: string): Record<string, string> {
+  return { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: profile, LANG: "C.UTF-8", TZ: "UTC" };
 }
 
 /** Starts the browser once, with a fresh profile, for any number of pictures. */
@@ -79,6 +86,9 @@ export async function openPictureTaker(executablePath: string): Promise<PictureT
     executablePath,
     headless: true,
     args: BROWSER_FLAGS,
+    // The browser renders a pull request's HTML, sandbox off (--no-sandbox): it gets none of this
+    // process's environment (GITHUB_TOKEN, mail secrets), only what it needs to run and find fonts.
+    env: browserEnv(profile),
     javaScriptEnabled: false,
     deviceScaleFactor: 1,
     viewport: { width: 600, height: 800 },
@@ -92,6 +102,7 @@ export async function openPictureTaker(executablePath: string): Promise<PictureT
     return route.abort("blockedbyclient");
   });
   return {
+    profile,
     async take(html, shots) {
       const out: Picture[] = [];
       const page = await context.newPage();
