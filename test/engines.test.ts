@@ -19,8 +19,9 @@ function parse(v: string): Version {
 function cmp(x: Version, y: Version): number {
   return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
 }
-/** One comparator of npm's range grammar, as far as the lock file uses it: >=, >, <=, <, ^, ~, =, bare. */
+/** One comparator of npm's range grammar, as far as the lock file uses it: >=, >, <=, <, ^, ~, =, bare, `*`. */
 function test1(v: Version, comp: string): boolean {
+  if (/^(?:\*|x|X|)$/.test(comp.trim())) return true; // any version (juice's slick declares "*")
   const m = /^(>=|<=|>|<|\^|~|=)?\s*(\d+(?:\.\d+){0,2})$/.exec(comp.trim());
   if (!m) throw new Error(`range comparator not understood: ${comp}`);
   const op = m[1] ?? "=";
@@ -58,6 +59,7 @@ function lowest(range: string): string {
 describe("package.json engines", () => {
   it("the range checker reads npm's ranges", () => {
     expect(satisfies("20.20.2", ">=20")).toBe(true);
+    expect(satisfies("20.20.2", "*")).toBe(true);
     expect(satisfies("20.20.2", ">=22")).toBe(false);
     expect(satisfies("22.12.0", "^20.19.0 || >=22.12.0")).toBe(true);
     expect(satisfies("22.11.0", "^20.19.0 || >=22.12.0")).toBe(false);
