@@ -101,7 +101,8 @@ describe("the Japanese sample newsletter (test/fixtures/ja-newsletter)", () => {
     const files = readdirSync(box).filter((f) => f.endsWith(".eml"));
     expect(files.length).toBe(3);
     const mail = await simpleParser(readFileSync(path.join(box, files[0]!)));
-    expect(String(mail.html)).toContain("承認用コピー — 本番の配信ではありません。");
+    expect(String(mail.html)).toContain("<strong>承認用コピー — 本番の配信ではありません。</strong>これは");
+    expect(mail.subject).toBe("［承認用コピー］ 山田様、冬のアップデートのお知らせ");
     expect(mail.text).toContain("リスト customers：宛先 2 件");
     expect(mail.text).not.toContain("APPROVAL COPY");
   });

@@ -17,6 +17,8 @@ export interface Words {
   /** Between a sentence and what follows it: a space in English, nothing in Japanese. */
   space: string;
   approvalCopy: string;
+  /** Before an approval copy's subject. */
+  approvalSubject: string;
   approvalIntro: (id: string) => string;
   approvalList: (list: string, count: number, suppressed: number, digest: string) => string;
   samples: string;
@@ -34,6 +36,7 @@ const WORDS: Record<Locale, Words> = {
     unsubscribe: "Unsubscribe",
     space: " ",
     approvalCopy: "APPROVAL COPY — not the real send.",
+    approvalSubject: "[Approval copy]",
     approvalIntro: (id) =>
       `This is the production message of \`${id}\`, rendered by the same code for a sample recipient, sent to you for review.`,
     approvalList: (list, count, suppressed, digest) =>
@@ -51,6 +54,7 @@ const WORDS: Record<Locale, Words> = {
     unsubscribe: "配信停止",
     space: "",
     approvalCopy: "承認用コピー — 本番の配信ではありません。",
+    approvalSubject: "［承認用コピー］",
     approvalIntro: (id) =>
       `これは \`${id}\` の本番メッセージを、同じコードでサンプルの宛先に対して組み立てたもので、確認のためにお送りしています。`,
     approvalList: (list, count, suppressed, digest) =>

@@ -33,7 +33,8 @@ export function approvalBanner(b: BannerInput): string {
   const w = wordsFor(b.locale);
   if (other > 0) rows.push(`| ${w.other} | ${other} |`);
   return [
-    `> **${w.approvalCopy}**${w.space}${w.approvalIntro(b.id)}`,
+    // <strong>, not **: CommonMark does not close ** between "。" and a Japanese letter.
+    `> <strong>${w.approvalCopy}</strong>${w.space}${w.approvalIntro(b.id)}`,
     ">",
     `> ${w.approvalList(b.list, b.count, b.suppressed, b.digest)}`,
     `> ${w.samples}: ${samples.map((s) => `\`${s}\``).join(", ")}`,

@@ -19,6 +19,7 @@ import type { NewsletterMeta } from "../load/newsletter-meta.ts";
 import { compileBody, fillBody, renderSubject, type CompiledBody } from "../render/body.ts";
 import { TEXT_COLUMNS } from "../render/cjk.ts";
 import { DEFAULT_LAYOUT } from "../render/default-layout.ts";
+import { wordsFor } from "../render/locale.ts";
 import type { Layout } from "../render/layout.ts";
 import type { Outgoing } from "./pipeline.ts";
 
@@ -101,7 +102,7 @@ export function makePlan(p: PlanInput): Plan {
     const unsubscribe = unsub
       ? { ...(unsubscribeUrl ? { url: unsubscribeUrl } : {}), ...(unsub.mailto ? { mailto: `${unsub.mailto}?subject=unsubscribe%20${token}` } : {}) }
       : undefined;
-    return { values, subject: p.approvalCopy ? `[Approval copy] ${subject}` : subject, messageId, unsubscribe };
+    return { values, subject: p.approvalCopy ? `${wordsFor(config.sender.locale).approvalSubject} ${subject}` : subject, messageId, unsubscribe };
   };
 
   const base: FastMessageBase = {
