@@ -34,6 +34,8 @@ async function main() {
       sourcemap: "linked", // stack traces (NEWSLETTER_DEBUG=1) name the .ts lines
       sourcesContent: false,
       legalComments: "none",
+      // playwright-core finds its own files next to itself (__dirname): loaded from node_modules, not bundled.
+      external: ["playwright-core"],
       logLevel: "warning",
       // Dependencies written as CommonJS call `require`; an ES module has none of its own.
       banner: { js: 'import { createRequire as __newsletterRequire } from "node:module"; const require = __newsletterRequire(import.meta.url);' },

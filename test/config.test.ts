@@ -73,7 +73,8 @@ describe("parseConfig", () => {
     const { config, findings } = parseConfig(MINIMAL, CFG);
     expect(findings).toEqual([]);
     expect(config).toEqual({
-      sender: { from: "news@corp.example" },
+      sender: { from: "news@corp.example", locale: "en" },
+      layout: { brand_color: "#0b5cad" },
       approvals: {
         ordered: false,
         stages: [
@@ -178,7 +179,7 @@ const CASES: Case[] = [
     text: `${MINIMAL}retries: 3\n`,
     rule: "schema",
     line: 8,
-    message: "allowed keys: sender, approvals, approvers, leakage, sending, recipient_data, state_branch",
+    message: "allowed keys: sender, layout, approvals, approvers, leakage, sending, recipient_data, state_branch",
   },
   {
     name: "wrong type names the expected type",

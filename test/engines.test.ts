@@ -60,6 +60,7 @@ function lowest(range: string): string {
 describe("package.json engines", () => {
   it("the range checker reads npm's ranges", () => {
     expect(satisfies("20.20.2", ">=20")).toBe(true);
+    expect(satisfies("20.20.2", "*")).toBe(true);
     expect(satisfies("20.20.2", ">=22")).toBe(false);
     expect(satisfies("22.12.0", "^20.19.0 || >=22.12.0")).toBe(true);
     expect(satisfies("22.11.0", "^20.19.0 || >=22.12.0")).toBe(false);

@@ -143,6 +143,8 @@ const BODIES: Record<string, string> = {
   "no slots": "Just text.\n\nNo placeholders at all, only a footer.\n",
   "lines of dots and From":
     ".{{ first_name }}\n\nFrom {{ first_name }}\n\n{{ first_name }} \n\ntrailing spaces   \n\n`code {{ plan }}`\n\n    indented {{ first_name }}\n",
+  "defaults for blank values": '{{ first_name | "お客様" }} 様、{{ first_name }}\n\n[x](https://corp.example/?n={{ plan | "a b&c" }})\n\n' +
+    "長い行".repeat(40) + '{{ first_name | "" }}\n',
   "japanese": "{{ first_name }} 様\n\n" + "いつもご利用ありがとうございます。".repeat(12) + "{{ plan }}\n\n日本語 {{ first_name }} の行\n",
 };
 

@@ -110,6 +110,7 @@ const EXPECTED_PERMISSIONS: Record<string, Record<string, Record<string, string>
   "newsletter-pr.yml": {
     check: { contents: "read", actions: "read", "security-events": "write", statuses: "write", "pull-requests": "write" },
     "approval-copy": { contents: "read", "pull-requests": "write" },
+    pictures: { contents: "write", "pull-requests": "write" },
   },
   "newsletter-gate.yml": {
     gate: { contents: "read", "pull-requests": "read", statuses: "write" },
@@ -248,6 +249,7 @@ describe("the trust rule: no pull request code next to a secret", () => {
       wf(file).jobs[job]!.steps!.filter((s) => s.uses?.startsWith("actions/checkout@") && s.with?.["path"] === undefined).map((s) => s.with?.["ref"]);
     expect(refs("newsletter-pr.yml", "check")).toEqual(["${{ github.event.pull_request.base.sha }}"]);
     expect(refs("newsletter-pr.yml", "approval-copy")).toEqual(["${{ github.event.pull_request.base.sha }}"]);
+    expect(refs("newsletter-pr.yml", "pictures")).toEqual(["${{ github.event.pull_request.base.sha }}"]);
     expect(refs("newsletter-gate.yml", "gate")).toEqual(["${{ github.event.repository.default_branch }}"]);
     expect(refs("newsletter-send.yml", "send")).toEqual(["${{ needs.resolve.outputs.tool_sha }}"]);
     // resolve: the pushed commit is read (which folder) and then left for the commit before the push, before any npm.
@@ -258,7 +260,7 @@ describe("the trust rule: no pull request code next to a secret", () => {
     expect(firstTool).toBeGreaterThan(tool);
     expect(steps[tool]!.run).toMatch(/if \[\[ "\$EVENT_NAME" == push \]\]; then tool="\$BEFORE_SHA"; fi\n\s*git checkout -q --detach "\$tool"/);
     // Every job that takes data from a pull request or a push does it through take-content.sh, before npm.
-    for (const [file, job] of [["newsletter-pr.yml", "check"], ["newsletter-pr.yml", "approval-copy"], ["newsletter-send.yml", "send"], ["newsletter-send.yml", "resolve"]] as const) {
+    for (const [file, job] of [["newsletter-pr.yml", "check"], ["newsletter-pr.yml", "approval-copy"], ["newsletter-pr.yml", "pictures"], ["newsletter-send.yml", "send"], ["newsletter-send.yml", "resolve"]] as const) {
       const st = wf(file).jobs[job]!.steps!;
       const take = st.findIndex((s) => (s.run ?? "").includes("scripts/take-content.sh"));
       expect(take, `${file} ${job}`).toBeGreaterThan(0);
@@ -411,6 +413,17 @@ describe("newsletter-pr.yml", () => {
     expect(send).toBeGreaterThanOrEqual(0);
     // The approval copy's Message-IDs and time go on the pull request right after it, for the audit record.
     expect(runs[send + 1]).toBe("npm run -s step -- approval-record");
+  });
+
+  it("shows the pictures of the approval copy from a job without secrets or environment, after the checks", () => {
+    const job = doc.jobs["pictures"]!;
+    expect(job.needs).toBe("check");
+    expect(job.environment).toBeUndefined();
+    expect(JSON.stringify(job)).not.toMatch(/secrets\./);
+    expect(job.if).toContain("needs.check.outputs.content_only == 'true'");
+    const step = job.steps!.find((s) => s.run === "npm run -s step -- pr-pictures");
+    expect(step?.env?.["GITHUB_TOKEN"]).toBe("${{ github.token }}");
+    expect(step?.env?.["NEWSLETTER_DIR"]).toBe("${{ needs.check.outputs.dir }}");
   });
 });
 

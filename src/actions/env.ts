@@ -58,6 +58,10 @@ export interface StepInputs {
    * GITHUB_TOKEN; add the App's `<slug>[bot]` when the steps use an App token.
    */
   readonly commentAuthors: readonly string[];
+  /** NEWSLETTER_PREVIEWS_BRANCH: the branch holding the pull requests' pictures (default `newsletter-previews`). */
+  readonly previewsBranch: string;
+  /** NEWSLETTER_PREVIEWS_REMOTE: URL or path to push the pictures to; default the repository over https with GITHUB_TOKEN. */
+  readonly previewsRemote: string | null;
 }
 
 export interface ActionsEnv {
@@ -201,6 +205,8 @@ export function readActionsEnv(env: Readonly<Record<string, string | undefined>>
       stateBranch: opt(env, "NEWSLETTER_STATE_BRANCH") ?? "newsletter-state",
       stateRemote: opt(env, "NEWSLETTER_STATE_REMOTE"),
       commentAuthors: authors,
+      previewsBranch: opt(env, "NEWSLETTER_PREVIEWS_BRANCH") ?? "newsletter-previews",
+      previewsRemote: opt(env, "NEWSLETTER_PREVIEWS_REMOTE"),
     },
   };
 }

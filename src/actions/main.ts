@@ -21,6 +21,7 @@ export const STEPS = {
   "pr-comment": async (ctx: StepContext) => (await import("./steps/pr-comment.ts")).runPrComment(ctx),
   "approval-record": async (ctx: StepContext) => (await import("./steps/approval-record.ts")).runApprovalRecord(ctx),
   audit: async (ctx: StepContext) => (await import("./steps/audit.ts")).runAudit(ctx),
+  "pr-pictures": async (ctx: StepContext) => (await import("./steps/pr-pictures.ts")).runPrPictures(ctx),
 } as const;
 
 export type StepName = keyof typeof STEPS;
@@ -31,6 +32,7 @@ steps (inputs come from the environment, as the workflow sets it):
   pr-comment        the sticky manifest comment on the pull request
   approval-record   the approval copy's Message-IDs and time, as a comment for the audit record
   audit             the audit record: state branch, pull request comment, job summary, outputs
+  pr-pictures       desktop and phone pictures of the approval copy on the pull request (previews branch)
 `;
 
 export async function runStep(argv: readonly string[], io: Io, cwd: string): Promise<number> {

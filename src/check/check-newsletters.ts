@@ -28,6 +28,7 @@ import { checkCodeownersStages } from "./codeowners-stages.ts";
 import { CODEOWNERS_LOCATIONS, pickCodeowners } from "../gate/codeowners.ts";
 import { csvSource, loadListRef, type ListSource } from "./list-source.ts";
 import type { ObjectStore } from "../store/port.ts";
+import { layoutProblems } from "../render/layout.ts";
 
 export const RECIPIENTS_DIR = "recipients";
 export const NEWSLETTERS_DIR = "newsletters";
@@ -63,6 +64,8 @@ export interface CheckedNewsletter {
   /** Where the bound list's bytes come from, and how to read them again (verified). */
   listSource: ListSource | null;
   suppressions: SuppressionList | null;
+  /** The repository's own layout (config `layout.file`), null for the built-in one. */
+  layout: LayoutFile | null;
   /** sha256 of each input's canonical bytes, in digest order. */
   inputs: DigestInput[];
   /** Null when an input is missing or unreadable. */
@@ -93,13 +96,21 @@ export async function checkNewsletters(deps: CheckDeps, dirs: readonly string[])
   return { report, newsletters, unreadable: findings.some((f) => UNREADABLE_RULES.has(f.rule)) };
 }
 
-/** What every newsletter of one run shares: the config, every list, the suppressions. */
+export interface LayoutFile {
+  file: string;
+  text: string;
+  sha256: string;
+}
+
+/** What every newsletter of one run shares: the config, the layout, every list, the suppressions. */
 interface Shared {
   config: ResolvedConfig | null;
   configSha: string | null;
+  layout: LayoutFile | null;
   findings: Finding[];
   lists: Map<string, ListReport>;
   sources: Map<string, ListSource>;
+  unreadable: Map<string, Finding[]>;
   suppressions: SuppressionList | null;
   book: AddressBook;
   history: Awaited<ReturnType<HistoryPort["beginRecords"]>>;
@@ -118,6 +129,7 @@ async function loadShared(deps: CheckDeps): Promise<Shared> {
     findings.push(...loaded.findings);
     config = loaded.config;
   }
+  const layout = config ? await loadLayout(repo, config, findings) : null;
 
   let suppressions: SuppressionList | null = null;
   if (await repo.isFile(SUPPRESSIONS_FILE)) {
@@ -130,6 +142,8 @@ async function loadShared(deps: CheckDeps): Promise<Shared> {
   // Every list is read, because content must not hold an address of ANY list.
   const lists = new Map<string, ListReport>();
   const sources = new Map<string, ListSource>();
+  /** Lists that are not UTF-8, with their findings: errors for the newsletters that bind them. */
+  const unreadable = new Map<string, Finding[]>();
   const book = new AddressBook();
   if (suppressions) book.add(SUPPRESSIONS_FILE, suppressions.addresses);
   const inGitSeverity = config?.recipient_data.lists_in_git ?? "warning";
@@ -163,9 +177,15 @@ async function loadShared(deps: CheckDeps): Promise<Shared> {
       lists.set(name, report);
       sources.set(name, loaded.source);
       book.add(report.file, report.addresses);
-      // A list no newsletter here uses still must be readable (we need its addresses),
-      // but its own row problems are reported when a newsletter binds it.
-      findings.push(...report.findings.filter((f) => UNREADABLE_RULES.has(f.rule)));
+      // Its own row problems are reported when a newsletter binds it. A list that is not UTF-8 fails
+      // only the newsletters that bind it: for the others its addresses are still looked for in the
+      // content, from a lenient reading of its bytes (more addresses, never fewer).
+      const encoding = report.findings.filter((f) => f.rule === "input-encoding");
+      if (encoding.length > 0) {
+        unreadable.set(name, encoding);
+        if (m[2] === "csv") book.add(`${file} (read leniently)`, new Set(extractAddresses(lenientText(await repo.readBytes(file)))));
+      }
+      findings.push(...report.findings.filter((f) => UNREADABLE_RULES.has(f.rule) && f.rule !== "input-encoding"));
     }
   }
   // docs/design.md, "Checks before sending": a public repository holding recipient lists is refused —
@@ -178,7 +198,21 @@ async function loadShared(deps: CheckDeps): Promise<Shared> {
   }
   if (config) findings.push(...(await checkCodeowners(repo, config, [...sources.values()].map((l) => l.refFile))));
   const history = await deps.history.beginRecords();
-  return { config, configSha, findings, lists, sources, suppressions, book, history };
+  return { config, configSha, layout, findings, lists, sources, unreadable, suppressions, book, history };
+}
+
+/** The repository's own layout, read and checked once (docs/design.md, "Layout and pictures"). */
+async function loadLayout(repo: RepoPort, config: ResolvedConfig, findings: Finding[]): Promise<LayoutFile | null> {
+  const file = config.layout.file;
+  if (file === undefined) return null;
+  const text = await readText(repo, file, findings);
+  if (!text) return null;
+  const problems = layoutProblems(text.text, {
+    postalAddress: config.sender.postal_address !== undefined,
+    unsubscribe: config.sender.unsubscribe?.url !== undefined,
+  });
+  for (const p of problems) findings.push(finding("layout-invalid", file, 1, 1, `${file}: ${p}`));
+  return { file, text: text.text, sha256: text.sha256 };
 }
 
 /** CODEOWNERS as GitHub picks it, against the approval stages (codeowners-stages.ts). */
@@ -207,7 +241,7 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
   const summary: NewsletterSummary = { dir, id };
   const checked: CheckedNewsletter = {
     dir, id, ok: false, config: shared.config, meta: null, body: null, list: null, listSource: null,
-    suppressions: shared.suppressions, inputs: [], digest: null, begun: [], summary,
+    suppressions: shared.suppressions, layout: shared.layout, inputs: [], digest: null, begun: [], summary,
   };
 
   if (!/^newsletters\/[^/]+$/.test(dir)) {
@@ -262,7 +296,7 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
           `recipients: ${meta.recipients} — neither recipients/${meta.recipients}.csv nor recipients/${meta.recipients}.yml can be used; lists here: ${known.length ? known.join(", ") : "none"}`),
       );
     } else {
-      findings.push(...list.findings.filter((f) => !UNREADABLE_RULES.has(f.rule)));
+      findings.push(...list.findings.filter((f) => !UNREADABLE_RULES.has(f.rule)), ...(shared.unreadable.get(meta.recipients) ?? []));
       summary.recipients = list.sendCount;
       summary.suppressed = list.suppressed;
     }
@@ -285,6 +319,12 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
     }
   }
   checked.list = list;
+  for (const [name, problems] of shared.unreadable) {
+    if (name === meta?.recipients) continue;
+    const f = problems[0]!;
+    findings.push(finding("list-unreadable", f.file, f.line, f.column,
+      `${f.file} cannot be read (${f.message.split(";")[0]}); ${id} does not use it, and its addresses were looked for in this newsletter's content from a lenient reading — fix it before a newsletter uses it`));
+  }
 
   // List addresses in the content are looked for even when the config is broken: that
   // finding must not wait for a YAML typo to be fixed. Without a config there is no
@@ -310,8 +350,11 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
           meta, positions, metaFile, bodyFile, body: bodyText.text,
           columns: list?.header ?? [],
           emptyFields: list?.emptyFields ?? new Set<string>(),
+          ...(list ? { emptyRows: list.emptyRows } : {}),
           maxBodyBytes: config.leakage.max_body_bytes,
-          listKnown: list !== null,
+          // A list that could not be read (not UTF-8, say), or whose header is not one (`sep=,`, semicolons),
+          // has no columns to judge placeholders by: its own finding says what to fix.
+          listKnown: list !== null && list.emailColumn >= 0 && !list.findings.some((f) => UNREADABLE_RULES.has(f.rule)),
         }),
       );
     }
@@ -326,6 +369,8 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
       { role: "body", path: bodyFile, sha256: bodyText.sha256 },
       { role: "list", path: listFile, sha256: list.sha256 },
       { role: "suppressions", path: SUPPRESSIONS_FILE, sha256: shared.suppressions?.sha256 ?? null },
+      // Only when the repository has its own layout, so the digests of every other newsletter stay as they were.
+      ...(shared.layout ? [{ role: "layout" as const, path: shared.layout.file, sha256: shared.layout.sha256 }] : []),
     ];
     checked.digest = computeDigest(checked.inputs);
     // A newsletter folder, once its send began, is never edited again; it is judged by what its
@@ -353,6 +398,19 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
 function editedSince(r: BeginRecord, own: { newsletter: string; body: string }, digest: string): boolean {
   if (r.inputs) return r.inputs.newsletter !== own.newsletter || r.inputs.body !== own.body;
   return r.digest !== digest;
+}
+
+/**
+ * The bytes of a list that is not UTF-8, as text an address can be found in:
+ * UTF-16 by its byte-order mark (or NULs between ASCII), else Latin-1, which
+ * keeps every ASCII byte (addresses of Shift_JIS or Windows-1252 files) as is.
+ */
+function lenientText(bytes: Uint8Array): string {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (b[0] === 0xff && b[1] === 0xfe) return b.subarray(2).toString("utf16le");
+  if (b[0] === 0xfe && b[1] === 0xff) return Buffer.from(b.subarray(2, 2 + ((b.length - 2) & ~1))).swap16().toString("utf16le");
+  if (b.subarray(0, 64).includes(0)) return b.toString("utf16le");
+  return b.toString("latin1");
 }
 
 async function readText(repo: RepoPort, file: string, findings: Finding[]): Promise<{ text: string; sha256: string } | null> {

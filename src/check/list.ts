@@ -54,10 +54,20 @@ export interface ListReport {
   addresses: AddressIndex;
   /** Names of columns that are empty (or blank) in at least one row. */
   emptyFields: Set<string>;
+  /** Per such column: how many rows, and the first few (line, masked address) to name them. */
+  emptyRows: Map<string, EmptyRows>;
   /** sha256 (hex) of the canonical bytes: BOM stripped, CRLF → LF (manifest/digest.ts). */
   sha256: string;
   findings: Finding[];
 }
+
+export interface EmptyRows {
+  count: number;
+  first: Array<{ line: number; masked: string | null }>;
+}
+
+/** Rows named per empty column, for the placeholder-empty message. */
+const EMPTY_ROWS_NAMED = 3;
 
 export interface SuppressionList {
   file: string;
@@ -96,11 +106,13 @@ export async function checkRecipientList(input: AsyncIterable<Uint8Array>, opts:
   const suppressedRows: number[] = [];
   const maySuppress = lengthFilter(suppressions);
   let empty: boolean[] = [];
+  let emptyRows: EmptyRows[] = [];
 
   const onRecord = (fields: string[], line: number, pos: FieldPositions): void => {
     if (header === null) {
       header = readHeader(fields, pos, line, sink);
       empty = header.names.map(() => false);
+      emptyRows = header.names.map(() => ({ count: 0, first: [] }));
       return;
     }
     rows++;
@@ -110,10 +122,17 @@ export async function checkRecipientList(input: AsyncIterable<Uint8Array>, opts:
     if (fields.length !== ncols) {
       sink.add("list-field-count", line, 1, `row has ${fields.length} field${fields.length === 1 ? "" : "s"}; the header has ${ncols}`);
     }
+    let named: Array<{ line: number; masked: string | null }> | null = null;
     for (let k = 0; k < ncols; k++) {
-      if (!empty[k]) {
-        const v = fields[k];
-        if (v === undefined || isBlank(v)) empty[k] = true;
+      const v = fields[k];
+      if (v === undefined || isBlank(v)) {
+        empty[k] = true;
+        const e = emptyRows[k]!;
+        if (e.count++ < EMPTY_ROWS_NAMED) {
+          const entry: { line: number; masked: string | null } = { line, masked: null };
+          e.first.push(entry);
+          (named ??= []).push(entry); // masked once the row's address is read
+        }
       }
     }
     const emailCol = h.email;
@@ -134,6 +153,7 @@ export async function checkRecipientList(input: AsyncIterable<Uint8Array>, opts:
         sink.add("list-invalid-address", fieldLine, column, problem);
       } else {
         const addr = own!;
+        if (named !== null) for (const n of named) n.masked = mask(addr);
         const i = addresses.append(addr);
         rowsAt.record(i, fieldLine, column, sink.position);
         if (suppressions !== undefined && maySuppress(addr) && suppressions.has(addr)) suppressedRows.push(i);
@@ -196,8 +216,12 @@ export async function checkRecipientList(input: AsyncIterable<Uint8Array>, opts:
 
   const names = h?.names ?? [];
   const emptyFields = new Set<string>();
+  const emptyByName = new Map<string, EmptyRows>();
   names.forEach((n, k) => {
-    if (empty[k]) emptyFields.add(n);
+    if (empty[k]) {
+      emptyFields.add(n);
+      emptyByName.set(n, emptyRows[k]!);
+    }
   });
   return {
     file,
@@ -209,6 +233,7 @@ export async function checkRecipientList(input: AsyncIterable<Uint8Array>, opts:
     sendCount,
     addresses,
     emptyFields,
+    emptyRows: emptyByName,
     sha256: scan.sha256,
     findings: sink.finish(),
   };
@@ -344,7 +369,14 @@ function readHeader(fields: string[], pos: FieldPositions, line: number, sink: F
     let hint = "";
     const looksLikeData = names.some((n) => AT_SIGN.test(n));
     const similar = names.find((n) => EMAIL_LIKE_NAME.test(n));
-    if (looksLikeData) hint = "; the first row looks like a recipient, not a header: add a header row such as `email,name`";
+    if (/^sep=.?$/i.test(names[0] ?? "")) {
+      hint = `; the first line \`${names[0]}\` is Excel's separator hint, not a header: delete that line`;
+    } else if (names.length === 1 && /[;\t]/.test(fields[0] ?? "")) {
+      const sep = (fields[0] ?? "").includes(";") ? "`;`" : "tabs";
+      hint = `; the columns are separated by ${sep}, not commas: save the file as "CSV UTF-8 (comma delimited)"`;
+    } else if (names.some((n) => n.includes("\u0000"))) {
+      hint = "; the file looks like UTF-16 (Excel's \"Unicode text\"): save it as \"CSV UTF-8 (comma delimited)\"";
+    } else if (looksLikeData) hint = "; the first row looks like a recipient, not a header: add a header row such as `email,name`";
     else if (similar !== undefined) hint = `; rename ${showName(similar)} to \`email\``;
     sink.add("list-header", line, 1, `no \`email\` column (the header has: ${shown})${hint}`);
   }
@@ -426,17 +458,20 @@ async function scanCsv(
     if (!(e instanceof Utf8DecodeError)) throw e;
     encodingError = true;
     const what = e.truncated ? "the file ends in the middle of a multi-byte character" : `byte ${e.bytesHex.split(" ")[0]} at byte offset ${e.byteOffset} is not valid UTF-8`;
-    sink.add(
-      "input-encoding",
-      e.line,
-      e.column,
-      `${what}; the file is probably Shift_JIS, Latin-1 or Windows-1252: save it as UTF-8 (Excel: "CSV UTF-8"). Nothing after this point was checked`,
-    );
+    // UTF-16 (Excel's "Unicode text") starts with its byte-order mark FF FE or FE FF, or has NUL bytes between ASCII letters.
+    const utf16 = (first[0] === 0xff && first[1] === 0xfe) || (first[0] === 0xfe && first[1] === 0xff) || first.subarray(0, 64).includes(0);
+    const probably = utf16
+      ? `the file is UTF-16 (Excel's "Unicode text"): save it as UTF-8 (Excel: "CSV UTF-8 (comma delimited)")`
+      : `the file is probably Shift_JIS, Latin-1 or Windows-1252: save it as UTF-8 (Excel: "CSV UTF-8")`;
+    sink.add("input-encoding", e.line, e.column, `${what}; ${probably}. Nothing after this point was checked`);
   };
   // CanonicalHasher looks for the BOM in its first update only: hand it at
   // least 3 bytes first, whatever the chunking of the input.
   let head: Uint8Array | null = new Uint8Array(0);
+  /** The first bytes of the file, to tell UTF-16 from Shift_JIS when it is not UTF-8. */
+  let first: Uint8Array = new Uint8Array(0);
   for await (const chunk of input) {
+    if (first.length < 64) first = concatBytes(first, chunk.subarray(0, 64));
     if (head === null) hasher.update(chunk);
     else {
       head = concatBytes(head, chunk);

@@ -34,7 +34,7 @@ export type CliInput =
   | { command: "import-bounces"; root: string; files: string[] }
   | { command: "import-suppressions"; root: string; file: string }
   | { command: "forget"; root: string; address: string }
-  | { command: "preview"; root: string; dir: string; recipient?: string; out?: string }
+  | { command: "preview"; root: string; dir: string; recipient?: string; out?: string; png?: string; width?: number; row?: number }
   | { command: "test-send"; root: string; dir: string; to: string[] }
   | { command: "gate"; root: string; target: { sha: string } | { pr: number }; format: "text" | "json"; publishStatus: boolean }
   | { command: "setup"; root: string; dryRun: boolean; format: "text" | "json" }
@@ -56,6 +56,7 @@ commands:
                                                      \`manifest\` prints, from the same run (neither on exit 2)
   manifest <dir>                                     JSON manifest with the digest of every input (exit 0, 2)
   preview <dir> [--recipient EMAIL] [--out FILE]     the exact message one recipient gets (.eml, or .html by extension)
+  preview <dir> --png FILE [--width N] [--row N]     a picture of its HTML part in headless Chromium (width 600)
   test-send <dir> [--to EMAIL...]                    the approval copy to the approvers (default: all in config)
   gate (--sha SHA | --pr N) [--format json] [--publish-status]
                                                      verify the approvals through the GitHub API (exit 0 approved,
@@ -103,6 +104,9 @@ export const CLI_OPTIONS = {
   "without-approval": { type: "boolean" },
   recipient: { type: "string" },
   out: { type: "string" },
+  png: { type: "string" },
+  width: { type: "string" },
+  row: { type: "string" },
   "sarif-out": { type: "string" },
   "manifest-out": { type: "string" },
   to: { type: "string", multiple: true },
@@ -150,7 +154,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
   onlyFor("dry-run", ["send", "setup"]);
   for (const f of ["shard", "resend-in-doubt", "delivered-file", "time-budget", "expect-digest", "require-approval", "without-approval"] as const) onlyFor(f, ["send"]);
   onlyFor("recipient", ["preview"]);
-  onlyFor("out", ["preview"]);
+  for (const f of ["out", "png", "width", "row"] as const) onlyFor(f, ["preview"]);
   onlyFor("to", ["test-send", "pin"]);
   onlyFor("address", ["status"]);
   onlyFor("port", ["unsubscribe-server"]);
@@ -265,12 +269,26 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
       if (format !== "text" && format !== "json") throw new UsageError(`due --format must be text or json`);
       return { command, root, format };
     }
-    case "preview":
+    case "preview": {
+      const count = (flag: string, v: string | undefined, min: number, max: number) => {
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!/^\d+$/.test(v) || n < min || n > max) throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}`);
+        return n;
+      };
+      const width = count("width", values.width, 200, 2000);
+      const row = count("row", values.row, 1, 100_000_000);
+      if (values.png === undefined && (width !== undefined || row !== undefined)) throw new UsageError(`--width and --row go with --png FILE`);
+      if (row !== undefined && values.recipient !== undefined) throw new UsageError(`--row and --recipient both choose the recipient: give one`);
       return {
         command, root, dir: oneDir(),
         ...(values.recipient !== undefined ? { recipient: values.recipient } : {}),
         ...(values.out !== undefined ? { out: path.resolve(cwd, values.out) } : {}),
+        ...(values.png !== undefined ? { png: path.resolve(cwd, values.png) } : {}),
+        ...(width !== undefined ? { width } : {}),
+        ...(row !== undefined ? { row } : {}),
       };
+    }
     case "test-send":
       return { command, root, dir: oneDir(), to: values.to ?? [] };
     case "gate": {

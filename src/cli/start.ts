@@ -10,10 +10,12 @@
  * hand-run send (docs/design.md, "Trust boundary"). A real send is `send
  * --require-approval` in the send workflow. Stops at the first command that
  * fails, with its exit code. Running it again sends nothing new: the ledger
- * in .newsletter-state/ remembers.
+ * in .newsletter-state/ remembers, and the approval copies of a digest
+ * already mailed (the record test-send keeps there) are not mailed again.
  */
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { stateDir } from "./commands/deps.ts";
 import { processIo, type Io } from "./io.ts";
 import { main } from "./main.ts";
 import { EXIT_SCHEDULED } from "../send/schedule.ts";
@@ -40,9 +42,21 @@ const dirs = readdirSync(path.join(root, "newsletters"), { withFileTypes: true }
 
 let code = 0;
 outer: for (const dir of dirs) {
+  const m: { digest: string | null } = { digest: null };
   for (const cmd of ["check", "manifest", "test-send", "send"]) {
+    if (cmd === "test-send" && m.digest !== null && approvalCopiesSent(dir, m.digest)) {
+      io.err(`\n== test-send ${dir}: skipped, the approval copies of digest ${m.digest.slice(0, 12)}… were already sent\n`);
+      continue;
+    }
     io.err(`\n== ${cmd} ${dir}\n`);
-    code = await main([cmd, dir], io, root);
+    const seen: Io = {
+      ...io,
+      out: (t) => {
+        if (cmd === "manifest") m.digest = digestIn(t) ?? m.digest;
+        io.out(t);
+      },
+    };
+    code = await main([cmd, dir], seen, root);
     // A newsletter scheduled for later (send_after) is not a failure: the others go on.
     if (cmd === "send" && code === EXIT_SCHEDULED) code = 0;
     if (code !== 0) break outer;
@@ -50,5 +64,21 @@ outer: for (const dir of dirs) {
   io.err(`\n== status ${dir}\n`);
   code = await main(["status", dir], io, root);
 }
+
+/** The digest of a `manifest` JSON output. */
+function digestIn(text: string): string | null {
+  return /"digest":\s*"([0-9a-f]{64})"/.exec(text)?.[1] ?? null;
+}
+
+/** Whether test-send's record (state/approval/<id>.json) says this digest's copies went out. */
+function approvalCopiesSent(dir: string, digest: string): boolean {
+  try {
+    const record = JSON.parse(readFileSync(path.join(stateDir(root, io), "approval", `${path.basename(dir)}.json`), "utf8")) as { digest?: unknown; copies?: unknown };
+    return record.digest === digest && Array.isArray(record.copies) && record.copies.length > 0;
+  } catch {
+    return false;
+  }
+}
+
 if (code === 0) io.err(`\nDone. Open the messages in ${path.join(root, "outbox")} with any mail client.\n`);
 process.exitCode = code;

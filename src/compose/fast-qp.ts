@@ -17,10 +17,15 @@
  * Where a cut is safe: after "\n", and after a "\r" that the same literal
  * follows with something other than "\n". A "\r" that ends a literal is not
  * a cut: the value after it could start with "\n" and make one CRLF break.
+ * A wrapped part (the text part, Slotted.wrapColumns) is wrapped line by
+ * line, so each piece, a run of whole lines, is wrapped on its own: fixed
+ * pieces once here, slot pieces after filling.
+ *
  * The part's last piece is encoded as the end of the part (rule 3: trailing
  * whitespace there is encoded), every other piece ends with its break.
  */
 import type { Slot, Slotted } from "../render/body.ts";
+import { wrapText } from "../render/cjk.ts";
 import { fillSlotted } from "../render/slots.ts";
 import { encodeQuotedPrintable, encodeQuotedPrintableInto, qpMaxLength } from "./qp.ts";
 
@@ -80,10 +85,13 @@ export function compileQpTemplate(slotted: Slotted, html: boolean): QpTemplate {
   let runHasSlot = false;
   const flush = () => {
     if (run.length === 0) return;
+    const wrapColumns = slotted.wrapColumns;
     if (runHasSlot) {
-      pieces.push({ kind: "slots", slotted: Object.freeze({ parts: Object.freeze(run) }) });
+      const parts = Object.freeze(run);
+      pieces.push({ kind: "slots", slotted: Object.freeze(wrapColumns === undefined ? { parts } : { parts, wrapColumns }) });
     } else {
-      const bytes = encodeQuotedPrintable(Buffer.from(run.join(""), "utf8"));
+      const literal = run.join("");
+      const bytes = encodeQuotedPrintable(Buffer.from(wrapColumns === undefined ? literal : wrapText(literal, wrapColumns), "utf8"));
       fixedLength += bytes.length;
       pieces.push({ kind: "fixed", bytes });
     }

@@ -73,6 +73,18 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   KEY_OVER_1024_CHARS: "keys are short names",
 };
 
+/**
+ * `subject：` written with a Japanese IME: a full-width colon (U+FF1A) is no
+ * key separator to YAML, whose own message ("must be a mapping", "implicit
+ * key") does not say why. Reported at the `：` of each line that starts with
+ * a name followed by one.
+ */
+function fullWidthColons(text: string, at: (offset: number) => Position, add: (p: Position, message: string) => void): void {
+  for (const m of text.matchAll(/^[ \t]*(?:- )?([\p{L}\p{N}_-]{1,40})[ \t]*：/gmu)) {
+    add(at(m.index + m[0].length - 1), `\`${m[1]}：\` has a full-width colon (：); YAML needs an ASCII colon and a space: \`${m[1]}: \``);
+  }
+}
+
 export function parseYaml(text: string, file: string): YamlLoad {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, {
@@ -142,6 +154,7 @@ export function parseYaml(text: string, file: string): YamlLoad {
 
   let data: Record<string, unknown> | null = null;
   const root = doc.contents;
+  if (doc.errors.length > 0 || !isMap(root)) fullWidthColons(text, at, add);
   if (doc.errors.length === 0) {
     if (root === null || (isScalar(root) && root.value === null)) {
       add({ line: 1, column: 1 }, "the file is empty: it must hold a mapping of keys to values");

@@ -14,7 +14,7 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 export const DIGEST_VERSION = "newsletter-digest-v1";
 
-export type InputRole = "config" | "newsletter" | "body" | "list" | "suppressions";
+export type InputRole = "config" | "newsletter" | "body" | "list" | "suppressions" | "layout";
 
 /** Fixed order: the digest must not depend on the order inputs were read in. */
 export const INPUT_ROLES: readonly InputRole[] = ["config", "newsletter", "body", "list", "suppressions"];
@@ -99,5 +99,9 @@ export function computeDigest(inputs: readonly DigestInput[]): string {
     if (!i) throw new Error(`digest input '${role}' missing`);
     h.update(`${role}\t${i.path}\t${i.sha256 ?? "absent"}\n`);
   }
+  // The repository's own layout (docs/design.md, "Layout and pictures") is framed only when there is
+  // one, so every digest made without one is unchanged.
+  const layout = byRole.get("layout");
+  if (layout) h.update(`layout\t${layout.path}\t${layout.sha256 ?? "absent"}\n`);
   return h.digest("hex");
 }

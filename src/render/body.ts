@@ -36,16 +36,20 @@ import { Marked } from "marked";
 import { compile as compileHtmlToText } from "html-to-text";
 import type { DomNode, FormatCallback } from "html-to-text";
 import { FindingsError, InternalError } from "../errors.ts";
+import { joinCjkSoftBreaks } from "./cjk.ts";
 import { escapeHtml } from "./escape.ts";
+import { applyLayout, type Layout } from "./layout.ts";
 import {
   chooseSentinels,
   classifyHtml,
   fillSlotted,
   findSentinels,
   toSlotted,
+  slotValue,
   valueOf,
   type HtmlOccurrence,
   type SentinelHit,
+  type Sentinels,
   type SlotContext,
   type Slotted,
 } from "./slots.ts";
@@ -65,6 +69,13 @@ export interface CompiledBody {
 export interface CompileOptions {
   /** Inbox preview text, plain text (not Markdown); may hold `{{ field }}`. */
   preheader?: string;
+  /**
+   * The document the body is wrapped in, its CSS inlined (layout.ts). Without
+   * one the body goes into a bare document with no footer.
+   */
+  layout?: Layout;
+  /** Wrap the text part at this many columns, per recipient after filling (cjk.ts); unwrapped without. */
+  textColumns?: number;
 }
 
 export interface FilledBody {
@@ -141,6 +152,7 @@ const DOC_TAIL = "</body>\n</html>\n";
 interface Origin {
   field: string;
   where: string;
+  fallback?: string;
 }
 
 function lineColumn(src: string, offset: number): string {
@@ -183,34 +195,40 @@ export function compileBody(markdownSource: string, opts: CompileOptions = {}): 
       md += part.text;
     } else {
       md += sentinels.make(origins.length);
-      origins.push({ field: part.field, where: `body.md ${lineColumn(markdownSource, part.offset)}` });
+      origins.push({
+        field: part.field,
+        where: `body.md ${lineColumn(markdownSource, part.offset)}`,
+        ...(part.fallback !== undefined ? { fallback: part.fallback } : {}),
+      });
     }
   }
-  const bodyCount = origins.length;
-
-  let preheaderHtml = "";
-  if (pre !== undefined) {
-    let inner = "";
-    for (const part of pre.parts) {
-      if (part.kind === "text") {
-        inner += escapeHtml(part.text);
-      } else {
-        inner += sentinels.make(origins.length);
-        origins.push({ field: part.field, where: "preheader" });
-      }
-    }
-    preheaderHtml = PREHEADER_OPEN + inner + PREHEADER_CLOSE;
+  const bodyHtml = joinCjkSoftBreaks(markdown.parse(md, { async: false }), `${sentinels.prefix}\\d+zq`);
+  const footerFields = new Set<string>();
+  const tokenSlot = (): string => {
+    footerFields.add("unsubscribe_token");
+    const sentinel = sentinels.make(origins.length);
+    origins.push({ field: "unsubscribe_token", where: "the unsubscribe link of the layout" });
+    return sentinel;
+  };
+  const preheaderHtml = preheaderOf(pre, sentinels, origins);
+  let doc: string;
+  let footerHtml = "";
+  if (opts.layout !== undefined) {
+    const laid = applyLayout(opts.layout, bodyHtml, preheaderHtml, tokenSlot);
+    footerHtml = laid.footer;
+    doc = laid.html;
+  } else {
+    doc = DOC_HEAD + preheaderHtml + bodyHtml + DOC_TAIL;
   }
-
-  const bodyHtml = markdown.parse(md, { async: false });
-  const doc = DOC_HEAD + preheaderHtml + bodyHtml + DOC_TAIL;
-  const text = htmlToText(bodyHtml).replace(/\s+$/, "") + "\n";
+  const inPreheader = (index: number): boolean => origins[index]?.where === "preheader";
+  const text = htmlToText(footerHtml ? `${bodyHtml}<hr>${footerHtml}` : bodyHtml).replace(/\s+$/, "") + "\n";
 
   const fieldOf = (index: number): string => {
     const origin = origins[index];
     if (origin === undefined) throw new InternalError(`placeholder marker #${index} has no origin`);
     return origin.field;
   };
+  const fallbackOf = (index: number): string | undefined => origins[index]?.fallback;
   const describe = (index: number): string => {
     const origin = origins[index];
     return origin === undefined ? `#${index}` : `{{ ${origin.field} }} at ${origin.where}`;
@@ -235,9 +253,9 @@ export function compileBody(markdownSource: string, opts: CompileOptions = {}): 
   const contextAt = new Map<number, HtmlOccurrence>(occurrences.map((o) => [o.start, o]));
 
   // Text: everything a reader sees in the HTML body must be in the text part too.
-  const textHits = findSentinels(text, sentinels, bodyCount, "text part");
+  const textHits = findSentinels(text, sentinels, origins.length, "text part");
   const inText = new Set(textHits.map((h) => h.index));
-  const missing = occurrences.filter((o) => o.index < bodyCount && visibleInText(o) && !inText.has(o.index));
+  const missing = occurrences.filter((o) => !inPreheader(o.index) && visibleInText(o) && !inText.has(o.index));
   if (missing.length > 0) {
     throw new InternalError(
       `the text part lost placeholder ${[...new Set(missing.map((o) => o.index))].map(describe).join(", ")}`,
@@ -251,14 +269,32 @@ export function compileBody(markdownSource: string, opts: CompileOptions = {}): 
     // A GFM autolink prints its URL as the link text: encode it there as in the href.
     if (o.context === "html-text" && urlIndices.has(hit.index) && inUrlToken(doc, hit.start)) return "url";
     return o.context;
-  });
+  }, fallbackOf);
   const textSlotted = toSlotted(text, textHits, fieldOf, (hit: SentinelHit): SlotContext =>
     urlIndices.has(hit.index) && inUrlToken(text, hit.start) ? "url" : "text",
-  );
+  fallbackOf);
+  // The text part is wrapped per recipient, after filling (cjk.ts).
+  const wrapped: Slotted =
+    opts.textColumns === undefined ? textSlotted : Object.freeze({ parts: textSlotted.parts, wrapColumns: opts.textColumns });
 
-  const fields = new Set<string>(body.fields);
+  const fields = new Set<string>([...body.fields, ...footerFields]);
   for (const f of pre?.fields ?? []) fields.add(f);
-  return Object.freeze({ html, text: textSlotted, fields });
+  return Object.freeze({ html, text: wrapped, fields });
+}
+
+/** The hidden preheader element (inbox preview text), with sentinels for its placeholders; "" without one. */
+function preheaderOf(pre: ParsedTemplate | undefined, sentinels: Sentinels, origins: Origin[]): string {
+  if (pre === undefined) return "";
+  let inner = "";
+  for (const part of pre.parts) {
+    if (part.kind === "text") {
+      inner += escapeHtml(part.text);
+    } else {
+      inner += sentinels.make(origins.length);
+      origins.push({ field: part.field, where: "preheader", ...(part.fallback !== undefined ? { fallback: part.fallback } : {}) });
+    }
+  }
+  return PREHEADER_OPEN + inner + PREHEADER_CLOSE;
 }
 
 /** Whether html-to-text prints this occurrence: element text, a link's href, an image's src or alt. */
@@ -305,6 +341,6 @@ export function renderSubject(subjectTemplate: string, row: Readonly<Record<stri
     subjectCache = { source: subjectTemplate, parsed };
   }
   let out = "";
-  for (const part of subjectCache.parsed.parts) out += part.kind === "text" ? part.text : valueOf(row, part.field);
+  for (const part of subjectCache.parsed.parts) out += part.kind === "text" ? part.text : slotValue(row, part.field, part.fallback);
   return out.replace(/[ \t]*(?:\r\n|\r|\n)[ \t]*/g, " ");
 }

@@ -13,6 +13,7 @@
  */
 
 import { InternalError } from "../errors.ts";
+import { wrapText } from "./cjk.ts";
 import { encodeUrlValue, escapeHtml, escapeHtmlUrl } from "./escape.ts";
 
 /**
@@ -27,10 +28,18 @@ export type SlotContext = "html-text" | "html-attr" | "url" | "text";
 export interface Slot {
   readonly field: string;
   readonly context: SlotContext;
+  /** `{{ field | "default" }}`: used when the row's value is blank. */
+  readonly fallback?: string;
 }
 
 export interface Slotted {
   readonly parts: ReadonlyArray<string | Slot>;
+  /**
+   * When set, the filled string is wrapped at this many columns (cjk.ts
+   * wrapText, line-local): the text part. Wrapping happens after filling,
+   * because a wrap computed before would be wrong once values are in.
+   */
+  readonly wrapColumns?: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -331,12 +340,14 @@ export function toSlotted(
   hits: readonly SentinelHit[],
   fieldOf: (index: number) => string,
   contextOf: (hit: SentinelHit, i: number) => SlotContext,
+  fallbackOf: (index: number) => string | undefined = () => undefined,
 ): Slotted {
   const parts: Array<string | Slot> = [];
   let last = 0;
   hits.forEach((hit, i) => {
     if (hit.start > last) parts.push(s.slice(last, hit.start));
-    parts.push(Object.freeze({ field: fieldOf(hit.index), context: contextOf(hit, i) }));
+    const fallback = fallbackOf(hit.index);
+    parts.push(Object.freeze({ field: fieldOf(hit.index), context: contextOf(hit, i), ...(fallback !== undefined ? { fallback } : {}) }));
     last = hit.end;
   });
   if (last < s.length) parts.push(s.slice(last));
@@ -357,6 +368,12 @@ export function valueOf(row: Readonly<Record<string, string>>, field: string): s
   return v;
 }
 
+/** The value a slot shows: the row's, or its default when the row's is blank (`{{ field | "default" }}`). */
+export function slotValue(row: Readonly<Record<string, string>>, field: string, fallback: string | undefined): string {
+  const v = valueOf(row, field);
+  return fallback !== undefined && /^\s*$/u.test(v) ? fallback : v;
+}
+
 /**
  * The fast path. A slotted string is turned (once, cached per frozen Slotted)
  * into literals interleaved with references to its distinct (field, context)
@@ -366,7 +383,7 @@ interface Plan {
   /** `slotKeys.length + 1` literals; the i-th slot goes between literals i and i+1. */
   literals: string[];
   slotKeys: number[];
-  keys: Array<{ field: string; context: SlotContext }>;
+  keys: Array<{ field: string; context: SlotContext; fallback: string | undefined }>;
 }
 
 const plans = new WeakMap<Slotted, Plan>();
@@ -383,11 +400,11 @@ function planOf(slotted: Slotted): Plan {
       literals[literals.length - 1] += part;
       continue;
     }
-    const id = `${part.context}\u0000${part.field}`;
+    const id = `${part.context}\u0000${part.field}\u0000${part.fallback ?? "\u0001"}`;
     let k = keyIndex.get(id);
     if (k === undefined) {
       k = keys.length;
-      keys.push({ field: part.field, context: part.context });
+      keys.push({ field: part.field, context: part.context, fallback: part.fallback });
       keyIndex.set(id, k);
     }
     slotKeys.push(k);
@@ -428,9 +445,9 @@ export function fillSlotted(slotted: Slotted, row: Readonly<Record<string, strin
   const values: string[] = new Array<string>(keys.length);
   for (let k = 0; k < keys.length; k++) {
     const key = keys[k]!;
-    values[k] = escapeFor(key.context, valueOf(row, key.field), key.field, html);
+    values[k] = escapeFor(key.context, slotValue(row, key.field, key.fallback), key.field, html);
   }
   let out = literals[0]!;
   for (let i = 0; i < slotKeys.length; i++) out += values[slotKeys[i]!]! + literals[i + 1]!;
-  return out;
+  return slotted.wrapColumns === undefined ? out : wrapText(out, slotted.wrapColumns);
 }

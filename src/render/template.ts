@@ -1,5 +1,7 @@
 /**
- * The template language: `{{ field }}` and nothing else (docs/design.md, "The template sees one row").
+ * The template language: `{{ field }}` and `{{ field | "default" }}` (the
+ * default replaces a blank value), nothing else (docs/design.md, "The
+ * template sees one row").
  * No loops, conditions, partials or helpers exist, so a template can only ever
  * see the one row it is rendered with. This module only tokenises; checks use
  * it to report bad placeholders and render uses it to fill slots.
@@ -13,6 +15,8 @@ export interface TextPart {
 export interface SlotPart {
   kind: "slot";
   field: string;
+  /** `{{ field | "default" }}`: what a blank value is replaced by (the default itself, as written). */
+  fallback?: string;
   /** 0-based offset of `{{` in the source string. */
   offset: number;
 }
@@ -34,7 +38,10 @@ export interface ParsedTemplate {
   problems: TemplateProblem[];
 }
 
-const FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Letters of any script (`{{ 名前 }}`), digits and `_`; not starting with a digit. */
+const FIELD = /^[\p{L}_][\p{L}\p{M}\p{N}_]*$/u;
+/** `name | "default"`: a logic-less fallback for a blank value; `\"` and `\\` escape inside the quotes. */
+const WITH_FALLBACK = /^(\S+?)\s*\|\s*"((?:[^"\\]|\\["\\])*)"$/u;
 /** Handlebars/Mustache/Jinja/Liquid constructs that look like ours but are logic. */
 const LOGIC_PREFIX = /^[#/^>!&{%=]|^else\b/;
 
@@ -60,7 +67,9 @@ export function parseTemplate(src: string): ParsedTemplate {
       continue;
     }
     const inner = src.slice(open + 2, close);
-    const name = inner.trim();
+    const withFallback = WITH_FALLBACK.exec(inner.trim());
+    const name = withFallback ? withFallback[1]! : inner.trim();
+    const fallback = withFallback ? withFallback[2]!.replace(/\\(["\\])/g, "$1") : undefined;
     if (inner.includes("\n")) {
       problems.push({ kind: "syntax", offset: open, snippet: snippet(src, open), reason: "a placeholder may not span lines" });
     } else if (LOGIC_PREFIX.test(name) || src[close + 2] === "}") {
@@ -75,11 +84,13 @@ export function parseTemplate(src: string): ParsedTemplate {
         kind: "syntax",
         offset: open,
         snippet: snippet(src, open),
-        reason: "a field name is letters, digits and `_`, starting with a letter or `_`",
+        reason: name.includes("|")
+          ? 'a default is written `{{ field | "text" }}`, in double quotes'
+          : "a field name is letters (of any script), digits and `_`, not starting with a digit",
       });
     } else {
       if (open > textStart) parts.push({ kind: "text", text: src.slice(textStart, open) });
-      parts.push({ kind: "slot", field: name, offset: open });
+      parts.push({ kind: "slot", field: name, offset: open, ...(fallback !== undefined ? { fallback } : {}) });
       fields.add(name);
       textStart = close + 2;
     }

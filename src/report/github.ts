@@ -43,8 +43,14 @@ export interface GithubEmitResult {
   notAnnotated: number;
 }
 
+/**
+ * Notes that only count (every clean run has one): in the summary's table, not
+ * as an annotation pinned to `newsletter.yml:1:1` on every pull request.
+ */
+const SUMMARY_ONLY: ReadonlySet<string> = new Set(["addresses-counted"]);
+
 export async function emitGithub(report: CheckReport, sink: GithubSink): Promise<GithubEmitResult> {
-  const findings = orderedFindings(report.findings);
+  const findings = orderedFindings(report.findings).filter((f) => !SUMMARY_ONLY.has(f.rule));
   let annotated = 0;
   for (const severity of SEVERITY_ORDER) {
     const ofLevel = findings.filter((f) => f.severity === severity).slice(0, ANNOTATIONS_PER_LEVEL);

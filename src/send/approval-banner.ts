@@ -5,6 +5,7 @@
  * Masked samples only: the approval copy must not itself become a leak.
  */
 import { mask } from "../address/mask.ts";
+import { wordsFor, type Locale } from "../render/locale.ts";
 
 export interface BannerInput {
   id: string;
@@ -13,6 +14,8 @@ export interface BannerInput {
   suppressed: number;
   digest: string;
   addresses: Iterable<string>;
+  /** `sender.locale`: the banner's language (docs/design.md, "Layout and pictures"). */
+  locale?: Locale;
 }
 
 export function approvalBanner(b: BannerInput): string {
@@ -27,14 +30,16 @@ export function approvalBanner(b: BannerInput): string {
   const other = b.count - top.reduce((s, [, n]) => s + n, 0);
   // Domains are shown masked too: a small company's own domain identifies its customer.
   const rows = top.map(([d, n]) => `| ${maskDomain(d)} | ${n} |`);
-  if (other > 0) rows.push(`| (other) | ${other} |`);
+  const w = wordsFor(b.locale);
+  if (other > 0) rows.push(`| ${w.other} | ${other} |`);
   return [
-    `> **APPROVAL COPY — not the real send.** This is the production message of \`${b.id}\`, rendered by the same code for a sample recipient, sent to you for review.`,
+    // <strong>, not **: CommonMark does not close ** between "。" and a Japanese letter.
+    `> <strong>${w.approvalCopy}</strong>${w.space}${w.approvalIntro(b.id)}`,
     ">",
-    `> List **${b.list}**: **${b.count}** recipients, ${b.suppressed} suppressed. Digest \`${b.digest}\` — approve only if the pull request shows the same digest.`,
-    `> Samples: ${samples.map((s) => `\`${s}\``).join(", ")}`,
+    `> ${w.approvalList(b.list, b.count, b.suppressed, b.digest)}`,
+    `> ${w.samples}: ${samples.map((s) => `\`${s}\``).join(", ")}`,
     "",
-    "| domain | recipients |",
+    `| ${w.domain} | ${w.recipients} |`,
     "| --- | --- |",
     ...rows,
     "",

@@ -18,6 +18,10 @@ import { parseMailbox } from "../load/mailbox.ts";
 import type { ResolvedConfig } from "../load/schema/config.ts";
 import type { NewsletterMeta } from "../load/newsletter-meta.ts";
 import { compileBody, fillBody, renderSubject, type CompiledBody } from "../render/body.ts";
+import { TEXT_COLUMNS } from "../render/cjk.ts";
+import { DEFAULT_LAYOUT } from "../render/default-layout.ts";
+import { wordsFor } from "../render/locale.ts";
+import type { Layout } from "../render/layout.ts";
 import type { Outgoing } from "./pipeline.ts";
 
 export interface PlanInput {
@@ -37,6 +41,8 @@ export interface PlanInput {
    * exact bytes the guard then scans and the transport sends.
    */
   dkim?: { privateKey: string; selector: string; domain: string };
+  /** The repository's own layout (config `layout.file`) as checked; the built-in one when absent. */
+  layout?: { file: string; text: string } | null;
 }
 
 export interface Plan {
@@ -67,8 +73,10 @@ export function makePlan(p: PlanInput): Plan {
   const unsub = config.sender.unsubscribe;
   const listId = config.sender.list_id ?? `${p.id}.${fromDomain}`;
 
-  const compiled: CompiledBody = compileBody(withFooter(p.body, config, p.approvalCopy?.banner), {
+  const compiled: CompiledBody = compileBody(withBanner(p.body, p.approvalCopy?.banner), {
     ...(meta.preheader ? { preheader: meta.preheader } : {}),
+    layout: layoutOf(config, p.layout ?? null, from.name ?? from.address, replyTo ?? from.address),
+    textColumns: TEXT_COLUMNS,
   });
 
   const allowAddresses = new Set<string>();
@@ -95,7 +103,7 @@ export function makePlan(p: PlanInput): Plan {
     const unsubscribe = unsub
       ? { ...(unsubscribeUrl ? { url: unsubscribeUrl } : {}), ...(unsub.mailto ? { mailto: `${unsub.mailto}?subject=unsubscribe%20${token}` } : {}) }
       : undefined;
-    return { fp, values, subject: p.approvalCopy ? `[Approval copy] ${subject}` : subject, messageId, unsubscribe };
+    return { fp, values, subject: p.approvalCopy ? `${wordsFor(config.sender.locale).approvalSubject} ${subject}` : subject, messageId, unsubscribe };
   };
 
   const base: FastMessageBase = {
@@ -159,23 +167,30 @@ export function makePlan(p: PlanInput): Plan {
   };
 }
 
-/**
- * Every production message ends with how to unsubscribe and the postal
- * address (CAN-SPAM, and RFC 8058 expects a visible way too). Approval copies
- * start with the banner so nobody mistakes one for the real send.
- */
-function withFooter(body: string, config: ResolvedConfig, banner?: string): string {
-  const parts: string[] = [];
-  if (banner) parts.push(banner, "");
-  parts.push(body.trimEnd(), "", "---", "");
-  const url = config.sender.unsubscribe?.url;
-  if (url) parts.push(`[Unsubscribe](${url})`, "");
-  if (config.sender.postal_address) parts.push(escapeMarkdown(config.sender.postal_address), "");
-  return parts.join("\n");
+/** Approval copies start with the banner so nobody mistakes one for the real send. */
+function withBanner(body: string, banner?: string): string {
+  return banner ? `${banner}\n\n${body}` : body;
 }
 
-function escapeMarkdown(s: string): string {
-  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, "\\$&");
+/**
+ * Every message is wrapped in a layout whose footer says who sends it, the
+ * postal address, a contact and how to unsubscribe (CAN-SPAM; Japan's Act on
+ * Specified Electronic Mail; RFC 8058 expects a visible way too). See
+ * docs/design.md, "Layout and pictures".
+ */
+function layoutOf(config: ResolvedConfig, own: { file: string; text: string } | null, senderName: string, contact: string): Layout {
+  const url = config.sender.unsubscribe?.url;
+  return {
+    source: own?.text ?? DEFAULT_LAYOUT,
+    file: own?.file ?? "the built-in layout",
+    locale: config.sender.locale,
+    brandColor: config.layout.brand_color,
+    senderName,
+    contact,
+    ...(config.layout.logo_url ? { logoUrl: config.layout.logo_url } : {}),
+    ...(config.sender.postal_address ? { postalAddress: config.sender.postal_address } : {}),
+    ...(url ? { unsubscribeUrl: url } : {}),
+  };
 }
 
 export { mask };

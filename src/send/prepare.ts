@@ -28,14 +28,21 @@ export class CheckFailedError extends FindingsError {
   }
 }
 
-export async function prepareNewsletter(deps: CheckDeps, dir: string, opts: { expectDigest?: string } = {}): Promise<Prepared> {
+export async function prepareNewsletter(
+  deps: CheckDeps,
+  dir: string,
+  opts: { expectDigest?: string; /** preview only: findings do not stop it while every input could be read */ draft?: boolean } = {},
+): Promise<Prepared> {
   const outcome = await checkNewsletters(deps, [dir]);
   const n = outcome.newsletters[0];
   const errors = outcome.report.findings.filter((f) => f.severity === "error");
-  if (!n || !outcome.report.ok || !n.meta || !n.config || !n.list || !n.listSource || n.body === null || !n.digest) {
+  if (!n || !n.meta || !n.config || !n.list || !n.listSource || n.body === null || !n.digest || outcome.unreadable || (!outcome.report.ok && opts.draft !== true)) {
+    const s = errors.length === 1 ? "" : "s";
     throw new CheckFailedError(
       outcome.report,
-      `refused: ${errors.length} check error${errors.length === 1 ? "" : "s"} in ${dir}; nothing was sent (run \`check ${dir}\` for details)`,
+      opts.draft === true
+        ? `cannot preview ${dir}: ${errors.length} check error${s}, and an input it needs could not be read (see above)`
+        : `refused: ${errors.length} check error${s} in ${dir}; nothing was sent (run \`check ${dir}\` for details)`,
     );
   }
   // A begun send is judged by the digest it began with: lists, suppressions and config move on

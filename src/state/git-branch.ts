@@ -102,9 +102,10 @@ export interface StateBranch {
   /**
    * Replace (or create) a file, in order with every other append and write
    * of this process; does not wait for a push in flight. Local until the
-   * next `commitAndPush` that begins after it.
+   * next `commitAndPush` that begins after it. Bytes are written as they are
+   * (the pictures of a previews branch), text as UTF-8.
    */
-  write(file: string, content: string): Promise<void>;
+  write(file: string, content: string | Uint8Array): Promise<void>;
 
   /**
    * Append text to a file (created when missing), handed to the OS at once —
@@ -140,7 +141,7 @@ export interface StateBranch {
 }
 
 /** A change not yet on the remote; `seq` increases with each change made (see `staged`). */
-type Op = { seq: number; file: string } & ({ kind: "write"; content: string } | { kind: "append"; chunks: string[] });
+type Op = { seq: number; file: string } & ({ kind: "write"; content: string | Uint8Array } | { kind: "append"; chunks: string[] });
 
 /** Validates a path inside the branch's tree: relative, `/`-separated, no `.`/`..`/`.git` segments. */
 export function checkStatePath(file: string): string {
@@ -222,7 +223,7 @@ class GitStateBranch implements StateBranch {
     return this.exclusive(() => this.readLocal(f));
   }
 
-  write(file: string, content: string): Promise<void> {
+  write(file: string, content: string | Uint8Array): Promise<void> {
     const f = checkStatePath(file);
     return this.exclusive(async () => {
       await this.io(f, async (abs) => {

@@ -5,6 +5,7 @@
  * preheader are checked where they stand in newsletter.yml so findings point
  * into that file.
  */
+import type { EmptyRows } from "../list.ts";
 import type { Finding } from "../finding.ts";
 import type { MetaPositions, NewsletterMeta } from "../../load/newsletter-meta.ts";
 import type { Position, ValueLocator } from "../../load/yaml-doc.ts";
@@ -25,6 +26,8 @@ export interface ContentInput {
   columns: readonly string[];
   /** Columns empty in some row of the list. */
   emptyFields: ReadonlySet<string>;
+  /** Per empty column: how many rows and the first few, to name them (masked). */
+  emptyRows?: ReadonlyMap<string, EmptyRows>;
   maxBodyBytes: number;
   /**
    * False when the bound list is missing: `list-missing` is reported
@@ -35,6 +38,7 @@ export interface ContentInput {
 
 export function checkContent(input: ContentInput): Finding[] {
   const { meta, positions, metaFile, bodyFile, body, columns, emptyFields } = input;
+  const emptyRows = input.emptyRows ?? new Map<string, EmptyRows>();
   const findings: Finding[] = [];
 
   const texts: Array<{ text: string; at: Position | undefined; locate: ValueLocator | undefined; kind: "subject" | "body" }> = [
@@ -49,11 +53,11 @@ export function checkContent(input: ContentInput): Finding[] {
     // character stands in newsletter.yml: a folded or escaped value is not a
     // copy of one stretch of a line, so "start + offset" would be wrong.
     const where = { file: metaFile, text: t.text, baseLine: 1, baseColumn: 1, markdown: false };
-    const found = [...checkPlaceholders({ ...where, columns, emptyFields }), ...checkMarkers({ ...where, kind: t.kind })];
+    const found = [...checkPlaceholders({ ...where, columns, emptyFields, emptyRows }), ...checkMarkers({ ...where, kind: t.kind })];
     findings.push(...found.map((f) => placeInFile(f, t.at, t.locate)));
   }
 
-  findings.push(...checkPlaceholders({ file: bodyFile, text: body, columns, emptyFields, markdown: true }));
+  findings.push(...checkPlaceholders({ file: bodyFile, text: body, columns, emptyFields, emptyRows, markdown: true }));
   findings.push(...checkMarkers({ file: bodyFile, text: body, kind: "body", markdown: true }));
   findings.push(...checkLinks({ file: bodyFile, text: body }));
   findings.push(...checkBodySize({ file: bodyFile, text: body, maxBytes: input.maxBodyBytes }));

@@ -5,6 +5,7 @@
  * verbatim (`Dear *|FNAME|*`).
  */
 import type { Finding } from "../finding.ts";
+import type { EmptyRows } from "../list.ts";
 import { parseTemplate } from "../../render/template.ts";
 import { LineIndex, findingAt } from "../leak/locate.ts";
 import { redactAddresses } from "../leak/redact.ts";
@@ -23,6 +24,8 @@ export interface PlaceholderInput {
   columns: readonly string[];
   /** Columns that are empty in at least one row. */
   emptyFields: ReadonlySet<string>;
+  /** Per empty column: how many rows, and the first few (line, masked address). */
+  emptyRows?: ReadonlyMap<string, EmptyRows>;
   /**
    * Treat the text as Markdown, so other template syntaxes shown inside code
    * spans and blocks are examples, not mistakes. Default: `file` ends in `.md`.
@@ -86,13 +89,21 @@ export function checkPlaceholders(input: PlaceholderInput): Finding[] {
           `\`{{ ${f} }}\` is not a column of the list${hint}; columns: ${input.columns.join(", ") || "(none)"}; built-ins: ${[...BUILTIN_FIELDS].join(", ")}`,
         ),
       );
-    } else if (columns.has(f) && input.emptyFields.has(f)) {
-      findings.push(
-        findingAt("placeholder-empty", file, at(part.offset), `\`{{ ${f} }}\` is empty in some rows of the list; those recipients would get a blank`),
-      );
+    } else if (columns.has(f) && input.emptyFields.has(f) && part.fallback === undefined) {
+      findings.push(findingAt("placeholder-empty", file, at(part.offset), emptyMessage(f, input.emptyRows?.get(f))));
     }
   }
   return findings;
+}
+
+/** Names the blank rows (line, masked address) and their count, and the two ways out. */
+function emptyMessage(field: string, rows: EmptyRows | undefined): string {
+  const n = rows?.count;
+  const which = n === undefined ? "some rows" : `${n} row${n === 1 ? "" : "s"}`;
+  const named = rows?.first.map((r) => `line ${r.line}${r.masked ? ` (${r.masked})` : ""}`) ?? [];
+  const more = n !== undefined && n > named.length ? `, …` : "";
+  const list = named.length ? `: ${named.join(", ")}${more}` : "";
+  return `\`{{ ${field} }}\` is empty in ${which} of the list${list}; those recipients would get a blank. Fill the column, or give a default: \`{{ ${field} | "…" }}\``;
 }
 
 function clip(s: string): string {

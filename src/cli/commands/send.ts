@@ -138,7 +138,7 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
   const shard = shardName(input.shard);
   await guardState(io, settings, checked.id, shard);
   const dkim = dkimFromEnv(io.env, senderDomain(checked.config.sender.from));
-  const planInput: PlanInput = { id: checked.id, config: checked.config, meta: checked.meta, body: checked.body, digest: checked.digest, secret, date: clock(), ...(dkim ? { dkim } : {}) };
+  const planInput: PlanInput = { id: checked.id, config: checked.config, meta: checked.meta, body: checked.body, digest: checked.digest, secret, date: clock(), layout: checked.layout, ...(dkim ? { dkim } : {}) };
   const plan = makePlan(planInput);
   // The suppression store applies without approval: it only removes recipients, and is read again
   // by every run, a resumed one included (docs/design.md, "Recipient data and suppressions").
@@ -412,6 +412,7 @@ function sendInputs(p: Prepared) {
       body: c.body,
       digest: c.digest,
       suppressions: c.suppressions,
+      layout: c.layout ? { file: c.layout.file, text: c.layout.text } : null,
       list: { file: c.list.file, valid: c.list.valid, sha256: c.list.sha256 },
       own: { newsletter: sha("newsletter"), body: sha("body") },
       begun: c.begun,

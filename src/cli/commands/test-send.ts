@@ -69,13 +69,13 @@ export async function runTestSendCommand(input: Extract<CliInput, { command: "te
   if (!sample) throw new RefusedError(`${checked.list.file} has no recipient to render an approval copy for`);
   const banner = approvalBanner({
     id: checked.id, list: checked.meta.recipients, count: checked.list.sendCount, suppressed: checked.list.suppressed,
-    digest: checked.digest, addresses: rows.map((r) => r.address),
+    digest: checked.digest, addresses: rows.map((r) => r.address), locale: config.sender.locale,
   });
   const at = new Date();
   const dkim = dkimFromEnv(io.env, senderDomain(config.sender.from));
   const plan = makePlan({
     ...(dkim ? { dkim } : {}),
-    id: checked.id, config, meta: checked.meta, body: checked.body, digest: checked.digest, secret, date: at, approvalCopy: { banner },
+    id: checked.id, config, meta: checked.meta, body: checked.body, digest: checked.digest, secret, date: at, approvalCopy: { banner }, layout: checked.layout,
   });
 
   const transport = createTransportFromEnv(io.env, "test", {

@@ -45,6 +45,10 @@ export const HTTPS_URL_PATTERN = "^https://(?:[^\\s{]|\\{(?!\\{)|\\{\\{[^{}]*\\}
 export const DOMAIN_PATTERN = "^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$";
 /** A git branch name without the forms git refuses or that confuse: no "..", no leading "-" or "/". */
 export const BRANCH_PATTERN = "^(?!-)(?!/)(?!.*\\.\\.)(?!.*//)(?!.*\\.lock$)(?!.*/$)[A-Za-z0-9._/-]{1,100}$";
+/** A layout file lives under .github/, which newsletter pull requests may not change. */
+export const LAYOUT_FILE_PATTERN = "^\\.github/(?!.*\\.\\.)[A-Za-z0-9._/-]+\\.html$";
+/** A CSS hex colour. */
+export const BRAND_COLOR_PATTERN = "^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$";
 /** One line of text: no line breaks or control characters (header injection). */
 export const ONE_LINE_PATTERN = "^[^\\u0000-\\u001f\\u007f]*$";
 
@@ -59,6 +63,8 @@ export const CONFIG_PATTERN_TEXT: PatternTexts = {
   [DOMAIN_PATTERN]: "a domain name such as corp.example (letters, digits, hyphens; at least two labels; IDN as xn--)",
   [BRANCH_PATTERN]: 'a git branch name such as newsletter-state (letters, digits, ".", "_", "-", "/"; no "..")',
   [ONE_LINE_PATTERN]: "a single line of text (no line breaks or control characters)",
+  [LAYOUT_FILE_PATTERN]: "an .html file under .github/, e.g. .github/newsletter-layout.html (a folder the admins own)",
+  [BRAND_COLOR_PATTERN]: 'a CSS hex colour in quotes, e.g. "#0b5cad"',
 };
 
 const addressString = { type: "string", minLength: 3, maxLength: 254, pattern: ONE_LINE_PATTERN } as const;
@@ -94,6 +100,28 @@ export const configSchema = {
           },
         },
         postal_address: { type: "string", minLength: 1, maxLength: 500, description: "Sender's postal address for the footer." },
+        locale: {
+          type: "string",
+          enum: ["en", "ja"],
+          default: "en",
+          description: "Language of the footer and the approval banner (docs/design.md, \"Layout and pictures\").",
+        },
+      },
+    },
+    layout: {
+      type: "object",
+      default: {},
+      additionalProperties: false,
+      description: "The HTML layout messages are wrapped in (docs/design.md, \"Layout and pictures\").",
+      properties: {
+        file: {
+          type: "string",
+          maxLength: 200,
+          pattern: LAYOUT_FILE_PATTERN,
+          description: "The repository's own layout, a file under .github/ (owned by the admins); the built-in one without.",
+        },
+        brand_color: { type: "string", default: "#0b5cad", pattern: BRAND_COLOR_PATTERN },
+        logo_url: { type: "string", maxLength: 2000, pattern: HTTPS_URL_PATTERN, description: "https URL of the logo image." },
       },
     },
     approvals: {

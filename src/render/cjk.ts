@@ -1,0 +1,167 @@
+/**
+ * Japanese (and Chinese) text in both parts: no space at a soft line break
+ * between two CJK characters, and a text part wrapped at a readable width
+ * without splitting a character. See docs/design.md, "Layout and pictures".
+ *
+ * Hangul is not included: Korean separates words with spaces, so its soft
+ * breaks stay spaces (as CSS Text 3 §4.1.3 segment-break transformation does).
+ */
+
+/** Han, kana, the CJK symbols and punctuation block, full-width and half-width forms. */
+const CJK_CLASS =
+  "\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\u3000-\\u303F\\u30FC\\uFF01-\\uFF60\\uFFE0-\\uFFE6";
+const CJK_CHAR = new RegExp(`[${CJK_CLASS}]`, "u");
+
+/** Inline tags a soft break may sit beside: `日本<strong>語</strong>\n次の行`. */
+const INLINE_CLOSE = "(?:</(?:strong|em|b|i|a|del|s|code|span|u|small|mark)>)*";
+const INLINE_OPEN = "(?:<(?:strong|em|b|i|a|del|s|code|span|u|small|mark)(?:\\s[^<>]*)?>)*";
+const PRE = /<pre[\s>][\s\S]*?<\/pre>/gi;
+const CJK_FIRST = new RegExp(`^[${CJK_CLASS}]`, "u");
+
+/**
+ * Removes the line break (which a browser shows as a space) between two CJK
+ * characters in rendered HTML, outside `<pre>`. Markdown's soft line break is
+ * a "\n" in marked's output; a hard break (`<br>`) is left alone.
+ * `placeholder` (a regex source) matches a placeholder's marker: a break
+ * between a CJK character and a placeholder goes too, since a value in a
+ * Japanese sentence is Japanese far more often than not (never between two
+ * placeholders: nothing is known of either value).
+ */
+export function joinCjkSoftBreaks(html: string, placeholder?: string): string {
+  const side = placeholder === undefined ? `[${CJK_CLASS}]` : `(?:[${CJK_CLASS}]|${placeholder})`;
+  const softBreak = new RegExp(`(?<=(${side})${INLINE_CLOSE})\\n(?=${INLINE_OPEN}(${side}))`, "gu");
+  const join = (s: string) =>
+    s.replace(softBreak, (m, a: string, b: string) => (CJK_FIRST.test(a) || CJK_FIRST.test(b) ? "" : m));
+  let out = "";
+  let last = 0;
+  for (const m of html.matchAll(PRE)) {
+    out += join(html.slice(last, m.index)) + m[0];
+    last = m.index + m[0].length;
+  }
+  return out + join(html.slice(last));
+}
+
+/** Text-part width in columns; a wide (CJK) character takes two. RFC 5322 §2.1.1 recommends at most 78. */
+export const TEXT_COLUMNS = 72;
+
+/** East Asian Wide and Fullwidth (UAX #11), as far as mail text needs: CJK, Hangul, full-width forms, emoji. */
+const WIDE =
+  /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{1F300}-\u{1F64F}\u{1F900}-\u{1F9FF}\u{20000}-\u{3FFFD}]/u;
+
+/** Japanese line-breaking rules (kinsoku, JIS X 4051): never at the start of a line. */
+const NO_START = /^[、。，．・：；？！ー～）」』】〕〉》〙〗｝］ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ々〻‐゠–〜?!)\]},.:;]/u;
+/** Never at the end of a line. */
+const NO_END = /^[（「『【〔〈《〘〖｛［(\[{]$/u;
+
+function widthOf(g: string): number {
+  return WIDE.test(g) ? 2 : 1;
+}
+
+/** Code points that join the previous one into one grapheme: marks, ZWJ and what follows it, selectors, skin tones, tags. */
+const EXTENDS = /^[\p{M}\u200D\uFE00-\uFE0F\u{1F3FB}-\u{1F3FF}\u{E0020}-\u{E007F}]$/u;
+
+/**
+ * Grapheme clusters, closely enough for wrapping (a full UAX #29 segmenter,
+ * Intl.Segmenter, costs several times more per recipient line): a code point
+ * with the marks, joiners and modifiers that follow it; regional-indicator
+ * flags in pairs.
+ */
+function clustersOf(line: string): string[] {
+  const out: string[] = [];
+  let joinNext = false;
+  for (const cp of line) {
+    const last = out.length - 1;
+    const ri = cp >= "\u{1F1E6}" && cp <= "\u{1F1FF}";
+    if (last >= 0 && (joinNext || EXTENDS.test(cp) || (ri && isLoneRegional(out[last]!)))) {
+      out[last] += cp;
+    } else {
+      out.push(cp);
+    }
+    joinNext = cp === "\u200D";
+  }
+  return out;
+}
+
+function isLoneRegional(g: string): boolean {
+  return g.length === 2 && g >= "\u{1F1E6}" && g <= "\u{1F1FF}";
+}
+
+/** Display width, stopping early once it is over `limit`. */
+function widthOver(line: string, limit: number): boolean {
+  let w = 0;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    w += c < 0x1100 ? 1 : 2; // an upper bound: every code unit from U+1100 up counted wide
+    if (w > limit) return true;
+  }
+  return false;
+}
+
+/** Is there a break opportunity between graphemes `a` and `b` (neither a space)? Only between two CJK characters. */
+function cjkBreak(a: string, b: string): boolean {
+  return CJK_CHAR.test(a) && CJK_CHAR.test(b) && !NO_START.test(b) && !NO_END.test(a);
+}
+
+/**
+ * Wraps every line of `text` at `columns` display columns: at spaces (the
+ * space is dropped at the break) and between two CJK characters, never
+ * inside a grapheme cluster, a word, a URL or an address (a token longer
+ * than the width stays whole on its own line). Line-local: the result for a
+ * text is the results for its lines joined, which is what lets the
+ * compose-once fast path wrap only the lines that hold a value.
+ * Lines are split at "\r\n", "\r" and "\n", each kept as it was.
+ */
+export function wrapText(text: string, columns: number = TEXT_COLUMNS): string {
+  let out = "";
+  let from = 0;
+  for (const m of text.matchAll(/\r\n|\r|\n/g)) {
+    out += wrapLine(text.slice(from, m.index), columns) + m[0];
+    from = m.index + m[0].length;
+  }
+  return out + wrapLine(text.slice(from), columns);
+}
+
+function wrapLine(line: string, columns: number): string {
+  if (!widthOver(line, columns)) return line; // the common case, in one cheap pass
+  const gs = clustersOf(line);
+  let total = 0;
+  for (const g of gs) total += widthOf(g);
+  if (total <= columns) return line;
+
+  // A quoted line (html-to-text's "> ") keeps its mark on every line it wraps into;
+  // a list item's lines line up under its text.
+  const lead = /^(?:> ?)+|^\s*(?:[*+-]|\d+\.)\s+|^\s+/.exec(line)?.[0] ?? "";
+  const indent = lead.startsWith(">") ? lead : " ".repeat(lead.length);
+  const lines: string[] = [];
+  let cur = "";
+  let curWidth = 0;
+  /** The last place in `cur` where the line may end. */
+  let breakAt = -1;
+  let prev = "";
+  for (const g of gs) {
+    const w = widthOf(g);
+    if (g === " " || g === "\t") {
+      // The first space of a run is the break; the spaces after a break are dropped.
+      if (cur.length > 0 && prev !== " " && prev !== "\t") breakAt = cur.length;
+      cur += g;
+      curWidth += w;
+      prev = g;
+      continue;
+    }
+    if (prev !== "" && prev !== " " && prev !== "\t" && cjkBreak(prev, g)) {
+      breakAt = cur.length;
+    }
+    if (curWidth + w > columns && breakAt > (lines.length === 0 ? lead.length : indent.length)) {
+      lines.push(cur.slice(0, breakAt).replace(/[ \t]+$/, ""));
+      cur = indent + cur.slice(breakAt).replace(/^[ \t]+/, "");
+      curWidth = 0;
+      for (const h of clustersOf(cur)) curWidth += widthOf(h);
+      breakAt = -1;
+    }
+    cur += g;
+    curWidth += w;
+    prev = g;
+  }
+  lines.push(cur);
+  return lines.join("\n");
+}
