@@ -14,6 +14,7 @@
 import { mask } from "../../address/mask.ts";
 import type { Finding } from "../finding.ts";
 import type { RuleId } from "../rules.ts";
+import { disguisedAddresses } from "./disguise.ts";
 import { findAddresses } from "./extract.ts";
 import { LineIndex, findingAt } from "./locate.ts";
 import { allowlist } from "./allowlist.ts";
@@ -93,11 +94,15 @@ export function checkLeaks(sources: ReadonlyArray<LeakSource>, ctx: LeakContext)
 
   for (const src of sources) {
     const hits = findAddresses(src.text);
-    if (hits.length === 0) continue;
+    // The lax reading (disguise.ts): looked up, never refused for its shape.
+    const disguised = disguisedAddresses(src.text);
+    if (hits.length === 0 && disguised.length === 0) continue;
     const lines = new LineIndex(src.text, src.baseLine, src.baseColumn);
+    const listedHere = new Set<string>();
     for (const h of hits) {
       const a = h.address;
       if (lists.has(a)) {
+        listedHere.add(a);
         seen.set(a, ON_LIST);
         report("leak-list-address", src, lines, h.offset, () => {
           const where = sourceOf(a) ?? "a recipient or suppression list";
@@ -121,6 +126,16 @@ export function checkLeaks(sources: ReadonlyArray<LeakSource>, ctx: LeakContext)
           () => `${mask(a)} is not in leakage.allow_addresses and its domain is not in allow_domains`,
         );
       }
+    }
+    for (const d of disguised) {
+      const a = d.address;
+      if (listedHere.has(a) || !lists.has(a)) continue;
+      listedHere.add(a);
+      seen.set(a, ON_LIST);
+      report("leak-list-address", src, lines, d.offset, () => {
+        const where = sourceOf(a) ?? "a recipient or suppression list";
+        return `${mask(a)} is on ${where}, written in disguise (spaced, lookalike characters, words, controls or an encoded payload)`;
+      });
     }
   }
 

@@ -1,0 +1,216 @@
+/**
+ * The lax reading of a text: every way a reader could still see, or get with
+ * one click, an address (docs/design.md, "Address detection"). Where the
+ * strict extractor (extract.ts) finds what is written as an address, this
+ * finds what could be *meant* as one:
+ *
+ * - lookalike `@` and `.` (lookalike.ts), mapped before NFKC folds the
+ *   circled `ⓐ` into a plain `a`;
+ * - text inside a right-to-left override or isolate, read in the order a
+ *   reader sees it (UAX #9: `U+202E moc.elpmaxe@orat` shows as an address);
+ * - `at` / `dot` as words, English and Japanese (`アット`, `あっと`, `ドット`,
+ *   `どっと`), spaced or not, across line breaks too;
+ * - blanks and line breaks around `@` and `.` (`taro . yamada @ example . com`,
+ *   `{{ name }}⏎@{{ domain }}`);
+ * - `data:` URIs, RFC 2047 encoded-words and bare base64 (payload.ts), read
+ *   again, two levels deep.
+ *
+ * This reading has false candidates by design ("meet us at the example.com
+ * booth" has one), so nothing it finds is refused for its shape: every
+ * candidate is only LOOKED UP in the recipient and suppression lists (check)
+ * or the send's fingerprints (guard). To miss no intended reading, each
+ * `local@domain` is also tried with the leading dot-separated words of the
+ * local part dropped and with the domain cut after each label
+ * (`thanks.taro@example.com.next` → `taro@example.com`, among others).
+ */
+import { normaliseAddress } from "../../address/normalise.ts";
+import { decodeText } from "./decode.ts";
+import { deobfuscate } from "./deobfuscate.ts";
+import { findAddresses } from "./extract.ts";
+import { foldMapped } from "./fold.ts";
+import { AT_LOOKALIKE, AT_LOOKALIKES, BIDI_CONTROLS, DOT_LOOKALIKE, DOT_LOOKALIKES } from "./lookalike.ts";
+import { mapped, originalSpan, replaceMapped, type MappedString } from "./mapped.ts";
+import { payloads } from "./payload.ts";
+
+export interface Disguised {
+  /** Normalised (src/address/normalise.ts), ready for a lookup. */
+  address: string;
+  /** Span in the original text (the whole payload for a decoded one). */
+  offset: number;
+  length: number;
+}
+
+/** Markers of this reading: Unicode noncharacters, as deobfuscate.ts's. */
+const LAX_AT = "\ufdd2";
+const LAX_DOT = "\ufdd3";
+const ANY_MARKER = /[\ufdd0-\ufdd3]/g;
+
+/** Without one of these there is no at sign in any spelling, and no payload: nothing to read. */
+const MAY_DISGUISE = /[^\x00-\x7f]|[@&%\\=]|at|data:|[A-Za-z0-9+/]{12}/i;
+
+const OVERRIDE = /[\u202e\u202b\u2067]([^\u202c\u2069\n]*)[\u202c\u2069]?/g;
+const WORD_AT = /\s+(?:at|atmark)\s+|\s*(?:アット|あっと)(?!マーク)\s*/g;
+const WORD_DOT = /\s+(?:dot|period)\s+|\s*(?:ドット|どっと)\s*/g;
+const AT_RUN = /\s*[@\ufdd0\ufdd2]\s*/g;
+const DOT_RUN = /(?<=[\p{L}\p{N}])\s*[.\ufdd1\ufdd3]\s*(?=[\p{L}\p{N}])/gu;
+const NEEDS_SECOND_DECODE = /[&%\\]/;
+const MAX_DEPTH = 2;
+const MAX_LOCAL = 64;
+const MAX_DOMAIN = 253;
+const MAX_LABELS = 6;
+const MAX_LOCAL_WORDS = 4;
+
+/** The text as the lax reading sees it: every `@` and `.` in any spelling as `@` and `.`, blanks around them gone. */
+export function laxText(text: string): MappedString {
+  let ms = decodeText(mapped(text));
+  ms = replaceMapped(ms, ANY_MARKER, () => " ");
+  ms = replaceMapped(ms, OVERRIDE, (m) => [...m[1]!].reverse().join(""));
+  ms = replaceMapped(ms, AT_LOOKALIKE, () => LAX_AT);
+  ms = replaceMapped(ms, DOT_LOOKALIKE, () => LAX_DOT);
+  let folded = foldMapped(ms);
+  if (folded !== ms && NEEDS_SECOND_DECODE.test(folded.text)) folded = foldMapped(decodeText(folded));
+  ms = deobfuscate(folded);
+  ms = replaceMapped(ms, WORD_AT, () => LAX_AT);
+  ms = replaceMapped(ms, WORD_DOT, () => LAX_DOT);
+  ms = replaceMapped(ms, AT_RUN, () => "@");
+  return replaceMapped(ms, DOT_RUN, () => ".");
+}
+
+/**
+ * Every candidate of the lax reading, normalised, each with its span in
+ * `text`. Read window by window: only the lines that hold something the
+ * strict extractor does not already read the same way (needsLaxReading), each
+ * with the line before or after when an at sign in some spelling starts or
+ * ends it. A 700 KB body of 13,011 plain addresses then costs one test per line.
+ */
+export function disguisedAddresses(text: string, depth = 0): Disguised[] {
+  const out: Disguised[] = [];
+  const seen = new Set<string>();
+  const add = (address: string, offset: number, length: number) => {
+    const k = `${address}\0${offset}`;
+    if (seen.has(k)) return;
+    seen.add(k);
+    out.push({ address, offset, length });
+  };
+  if (!MAY_DISGUISE.test(text)) return out;
+  for (const [ws, we] of laxWindows(text)) {
+    const ms = laxText(text.slice(ws, we));
+    const t = ms.text;
+    for (let at = t.indexOf("@"); at >= 0; at = t.indexOf("@", at + 1)) {
+      const c = laxCandidate(t, at);
+      if (c === null) continue;
+      const span = originalSpan(ms, c.start, c.end);
+      for (const a of c.addresses) add(a, ws + span.offset, span.length);
+    }
+  }
+  if (depth < MAX_DEPTH) {
+    for (const p of payloads(text)) {
+      for (const f of findAddresses(p.text)) add(f.address, p.offset, p.length);
+      for (const d of disguisedAddresses(p.text, depth + 1)) add(d.address, p.offset, p.length);
+    }
+  }
+  return out;
+}
+
+/**
+ * Does this line hold something only the lax reading reads: a lookalike,
+ * a bidi control, a full-width form or wide blank, a Japanese at or dot
+ * word, a blank beside an at
+ * sign, an at sign with a blank beside a dot, an encoding (`&`, `%`, `\`),
+ * or `at` / `dot` as a word?
+ */
+const LAX_LINE = new RegExp(
+  `[${AT_LOOKALIKES}${DOT_LOOKALIKES}${BIDI_CONTROLS}\\uff01-\\uff5e\\u3000\\u00a0\\u2000-\\u200b]|アット|あっと|ドット|どっと|` +
+    "\\s@|@\\s|[&%\\\\]|(?:^|[^a-z])(?:at|dot|period|atmark)(?:[^a-z]|$)",
+  "iu",
+);
+const SPACED_DOT = /\s\.|\.\s/;
+/** An at sign in some spelling at the very start or end of a line (after blanks and tags): the address may go on in the next line. */
+const EDGE_START = /^(?:\s|<[^>]*>)*(?:[@\uff20\ufe6b\u24d0\u24b6]|&#0*64;|&#x0*40;|&commat;|(?:at|アット|あっと)(?:\s|$))/i;
+const EDGE_END = /(?:[@\uff20\ufe6b\u24d0\u24b6]|&#0*64;|&#x0*40;|&commat;|(?:^|\s)(?:at|アット|あっと))(?:\s|<[^>]*>)*$/i;
+
+export function needsLaxReading(line: string): boolean {
+  return LAX_LINE.test(line) || (line.includes("@") && SPACED_DOT.test(line));
+}
+
+/** An at sign in some spelling starts (-1), ends (1) or both (2) the line, or neither (0). */
+export function atEdge(line: string): number {
+  const s = EDGE_START.test(line);
+  const e = EDGE_END.test(line);
+  return s && e ? 2 : s ? -1 : e ? 1 : 0;
+}
+
+/** [start, end) of the stretches of `text` to read laxly, in order, merged where they touch. */
+function laxWindows(text: string): Array<[number, number]> {
+  const starts: number[] = [];
+  for (let i = 0; i <= text.length; ) {
+    starts.push(i);
+    const nl = text.indexOf("\n", i);
+    if (nl < 0) break;
+    i = nl + 1;
+  }
+  const lineEnd = (k: number) => (k + 1 < starts.length ? starts[k + 1]! - 1 : text.length);
+  const windows: Array<[number, number]> = [];
+  for (let k = 0; k < starts.length; k++) {
+    const line = text.slice(starts[k]!, lineEnd(k));
+    const edge = atEdge(line);
+    if (edge === 0 && !needsLaxReading(line)) continue;
+    const from = edge === -1 || edge === 2 ? Math.max(0, k - 1) : k;
+    const to = edge === 1 || edge === 2 ? Math.min(starts.length - 1, k + 1) : k;
+    const ws = starts[from]!;
+    const we = lineEnd(to);
+    const last = windows[windows.length - 1];
+    if (last !== undefined && ws <= last[1] + 1) last[1] = Math.max(last[1], we);
+    else windows.push([ws, we]);
+  }
+  return windows;
+}
+
+const LOCAL_ASCII = /[a-z0-9._+'=-]/;
+const LABEL_ASCII = /[a-z0-9-]/;
+const WIDE_LETTER = /[\p{L}\p{N}\p{M}]/u;
+
+function kind(c: string | undefined, ascii: RegExp): 0 | 1 | 2 {
+  if (c === undefined) return 0;
+  if (c.charCodeAt(0) < 0x80) return ascii.test(c) ? 1 : 0;
+  return WIDE_LETTER.test(c) ? 2 : 0;
+}
+
+/** The local part and domain around the `@` at `at`, and every reading of them to look up. */
+function laxCandidate(t: string, at: number): { start: number; end: number; addresses: string[] } | null {
+  const k = kind(t[at - 1], LOCAL_ASCII);
+  if (k === 0) return null;
+  let s = at;
+  while (s > 0 && at - s < MAX_LOCAL && kind(t[s - 1], LOCAL_ASCII) === k) s--;
+  const local = t.slice(s, at).replace(/^[._'+=-]+/, "");
+  if (local === "") return null;
+
+  const labels: string[] = [];
+  let pos = at + 1;
+  while (pos - at <= MAX_DOMAIN && labels.length < MAX_LABELS) {
+    const lk = kind(t[pos], LABEL_ASCII);
+    if (lk === 0) break;
+    const ls = pos;
+    while (kind(t[pos], LABEL_ASCII) === lk) pos++;
+    labels.push(t.slice(ls, pos));
+    if (t[pos] !== "." || kind(t[pos + 1], LABEL_ASCII) === 0) break;
+    pos++;
+  }
+  if (labels.length < 2) return null;
+
+  const words = local.split(".");
+  const locals: string[] = [];
+  for (let i = 0; i < words.length && locals.length < MAX_LOCAL_WORDS; i++) {
+    const l = words.slice(i).join(".");
+    if (l !== "") locals.push(l);
+  }
+  const addresses: string[] = [];
+  for (const l of locals) {
+    for (let n = labels.length; n >= 2; n--) {
+      const a = normaliseAddress(`${l}@${labels.slice(0, n).join(".")}`);
+      if (a !== null) addresses.push(a);
+    }
+  }
+  return { start: s, end: pos, addresses };
+}
+
