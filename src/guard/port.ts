@@ -16,6 +16,15 @@ export interface GuardContext {
    * the List-Unsubscribe mailto, the Message-ID), normalised. Allowed.
    */
   ownAddresses: ReadonlySet<string>;
+  /**
+   * Is this normalised address a member of the list being sent, or
+   * suppressed? Answered from the send's fingerprints (listed.ts), never
+   * from addresses. Any address that folds to one, in any spelling, and is
+   * not `recipient` aborts the send, even one that is ours or allowlisted
+   * (docs/design.md, "The per-message guard"). Absent: no list is known
+   * (a preview), and only the strict reading is held against the allowlist.
+   */
+  listed?: (normalisedAddr: string) => boolean;
 }
 
 export type GuardVerdict =

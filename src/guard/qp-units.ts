@@ -14,7 +14,9 @@
  * tag left open carries a line on into the next (the scanner reads on to
  * the ">"; a trigger skips tags to their ">"). A unit whose decoded text
  * has a "<" after its last ">" makes the whole part go the ordinary way
- * (decodeLeaf, then Scanner.add over all of it).
+ * (decodeLeaf, then Scanner.add over all of it); so does a unit that starts
+ * or ends with an at sign in some spelling, whose address may go on in the
+ * next or previous line (docs/design.md, "The per-message guard").
  *
  * What is remembered is a pure function of the unit's own octets (and of the
  * charset and HTML-ness, each with its own map), keyed by all of them: every
@@ -27,6 +29,7 @@
  */
 import { isAscii } from "node:buffer";
 import { unparseable } from "./refusal.ts";
+import { atEdge } from "../check/leak/disguise.ts";
 import { collectLines, type Scanner } from "./scanner.ts";
 import { decodeLeaf } from "./transfer.ts";
 
@@ -159,6 +162,9 @@ function softBreak(src: string, lineStart: number, lf: number): boolean {
 function makeUnit(key: string, charset: "utf-8" | "us-ascii", html: boolean, label: string): Unit {
   const { text, ascii } = decodeLeaf(Buffer.from(key, "latin1"), "quoted-printable", charset, label);
   if (html && text.lastIndexOf("<") > text.lastIndexOf(">")) return OPEN;
+  // An at sign in some spelling at the unit's start or end: the address may go on in the line
+  // before or after, which only the whole-part scan joins (scanner.ts collectLines).
+  if (atEdge(text) !== 0) return OPEN;
   const lines: string[] = [];
   collectLines(text, ascii, html, lines);
   return { lines, open: false };

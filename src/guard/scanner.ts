@@ -20,7 +20,9 @@
  * template repeat in every message, so they are remembered (bounded).
  */
 import { mask } from "../address/mask.ts";
+import { atEdge, disguisedAddresses, needsLaxReading } from "../check/leak/disguise.ts";
 import { findAddresses } from "../check/leak/extract.ts";
+import { payloads } from "../check/leak/payload.ts";
 import { isAllowed } from "./allowed.ts";
 import { decodeEncodedWords } from "./encoded-word.ts";
 import { UNUSUAL_NAME, type Field } from "./header-block.ts";
@@ -29,13 +31,24 @@ import type { GuardContext } from "./port.ts";
 import { refuse } from "./refusal.ts";
 import { triggerLines } from "./triggers.ts";
 
-/** Line → the distinct strong addresses in it (normalised). */
-const seenLines = new Map<string, readonly string[]>();
+/**
+ * What a line holds: the distinct strong addresses (held against the
+ * allowlist and the list), and every other candidate of the weak and lax
+ * readings (only looked up in the list), normalised.
+ */
+interface LineFinds {
+  readonly strong: readonly string[];
+  readonly lax: readonly string[];
+}
+
+/** Line → what it holds. */
+const seenLines = new Map<string, LineFinds>();
 /** Bounds: some 8 MB of lines at most; forgotten all at once when full (the next message re-learns its template). */
 const MAX_REMEMBERED_CHARS = 4_000_000;
 const MAX_REMEMBERED_LENGTH = 4_096;
 let rememberedChars = 0;
 const NONE: readonly string[] = Object.freeze([]);
+const NOTHING: LineFinds = Object.freeze({ strong: NONE, lax: NONE });
 
 export class Scanner {
   private readonly lines: string[] = [];
@@ -76,11 +89,15 @@ export class Scanner {
     this.wheres.push(where);
   }
 
-  /** Refuses at the first strong address (in the order collected) that `ctx` does not allow. */
+  /**
+   * Refuses at the first address (in the order collected) that is on the
+   * list and not the recipient, in any reading, or, read strictly, that
+   * `ctx` does not allow.
+   */
   check(ctx: GuardContext): void {
     const n = this.lines.length;
     if (n === 0) return;
-    const found: Array<readonly string[] | undefined> = new Array(n);
+    const found: Array<LineFinds | undefined> = new Array(n);
     const fresh: number[] = [];
     for (let i = 0; i < n; i++) {
       const known = seenLines.get(this.lines[i]!);
@@ -88,8 +105,14 @@ export class Scanner {
       else found[i] = known;
     }
     if (fresh.length > 0) this.extract(fresh, found);
+    const listed = ctx.listed;
     for (let i = 0; i < n; i++) {
-      for (const a of found[i] ?? NONE) {
+      const f = found[i] ?? NOTHING;
+      if (listed !== undefined) {
+        for (const a of f.strong) if (a !== ctx.recipient && listed(a)) refuseListed(a, this.wheres[i]!);
+        for (const a of f.lax) if (a !== ctx.recipient && listed(a)) refuseListed(a, this.wheres[i]!);
+      }
+      for (const a of f.strong) {
         if (isAllowed(a, ctx)) continue;
         const where = this.wheres[i]!;
         const masked = mask(a);
@@ -104,8 +127,12 @@ export class Scanner {
     }
   }
 
-  /** One extractor call over the lines not seen before; each hit assigned back to its line. */
-  private extract(fresh: readonly number[], found: Array<readonly string[] | undefined>): void {
+  /**
+   * One strict extractor call over the lines not seen before, each hit
+   * assigned back to its line; then, per line, the payloads read strictly
+   * and the lax reading where the line has anything for it.
+   */
+  private extract(fresh: readonly number[], found: Array<LineFinds | undefined>): void {
     const starts: number[] = [];
     let pos = 0;
     for (const i of fresh) {
@@ -113,14 +140,16 @@ export class Scanner {
       pos += this.lines[i]!.length + 1;
     }
     const per: string[][] = fresh.map(() => []);
+    const weak: string[][] = fresh.map(() => []);
     for (const f of findAddresses(fresh.map((i) => this.lines[i]!).join("\n"))) {
-      if (!f.strong) continue;
       const k = lastAtOrBefore(starts, f.offset);
-      if (!per[k]!.includes(f.address)) per[k]!.push(own(f.address)); // remembered below: not a slice of the joined text
+      const into = f.strong ? per[k]! : weak[k]!;
+      if (!into.includes(f.address)) into.push(own(f.address)); // remembered below: not a slice of the joined text
     }
     for (let k = 0; k < fresh.length; k++) {
       const line = this.lines[fresh[k]!]!;
-      const list = per[k]!.length === 0 ? NONE : per[k]!;
+      const lax = laxFinds(line, per[k]!, weak[k]!);
+      const list: LineFinds = per[k]!.length === 0 && lax.length === 0 ? NOTHING : { strong: per[k]!, lax };
       found[fresh[k]!] = list;
       if (line.length > MAX_REMEMBERED_LENGTH) continue;
       if (rememberedChars + line.length > MAX_REMEMBERED_CHARS) {
@@ -136,17 +165,54 @@ export class Scanner {
 }
 
 /**
+ * Strict addresses in the line's payloads (a `data:` URI, an encoded-word:
+ * decode and scan) join `strong`; the weak and lax readings' candidates not
+ * already there are returned, to be looked up.
+ */
+function laxFinds(line: string, strong: string[], weak: readonly string[]): readonly string[] {
+  const lax: string[] = [];
+  if (line.includes("data:") || line.includes("=?")) {
+    for (const p of payloads(line, false)) {
+      for (const f of findAddresses(p.text)) {
+        const into = f.strong ? strong : lax;
+        if (!into.includes(f.address)) into.push(own(f.address));
+      }
+    }
+  }
+  for (const a of weak) if (!strong.includes(a) && !lax.includes(a)) lax.push(a);
+  for (const d of disguisedAddresses(line)) {
+    if (!strong.includes(d.address) && !lax.includes(d.address)) lax.push(own(d.address));
+  }
+  return lax.length === 0 ? NONE : lax;
+}
+
+function refuseListed(a: string, where: string): never {
+  const masked = mask(a);
+  refuse(
+    "foreign-address",
+    where,
+    `${masked} in ${where} is on the list being sent (or suppressed) and is not this message's recipient, ` +
+      "in some spelling of it: the whole send is aborted, not just this message",
+    masked,
+  );
+}
+
+/**
  * What Scanner.add collects from `text`, appended to `out` in order: each
- * line that may hold a strong address (triggers.ts) and, for HTML, each
- * such line read on while a tag is open at its end, and that block as a
- * reader shows it.
+ * line that may hold a strong address (triggers.ts) or something only the
+ * lax reading reads (disguise.ts), with the line before or after where an
+ * at sign in some spelling starts or ends it, and, for HTML, each such line
+ * read on while a tag is open at its end, and that block as a reader shows it.
  */
 export function collectLines(text: string, ascii: boolean, html: boolean, out: string[]): void {
-  const starts = triggerLines(text, ascii, html);
+  const starts = mergeStarts(triggerLines(text, ascii, html), laxLines(text));
   let covered = -1;
-  for (const s of starts) {
+  for (let s of starts) {
     if (s <= covered) continue;
     let e = lineEnd(text, s);
+    const edge = atEdge(text.slice(s, e));
+    if ((edge === -1 || edge === 2) && s > 0) s = text.lastIndexOf("\n", s - 2) + 1;
+    if ((edge === 1 || edge === 2) && e < text.length) e = lineEnd(text, e + 1);
     if (!html) {
       out.push(text.slice(s, e));
       continue;
@@ -162,6 +228,26 @@ export function collectLines(text: string, ascii: boolean, html: boolean, out: s
     out.push(block);
     if (block.includes("<")) out.push(visibleText(block));
   }
+}
+
+/** Starts of the lines needing the lax reading, or with an at sign in some spelling at an edge. */
+function laxLines(text: string): number[] {
+  const out: number[] = [];
+  // One test of the whole text first: most header values and parts have nothing for the lax reading.
+  if (!needsLaxReading(text) && atEdge(text) === 0 && !text.includes("\n@")) return out;
+  for (let s = 0; s < text.length; ) {
+    const e = lineEnd(text, s);
+    const line = text.slice(s, e);
+    if (needsLaxReading(line) || atEdge(line) !== 0) out.push(s);
+    s = e + 1;
+  }
+  return out;
+}
+
+/** Two ascending lists of offsets as one, each once. */
+function mergeStarts(a: readonly number[], b: readonly number[]): number[] {
+  if (b.length === 0) return a as number[];
+  return [...new Set([...a, ...b])].sort((x, y) => x - y);
 }
 
 /** `s` in storage of its own (a slice in V8 points into its parent string and keeps all of it alive). */

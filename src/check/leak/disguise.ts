@@ -115,29 +115,102 @@ export function disguisedAddresses(text: string, depth = 0): Disguised[] {
 /**
  * Does this line hold something only the lax reading reads: a lookalike,
  * a bidi control, a full-width form or wide blank, a Japanese at or dot
- * word, a blank beside an at
- * sign, an at sign with a blank beside a dot, an encoding (`&`, `%`, `\`),
- * or `at` / `dot` as a word?
+ * word, a blank beside an at sign, an at sign with a blank beside a dot,
+ * `at` / `dot` as a word, or an encoding (`&`, `%`, `\`) hiding one of
+ * these? Runs on every line the guard collects: plain loops and
+ * non-Unicode regexes, as a Unicode alternation cost more than all the
+ * guard's other steps together.
  */
-const LAX_LINE = new RegExp(
-  `[${AT_LOOKALIKES}${DOT_LOOKALIKES}${BIDI_CONTROLS}\\uff01-\\uff5e\\u3000\\u00a0\\u2000-\\u200b]|アット|あっと|ドット|どっと|` +
-    "\\s@|@\\s|[&%\\\\]|(?:^|[^a-z])(?:at|dot|period|atmark)(?:[^a-z]|$)",
-  "iu",
-);
+// Not the ideographic full stops: the strict reading folds them to "." already, and every
+// Japanese sentence ends with one.
+const WIDE = new RegExp(`[${[...AT_LOOKALIKES, ...DOT_LOOKALIKES].filter((c) => c.length === 1 && c !== "\u3002" && c !== "\uff61").join("")}${BIDI_CONTROLS}\\uff01-\\uff5e\\u3000\\u00a0\\u2000-\\u200b]|アット|あっと|ドット|どっと|[\\ud83c\\ud802]`);
+const NON_ASCII = /[^\x00-\x7f]/;
+const WORDS = /\b(?:at|dot|period|atmark)\b/i;
 const SPACED_DOT = /\s\.|\.\s/;
-/** An at sign in some spelling at the very start or end of a line (after blanks and tags): the address may go on in the next line. */
-const EDGE_START = /^(?:\s|<[^>]*>)*(?:[@\uff20\ufe6b\u24d0\u24b6]|&#0*64;|&#x0*40;|&commat;|(?:at|アット|あっと)(?:\s|$))/i;
-const EDGE_END = /(?:[@\uff20\ufe6b\u24d0\u24b6]|&#0*64;|&#x0*40;|&commat;|(?:^|\s)(?:at|アット|あっと))(?:\s|<[^>]*>)*$/i;
+const ENCODED = /[&%\\]/;
 
-export function needsLaxReading(line: string): boolean {
-  return LAX_LINE.test(line) || (line.includes("@") && SPACED_DOT.test(line));
+function laxDirect(line: string): boolean {
+  const at = line.indexOf("@");
+  if (at >= 0) {
+    for (let p = at; p >= 0; p = line.indexOf("@", p + 1)) {
+      if (isBlank(line.charCodeAt(p - 1)) || isBlank(line.charCodeAt(p + 1))) return true;
+    }
+    if (SPACED_DOT.test(line)) return true;
+  }
+  if (WORDS.test(line)) return true;
+  return NON_ASCII.test(line) && WIDE.test(line);
 }
 
-/** An at sign in some spelling starts (-1), ends (1) or both (2) the line, or neither (0). */
+export function needsLaxReading(line: string): boolean {
+  if (laxDirect(line)) return true;
+  if (!ENCODED.test(line)) return false;
+  const decoded = quickDecode(line);
+  return decoded !== line && laxDirect(decoded);
+}
+
+/**
+ * Blanks, non-ASCII characters and at signs that an encoding may hide, for
+ * the test above only: decode.ts's decoding keeps positions and costs
+ * several microseconds a line; this keeps none. Any numeric reference or
+ * escape becomes a blank: over-reading here only sends a line to the lax
+ * reading, which decodes it properly.
+ */
+const QUICK = /%(?:2[0-9a-f]|0[9ad]|40|[89a-f][0-9a-f])|&(?:#|nbsp;|commat;)|\\[0-9a-f@ ]/gi;
+
+function quickDecode(line: string): string {
+  return line.replace(QUICK, (m) => (m === "%40" || m.toLowerCase() === "&commat;" ? "@" : m.startsWith("%") && m[1]! >= "8" ? "\u00e9" : " "));
+}
+
+function isBlank(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0xa0 || c === 0x3000;
+}
+
+/** Without one of these no at sign in any spelling can stand at an edge. */
+const MAY_EDGE = /[@&\uff20\ufe6b\u24d0\u24b6\u30a2\u3042]/;
+const AT_CHARS = "@\uff20\ufe6b\u24d0\u24b6";
+const AT_REFS = ["&#64;", "&#x40;", "&#X40;", "&commat;"];
+// Not the English word: prose wraps lines after "at" all the time, and each such line would send
+// the guard's quoted-printable part down its slow path (qp-units.ts) in every message.
+const AT_WORDS = ["アット", "あっと"];
+
+/** An at sign in some spelling starts (-1), ends (1) or both (2) the line, after blanks and tags, or neither (0). */
 export function atEdge(line: string): number {
-  const s = EDGE_START.test(line);
-  const e = EDGE_END.test(line);
+  if (!MAY_EDGE.test(line)) return 0;
+  const s = atEdgeStart(line);
+  const e = atEdgeEnd(line);
   return s && e ? 2 : s ? -1 : e ? 1 : 0;
+}
+
+function atEdgeStart(line: string): boolean {
+  let i = 0;
+  for (;;) {
+    while (i < line.length && isBlank(line.charCodeAt(i))) i++;
+    if (line[i] !== "<") break;
+    const gt = line.indexOf(">", i);
+    if (gt < 0) return false;
+    i = gt + 1;
+  }
+  if (i >= line.length) return false;
+  if (AT_CHARS.includes(line[i]!)) return true;
+  const rest = line.slice(i, i + 10).toLowerCase();
+  if (AT_REFS.some((r) => rest.startsWith(r.toLowerCase()))) return true;
+  return AT_WORDS.some((w) => rest.startsWith(w) && (rest.length === w.length || isBlank(rest.charCodeAt(w.length))));
+}
+
+function atEdgeEnd(line: string): boolean {
+  let e = line.length;
+  for (;;) {
+    while (e > 0 && isBlank(line.charCodeAt(e - 1))) e--;
+    if (line[e - 1] !== ">") break;
+    const lt = line.lastIndexOf("<", e - 1);
+    if (lt < 0) return false;
+    e = lt;
+  }
+  if (e === 0) return false;
+  if (AT_CHARS.includes(line[e - 1]!)) return true;
+  const tail = line.slice(Math.max(0, e - 10), e).toLowerCase();
+  if (AT_REFS.some((r) => tail.endsWith(r.toLowerCase()))) return true;
+  return AT_WORDS.some((w) => tail.endsWith(w) && (tail.length === w.length || isBlank(tail.charCodeAt(tail.length - w.length - 1))));
 }
 
 /** [start, end) of the stretches of `text` to read laxly, in order, merged where they touch. */
