@@ -12,7 +12,8 @@ import { FsRepo } from "../src/load/fs-repo.ts";
 import { compileBody, type Slotted } from "../src/render/body.ts";
 import { makePlan } from "../src/send/plan.ts";
 import { prepareNewsletter } from "../src/send/prepare.ts";
-import { listRows, type ListRow } from "../src/send/recipients.ts";
+import { fingerprint } from "../src/address/mask.ts";
+import { listedKeysOf, listRows, type ListRow } from "../src/send/recipients.ts";
 import { customer } from "../test/helpers/incident.ts";
 import { SAMPLE_DIR, SAMPLE_ROOT, writeRepo } from "./lib/fixture.ts";
 import type { BareTemplate } from "./send-bare.ts";
@@ -63,7 +64,9 @@ export function benchConfig(connections: number): string {
 export async function benchPlan(root: string): Promise<{ plan: ReturnType<typeof makePlan>; rows: ListRow[] }> {
   const prepared = await prepareNewsletter({ repo: new FsRepo(root), history: new FsHistory(path.join(root, ".newsletter-state")) }, SAMPLE_DIR);
   const c = prepared.checked;
-  const plan = makePlan({ id: c.id, config: c.config, meta: c.meta, body: c.body, digest: c.digest, secret: SECRET, date: new Date() });
+  const supp = c.suppressions?.addresses ?? new Set<string>();
+  const listed = listedKeysOf(prepared.listBytes, c.list.file, supp, (a) => fingerprint(a, SECRET));
+  const plan = makePlan({ id: c.id, config: c.config, meta: c.meta, body: c.body, digest: c.digest, secret: SECRET, date: new Date(), listed });
   return { plan, rows: [...listRows(prepared.listBytes, c.list.file, new Set())] };
 }
 

@@ -29,6 +29,9 @@ import { CODEOWNERS_LOCATIONS, pickCodeowners } from "../gate/codeowners.ts";
 import { csvSource, loadListRef, type ListSource } from "./list-source.ts";
 import type { ObjectStore } from "../store/port.ts";
 import { layoutProblems } from "../render/layout.ts";
+import { placeholderColumnFindings } from "./list-fields.ts";
+import { checkReplyTo } from "./reply-to.ts";
+import { parseTemplate } from "../render/template.ts";
 
 export const RECIPIENTS_DIR = "recipients";
 export const NEWSLETTERS_DIR = "newsletters";
@@ -66,6 +69,8 @@ export interface CheckedNewsletter {
   suppressions: SuppressionList | null;
   /** The repository's own layout (config `layout.file`), null for the built-in one. */
   layout: LayoutFile | null;
+  /** List columns the subject, preheader and body use as placeholders. */
+  placeholderColumns: string[];
   /** sha256 of each input's canonical bytes, in digest order. */
   inputs: DigestInput[];
   /** Null when an input is missing or unreadable. */
@@ -241,7 +246,7 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
   const summary: NewsletterSummary = { dir, id };
   const checked: CheckedNewsletter = {
     dir, id, ok: false, config: shared.config, meta: null, body: null, list: null, listSource: null,
-    suppressions: shared.suppressions, layout: shared.layout, inputs: [], digest: null, begun: [], summary,
+    suppressions: shared.suppressions, layout: shared.layout, inputs: [], digest: null, begun: [], summary, placeholderColumns: [],
   };
 
   if (!/^newsletters\/[^/]+$/.test(dir)) {
@@ -342,6 +347,15 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
     findings.push(...(config ? leaks.findings : leaks.findings.filter((f) => f.rule === "leak-list-address")));
     if (config) summary.contentAddresses = leaks.distinct;
   }
+  if (meta && bodyText) {
+    const used = placeholderFields([meta.subject, meta.preheader ?? "", bodyText.text]);
+    checked.placeholderColumns = (list?.header ?? []).filter((h) => used.has(h));
+    if (list) findings.push(...placeholderColumnFindings(list, used, shared.book));
+  }
+  if (meta?.reply_to !== undefined) {
+    const p = positions.reply_to;
+    findings.push(...checkReplyTo(meta.reply_to, metaFile, p ?? { line: 1, column: 1 }));
+  }
   if (metaText && bodyText && shared.config) {
     const config = shared.config;
     if (meta) {
@@ -411,6 +425,13 @@ function lenientText(bytes: Uint8Array): string {
   if (b[0] === 0xfe && b[1] === 0xff) return Buffer.from(b.subarray(2, 2 + ((b.length - 2) & ~1))).swap16().toString("utf16le");
   if (b.subarray(0, 64).includes(0)) return b.toString("utf16le");
   return b.toString("latin1");
+}
+
+/** The fields placeholders name in these templates. */
+function placeholderFields(texts: readonly string[]): Set<string> {
+  const used = new Set<string>();
+  for (const t of texts) for (const p of parseTemplate(t).parts) if (p.kind === "slot") used.add(p.field);
+  return used;
 }
 
 async function readText(repo: RepoPort, file: string, findings: Finding[]): Promise<{ text: string; sha256: string } | null> {

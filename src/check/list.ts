@@ -15,6 +15,7 @@ import { ADDRESS_PROBLEM_TEXT, addressProblem, isNormalValidAddress, type Addres
 import { CsvParser, Utf8DecodeError, Utf8StreamDecoder, type FieldPositions } from "../load/csv.ts";
 import { CanonicalHasher } from "../manifest/digest.ts";
 import { AddressIndex } from "./address-index.ts";
+import { ColumnInspector, type ColumnReport } from "./list-fields.ts";
 import type { Finding, Severity } from "./finding.ts";
 import { RULES, type RuleId } from "./rules.ts";
 
@@ -56,6 +57,12 @@ export interface ListReport {
   emptyFields: Set<string>;
   /** Per such column: how many rows, and the first few (line, masked address) to name them. */
   emptyRows: Map<string, EmptyRows>;
+  /**
+   * Per column of `header` (the email column's entry is empty): unclean
+   * values, lax-reading candidates and statistics (list-fields.ts), for the
+   * columns a newsletter's placeholders use.
+   */
+  columns: ColumnReport[];
   /** sha256 (hex) of the canonical bytes: BOM stripped, CRLF → LF (manifest/digest.ts). */
   sha256: string;
   findings: Finding[];
@@ -107,12 +114,14 @@ export async function checkRecipientList(input: AsyncIterable<Uint8Array>, opts:
   const maySuppress = lengthFilter(suppressions);
   let empty: boolean[] = [];
   let emptyRows: EmptyRows[] = [];
+  let inspector: ColumnInspector | null = null;
 
   const onRecord = (fields: string[], line: number, pos: FieldPositions): void => {
     if (header === null) {
       header = readHeader(fields, pos, line, sink);
       empty = header.names.map(() => false);
       emptyRows = header.names.map(() => ({ count: 0, first: [] }));
+      inspector = new ColumnInspector(header.names);
       return;
     }
     rows++;
@@ -165,6 +174,7 @@ export async function checkRecipientList(input: AsyncIterable<Uint8Array>, opts:
     for (let k = 0; k < fields.length; k++) {
       if (k === emailCol) continue;
       const v = fields[k]!;
+      if (inspector !== null && v.length > 0) inspector.inspect(k, v, rows, pos, line, own);
       if (v.length < 2 || !MAY_HOLD_ADDRESS.test(v)) continue;
       const foreign = findAddresses(v).filter((a) => a !== own);
       if (foreign.length === 0) continue;
@@ -234,6 +244,7 @@ export async function checkRecipientList(input: AsyncIterable<Uint8Array>, opts:
     addresses,
     emptyFields,
     emptyRows: emptyByName,
+    columns: (inspector as ColumnInspector | null)?.finish() ?? [],
     sha256: scan.sha256,
     findings: sink.finish(),
   };

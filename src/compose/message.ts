@@ -45,8 +45,8 @@ export interface Mailbox {
 
 export interface MessageInput {
   from: Mailbox;
-  /** A bare address. */
-  replyTo?: string;
+  /** A bare address, or a mailbox with a display name (a `reply_to: "Name <a@corp.example>"`). */
+  replyTo?: string | Mailbox;
   /** Exactly one recipient (docs/design.md, "One recipient per message"): there are no cc/bcc fields. */
   to: Mailbox;
   /** May be non-ASCII; CR/LF throw. */
@@ -98,8 +98,10 @@ export function composeHeaders(m: MessageInput, boundary: string): string {
   const from = m.from;
   h += remembered("From", `${from.name ?? ""}\0${from.address}`, () => mailboxField("From", from));
   const replyTo = m.replyTo;
-  if (replyTo !== undefined) {
+  if (typeof replyTo === "string") {
     h += remembered("Reply-To", replyTo, () => field("Reply-To", [{ sep: " ", text: checkAddress("Reply-To", replyTo) }]));
+  } else if (replyTo !== undefined) {
+    h += remembered("Reply-To", `${replyTo.name ?? ""}\0${replyTo.address}`, () => mailboxField("Reply-To", replyTo));
   }
   h += mailboxField("To", m.to);
   h += remembered("Subject", m.subject, () => unstructuredField("Subject", m.subject));

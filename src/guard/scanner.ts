@@ -20,7 +20,7 @@
  * template repeat in every message, so they are remembered (bounded).
  */
 import { mask } from "../address/mask.ts";
-import { atEdge, disguisedAddresses, needsLaxReading } from "../check/leak/disguise.ts";
+import { atEdge, disguisedAddresses, mayHoldPayload, needsLaxReading } from "../check/leak/disguise.ts";
 import { findAddresses } from "../check/leak/extract.ts";
 import { payloads } from "../check/leak/payload.ts";
 import { isAllowed } from "./allowed.ts";
@@ -234,11 +234,11 @@ export function collectLines(text: string, ascii: boolean, html: boolean, out: s
 function laxLines(text: string): number[] {
   const out: number[] = [];
   // One test of the whole text first: most header values and parts have nothing for the lax reading.
-  if (!needsLaxReading(text) && atEdge(text) === 0 && !text.includes("\n@")) return out;
+  if (!needsLaxReading(text) && atEdge(text) === 0 && !text.includes("\n@") && !mayHoldPayload(text)) return out;
   for (let s = 0; s < text.length; ) {
     const e = lineEnd(text, s);
     const line = text.slice(s, e);
-    if (needsLaxReading(line) || atEdge(line) !== 0) out.push(s);
+    if (needsLaxReading(line) || atEdge(line) !== 0 || mayHoldPayload(line)) out.push(s);
     s = e + 1;
   }
   return out;

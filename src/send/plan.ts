@@ -13,6 +13,7 @@ import { createDkimSigner } from "../compose/dkim.ts";
 import { bounceToken, messageIdFor, unsubscribeToken } from "../compose/ids.ts";
 import { verpAddress } from "../suppress/verp.ts";
 import { InternalError } from "../errors.ts";
+import { listedLookup } from "../guard/listed.ts";
 import type { GuardContext } from "../guard/port.ts";
 import { parseMailbox } from "../load/mailbox.ts";
 import type { ResolvedConfig } from "../load/schema/config.ts";
@@ -43,6 +44,12 @@ export interface PlanInput {
   dkim?: { privateKey: string; selector: string; domain: string };
   /** The repository's own layout (config `layout.file`) as checked; the built-in one when absent. */
   layout?: { file: string; text: string } | null;
+  /**
+   * The sorted fingerprint keys of every member of the list and every
+   * suppressed address (guard/listed.ts, listedKeysOf in recipients.ts): the
+   * guard then aborts on any of them, in any spelling, in another's message.
+   */
+  listed?: Float64Array;
 }
 
 export interface Plan {
@@ -70,6 +77,10 @@ export function makePlan(p: PlanInput): Plan {
   if (!from.ok) throw new InternalError(`sender.from is not valid: ${from.problem}`);
   const fromDomain = from.normalised.slice(from.normalised.lastIndexOf("@") + 1);
   const replyTo = meta.reply_to ?? config.sender.reply_to;
+  // `reply_to` may be "Name <address>" (load/mailbox.ts): composed as that mailbox, its address ours.
+  const reply = replyTo ? parseMailbox(replyTo) : null;
+  if (reply && !reply.ok) throw new InternalError(`reply_to is not valid: ${reply.problem}`);
+  const replyMailbox = reply?.ok ? { address: reply.address, ...(reply.name ? { name: reply.name } : {}) } : undefined;
   const unsub = config.sender.unsubscribe;
   const listId = config.sender.list_id ?? `${p.id}.${fromDomain}`;
 
@@ -86,12 +97,13 @@ export function makePlan(p: PlanInput): Plan {
   }
   const allowDomains = config.leakage.allow_domains.map((d) => d.toLowerCase());
   const own = new Set<string>([from.normalised]);
-  for (const a of [replyTo, unsub?.mailto]) {
+  for (const a of [reply?.ok ? reply.address : undefined, unsub?.mailto]) {
     const n = a ? normaliseAddress(a) : null;
     if (n) own.add(n);
   }
 
   const fpOf = (addr: string) => fingerprint(addr, p.secret);
+  const listed = p.listed ? listedLookup(p.listed, p.secret) : undefined;
 
   /** Everything per recipient except the body: identifiers, the values the slots take, the subject. */
   const recipient = (address: string, row: Readonly<Record<string, string>>, fp: string = fpOf(address)) => {
@@ -108,7 +120,7 @@ export function makePlan(p: PlanInput): Plan {
 
   const base: FastMessageBase = {
     from: { address: from.address, ...(from.name ? { name: from.name } : {}) },
-    ...(replyTo ? { replyTo } : {}),
+    ...(replyMailbox ? { replyTo: replyMailbox.name ? replyMailbox : replyMailbox.address } : {}),
     date: p.date,
     listId,
     headers: [["X-Newsletter-Id", p.id], ...(p.approvalCopy ? [["X-Newsletter-Approval-Copy", p.digest] as const] : [])],
@@ -128,6 +140,7 @@ export function makePlan(p: PlanInput): Plan {
       allowAddresses,
       allowDomains,
       ownAddresses: new Set([...own, messageId.toLowerCase(), bounce.toLowerCase()]),
+      ...(listed ? { listed } : {}),
     };
     return { envelope: { from: bounce, to: address }, raw, messageId, guard };
   };

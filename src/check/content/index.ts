@@ -9,6 +9,8 @@ import type { EmptyRows } from "../list.ts";
 import type { Finding } from "../finding.ts";
 import type { MetaPositions, NewsletterMeta } from "../../load/newsletter-meta.ts";
 import type { Position, ValueLocator } from "../../load/yaml-doc.ts";
+import { checkAssembledAddresses } from "./assembled.ts";
+import { checkHtml } from "./html.ts";
 import { checkLinks } from "./links.ts";
 import { checkMarkers } from "./markers.ts";
 import { checkPlaceholders } from "./placeholders.ts";
@@ -53,12 +55,18 @@ export function checkContent(input: ContentInput): Finding[] {
     // character stands in newsletter.yml: a folded or escaped value is not a
     // copy of one stretch of a line, so "start + offset" would be wrong.
     const where = { file: metaFile, text: t.text, baseLine: 1, baseColumn: 1, markdown: false };
-    const found = [...checkPlaceholders({ ...where, columns, emptyFields, emptyRows }), ...checkMarkers({ ...where, kind: t.kind })];
+    const found = [
+      ...checkPlaceholders({ ...where, columns, emptyFields, emptyRows }),
+      ...checkMarkers({ ...where, kind: t.kind }),
+      ...checkAssembledAddresses(where),
+    ];
     findings.push(...found.map((f) => placeInFile(f, t.at, t.locate)));
   }
 
   findings.push(...checkPlaceholders({ file: bodyFile, text: body, columns, emptyFields, emptyRows, markdown: true }));
   findings.push(...checkMarkers({ file: bodyFile, text: body, kind: "body", markdown: true }));
+  findings.push(...checkAssembledAddresses({ file: bodyFile, text: body }));
+  findings.push(...checkHtml({ file: bodyFile, text: body }));
   findings.push(...checkLinks({ file: bodyFile, text: body }));
   findings.push(...checkBodySize({ file: bodyFile, text: body, maxBytes: input.maxBodyBytes }));
 

@@ -144,21 +144,32 @@ function laxDirect(line: string): boolean {
 export function needsLaxReading(line: string): boolean {
   if (laxDirect(line)) return true;
   if (!ENCODED.test(line)) return false;
-  const decoded = quickDecode(line);
+  // A numeric reference, a hex escape or a percent-encoded non-ASCII octet may be any character.
+  if (ANY_CHARACTER.test(line)) return true;
+  const decoded = line.replace(BLANK_OR_AT, (m) => (m.toLowerCase() === "%40" || m.toLowerCase() === "&commat;" ? "@" : " "));
   return decoded !== line && laxDirect(decoded);
 }
 
-/**
- * Blanks, non-ASCII characters and at signs that an encoding may hide, for
- * the test above only: decode.ts's decoding keeps positions and costs
- * several microseconds a line; this keeps none. Any numeric reference or
- * escape becomes a blank: over-reading here only sends a line to the lax
- * reading, which decodes it properly.
- */
-const QUICK = /%(?:2[0-9a-f]|0[9ad]|40|[89a-f][0-9a-f])|&(?:#|nbsp;|commat;)|\\[0-9a-f@ ]/gi;
+const ANY_CHARACTER = /&#|\\[0-9a-f]|%[89a-f][0-9a-f]/i;
+const BLANK_OR_AT = /%(?:20|09|0a|0d|40)|&nbsp;|&commat;/gi;
 
-function quickDecode(line: string): string {
-  return line.replace(QUICK, (m) => (m === "%40" || m.toLowerCase() === "&commat;" ? "@" : m.startsWith("%") && m[1]! >= "8" ? "\u00e9" : " "));
+/**
+ * Does this line hold a payload (payload.ts): a `data:` URI, an
+ * encoded-word, or a base64 run long enough to hold an address?
+ */
+export function mayHoldPayload(line: string): boolean {
+  return line.includes("data:") || line.includes("=?") || /data:/i.test(line) || hasBase64Run(line);
+}
+
+const BASE64_RUN = /[A-Za-z0-9+/]{12,}={0,2}/g;
+
+function hasBase64Run(line: string): boolean {
+  BASE64_RUN.lastIndex = 0;
+  for (let m = BASE64_RUN.exec(line); m !== null; m = BASE64_RUN.exec(line)) {
+    const s = m[0];
+    if (s.endsWith("=") || (/[0-9+/]/.test(s) && /[a-z]/.test(s) && /[A-Z]/.test(s))) return true;
+  }
+  return false;
 }
 
 function isBlank(c: number): boolean {

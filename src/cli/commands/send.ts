@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { mask } from "../../address/mask.ts";
+import { fingerprint, mask } from "../../address/mask.ts";
 import { NewsletterError, RefusedError, UsageError } from "../../errors.ts";
 import { guardMessage } from "../../guard/guard.ts";
 import { FsHistory } from "../../ledger/fs-history.ts";
@@ -20,7 +20,7 @@ import { BuildPool, composeThreads } from "../../send/build-pool.ts";
 import { makePlan, type PlanInput } from "../../send/plan.ts";
 import { dkimFromEnv, senderDomain } from "../../send/dkim-env.ts";
 import { prepareNewsletter, type Prepared } from "../../send/prepare.ts";
-import { shardName, shardRecipients } from "../../send/recipients.ts";
+import { listedKeysOf, shardName, shardRecipients } from "../../send/recipients.ts";
 import { confirmedInDoubt, parseMessageIdList } from "../../send/confirmed.ts";
 import { describeWhen, EXIT_SCHEDULED, scheduleOf } from "../../send/schedule.ts";
 import { DEVELOPMENT_SECRET, resolveSecret } from "../../send/secret.ts";
@@ -138,8 +138,6 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
   const shard = shardName(input.shard);
   await guardState(io, settings, checked.id, shard);
   const dkim = dkimFromEnv(io.env, senderDomain(checked.config.sender.from));
-  const planInput: PlanInput = { id: checked.id, config: checked.config, meta: checked.meta, body: checked.body, digest: checked.digest, secret, date: clock(), layout: checked.layout, ...(dkim ? { dkim } : {}) };
-  const plan = makePlan(planInput);
   // The suppression store applies without approval: it only removes recipients, and is read again
   // by every run, a resumed one included (docs/design.md, "Recipient data and suppressions").
   const suppressionsAt = suppressionStore(checked.config, input.root, io);
@@ -148,7 +146,12 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
   if (stored.otherKey > 0) {
     io.err(`newsletter: ${stored.otherKey} suppression entr${stored.otherKey === 1 ? "y was" : "ies were"} made under another NEWSLETTER_SECRET and cannot be matched\n`);
   }
-  const suppressions = stored.filter(plan.fingerprintOf, checked.suppressions?.addresses);
+  const fpOf = (a: string) => fingerprint(a, secret);
+  const suppressions = stored.filter(fpOf, checked.suppressions?.addresses);
+  // The guard's view of the list: every row, the CSV suppressions and the store's (docs/design.md, "The per-message guard").
+  const listed = listedKeysOf(listBytes, checked.list.file, [...(checked.suppressions?.addresses ?? []), ...stored.addresses], fpOf, stored.fingerprints);
+  const planInput: PlanInput = { id: checked.id, config: checked.config, meta: checked.meta, body: checked.body, digest: checked.digest, secret, date: clock(), layout: checked.layout, listed, ...(dkim ? { dkim } : {}) };
+  const plan = makePlan(planInput);
 
   // Two passes over the list bytes, never an array of every row: the first counts this shard's
   // recipients (the ledger's begin record needs the count), the second streams them to the loop.

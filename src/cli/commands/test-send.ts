@@ -11,7 +11,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { mask } from "../../address/mask.ts";
+import { fingerprint, mask } from "../../address/mask.ts";
 import { normaliseAddress } from "../../address/normalise.ts";
 import { GuardAbortError, RefusedError, UsageError } from "../../errors.ts";
 import { guardMessage } from "../../guard/guard.ts";
@@ -19,7 +19,7 @@ import { approvalBanner } from "../../send/approval-banner.ts";
 import { makePlan } from "../../send/plan.ts";
 import { dkimFromEnv, senderDomain } from "../../send/dkim-env.ts";
 import { prepareNewsletter } from "../../send/prepare.ts";
-import { listRows } from "../../send/recipients.ts";
+import { listedKeysOf, listRows } from "../../send/recipients.ts";
 import { resolveSecret } from "../../send/secret.ts";
 import { createTransportFromEnv } from "../../transport/select.ts";
 import type { CliInput } from "../args.ts";
@@ -73,8 +73,10 @@ export async function runTestSendCommand(input: Extract<CliInput, { command: "te
   });
   const at = new Date();
   const dkim = dkimFromEnv(io.env, senderDomain(config.sender.from));
+  const listed = listedKeysOf(prepared.listBytes, checked.list.file, suppressions, (a) => fingerprint(a, secret));
   const plan = makePlan({
     ...(dkim ? { dkim } : {}),
+    listed,
     id: checked.id, config, meta: checked.meta, body: checked.body, digest: checked.digest, secret, date: at, approvalCopy: { banner }, layout: checked.layout,
   });
 
