@@ -50,7 +50,7 @@ export const RULES = {
   "literal-undefined": { severity: "error", title: "The text holds \"undefined\" or \"null\"", help: "That is usually a template bug; reword if it is meant." },
   "test-marker": { severity: "error", title: "Test marker in content", help: "Remove TEST/DRAFT/TODO/lorem ipsum markers before sending." },
   "html-unsupported": { severity: "error", title: "HTML a newsletter body may not use", help: "Remove it: data: URIs, <style> and style attributes, SVG, MathML and embedded documents (iframe, object, embed, frame) are refused in body.md. Link to https pages and images instead; see README, \"What HTML a body may use\"." },
-  "reply-to": { severity: "error", title: "reply_to is not a strict address", help: "Write reply_to as a plain address (support@corp.example) or \"Name <support@corp.example>\" whose address has only letters, digits and . _ + - before the @." },
+  "reply-to": { severity: "error", title: "reply_to is not a strict address", help: "Write reply_to as a plain address or as \"Name <address>\", the address with only letters, digits and . _ + - before the at sign." },
   "link-insecure": { severity: "error", title: "Link is not https", help: "Use an https:// link." },
   "link-staging": { severity: "error", title: "Link to a staging or local host", help: "Link to the production site." },
   "layout-invalid": { severity: "error", title: "The layout cannot be used", help: "Fix the layout file named in .github/newsletter.yml (layout.file): only the slots listed in the message, {{ content }} once, and the unsubscribe link and postal address shown." },
