@@ -401,7 +401,7 @@ const CASES: Case[] = [
     rule: "schema",
     line: 3,
     column: 1,
-    message: 'unknown key "attachments" at the top level; allowed keys: subject, recipients, preheader, reply_to, send_after, cancelled, expected_change',
+    message: 'unknown key "attachments" at the top level; allowed keys: subject, recipients, preheader, reply_to, send_after, cancelled, expected_change, allow_markers',
   },
   {
     name: "bad list name",

@@ -57,14 +57,14 @@ export function checkContent(input: ContentInput): Finding[] {
     const where = { file: metaFile, text: t.text, baseLine: 1, baseColumn: 1, markdown: false };
     const found = [
       ...checkPlaceholders({ ...where, columns, emptyFields, emptyRows }),
-      ...checkMarkers({ ...where, kind: t.kind }),
+      ...checkMarkers({ ...where, kind: t.kind, ...(meta.allow_markers ? { allow: meta.allow_markers } : {}) }),
       ...checkAssembledAddresses(where),
     ];
     findings.push(...found.map((f) => placeInFile(f, t.at, t.locate)));
   }
 
   findings.push(...checkPlaceholders({ file: bodyFile, text: body, columns, emptyFields, emptyRows, markdown: true }));
-  findings.push(...checkMarkers({ file: bodyFile, text: body, kind: "body", markdown: true }));
+  findings.push(...checkMarkers({ file: bodyFile, text: body, kind: "body", markdown: true, ...(meta.allow_markers ? { allow: meta.allow_markers } : {}) }));
   findings.push(...checkAssembledAddresses({ file: bodyFile, text: body }));
   findings.push(...checkHtml({ file: bodyFile, text: body }));
   findings.push(...checkLinks({ file: bodyFile, text: body }));

@@ -17,6 +17,12 @@ export interface MarkerInput {
   kind: "subject" | "body";
   /** Skip code spans and blocks for the code words; default: `file` ends in `.md`. */
   markdown?: boolean;
+  /**
+   * newsletter.yml `allow_markers`: phrases that are real content here. A
+   * marker inside an occurrence of one (compared case-insensitively) is not
+   * reported; the phrase must hold the whole marker.
+   */
+  allow?: readonly string[];
 }
 
 interface Marker {
@@ -36,6 +42,22 @@ const TEST_MARKERS: readonly Marker[] = [
   { re: /\b(?:TODO|FIXME|XXX)\b/g, codeWord: true },
   { re: /\b(?:DRAFT|TEST)\b/g, subjectOnly: true },
   { re: /(?<=^\s*)draft\b/gi, subjectOnly: true },
+  // Saying that the mail is a test, a dummy or not to be sent (English).
+  { re: /\bthis is (?:only )?a test\b/gi },
+  { re: /\btest (?:e-?mail|message|mail|send|newsletter|version)\b/gi },
+  { re: /\b(?:do not|don['’]t|never) send\b|\bnot (?:to be|for) sen(?:t|ding)\b/gi },
+  { re: /\b(?:dummy|placeholder|sample|filler) (?:text|content|copy|data|link|image|name)\b/gi },
+  { re: /\[\s*(?:insert|add|your|replace)\b[^\]\n]{0,40}\]/gi },
+  { re: /\b(?:replace|change) me\b|\bCHANGEME\b|\basdf\b|\bqwerty\b/gi },
+  { re: /\bWIP\b|\bDRAFT ONLY\b/g },
+  { re: /\bfor internal (?:review|use) only\b/gi },
+  // The same in Japanese.
+  { re: /これは(?:テスト|試験|ダミー)/g },
+  { re: /(?:送信|配信|公開)(?:しないで|禁止|不可)/g },
+  { re: /仮(?:の)?(?:テキスト|文章|タイトル|リンク|画像|原稿)|仮置き/g },
+  { re: /要(?:確認|修正)|確認用(?:メール|テキスト|原稿)|社内(?:確認用|限り)/g },
+  { re: /サンプル(?:テキスト|文章|原稿)|テスト用(?:の)?(?:メール|文章|テキスト|原稿)/g },
+  { re: /〇〇|○○|●●|××|△△|□□/g },
 ];
 
 const LITERALS = /\b(?:undefined|null|NaN)\b|\[object Object\]/g;
@@ -48,6 +70,7 @@ export function checkMarkers(input: MarkerInput): Finding[] {
   const findings: Finding[] = [];
   // One finding per position: `[TEST]` in a subject matches two patterns.
   const reported = new Set<number>();
+  const allowed = allowedRanges(text, input.allow ?? []);
 
   for (const m of TEST_MARKERS) {
     if (m.subjectOnly && input.kind !== "subject") continue;
@@ -55,6 +78,7 @@ export function checkMarkers(input: MarkerInput): Finding[] {
       const word = hit[0];
       const offset = hit.index;
       if (m.codeWord && inRanges(code, offset)) continue;
+      if (allowed.some(([s, e]) => offset >= s && offset + word.length <= e)) continue;
       if (overlapsReported(reported, offset, word.length)) continue;
       for (let i = 0; i < word.length; i++) reported.add(offset + i);
       findings.push(findingAt("test-marker", file, lines.at(offset), `"${word}" looks like a test or draft marker`));
@@ -68,6 +92,19 @@ export function checkMarkers(input: MarkerInput): Finding[] {
     );
   }
   return findings;
+}
+
+/** Where the allowed phrases stand in `text`, case-insensitively. */
+function allowedRanges(text: string, phrases: readonly string[]): Range[] {
+  if (phrases.length === 0) return [];
+  const lower = text.toLowerCase();
+  const out: Range[] = [];
+  for (const p of phrases) {
+    const q = p.toLowerCase();
+    // Lowercasing keeps the length of the text and the phrase alike for the scripts we write in.
+    for (let i = lower.indexOf(q); i >= 0 && q.length > 0; i = lower.indexOf(q, i + 1)) out.push([i, i + q.length]);
+  }
+  return out;
 }
 
 function overlapsReported(reported: ReadonlySet<number>, offset: number, length: number): boolean {

@@ -63,6 +63,13 @@ export const newsletterSchema = {
       maximum: 10000000,
       description: "Acknowledged row delta of the list against its last send.",
     },
+    allow_markers: {
+      type: "array",
+      maxItems: 20,
+      uniqueItems: true,
+      items: { type: "string", minLength: 2, maxLength: 100, pattern: HEADER_TEXT_PATTERN },
+      description: "Phrases that the test-marker check would refuse but that are real content here (a product named \"TODO リスト\").",
+    },
   },
 } as const;
 
