@@ -4,6 +4,7 @@
  * hashes only, never an address.
  */
 import type { CheckedNewsletter } from "../check/check-newsletters.ts";
+import type { ColumnStats } from "../check/list-fields.ts";
 import { DIGEST_VERSION } from "./digest.ts";
 
 export interface Manifest {
@@ -13,6 +14,12 @@ export interface Manifest {
   inputs: Array<{ role: string; path: string; sha256: string | null }>;
   digest: string;
   digest_version: string;
+  /**
+   * Per list column a placeholder uses: the longest value (length and row),
+   * the character classes seen, and how many values look like an address or
+   * a URL. Counts only, no value.
+   */
+  placeholder_columns: ColumnStats[];
   /** Whether the checks passed; a manifest of a failing newsletter is for information only. */
   checks_ok: boolean;
 }
@@ -34,6 +41,10 @@ export function buildManifest(n: CheckedNewsletter): Manifest | null {
     inputs: n.inputs.map((i) => ({ role: i.role, path: i.path, sha256: i.sha256 })),
     digest: n.digest,
     digest_version: DIGEST_VERSION,
+    placeholder_columns: n.list.header.flatMap((h, k) => {
+      const c = n.list!.columns[k];
+      return c !== undefined && n.placeholderColumns.includes(h) ? [c.stats] : [];
+    }),
     checks_ok: n.ok,
   };
 }

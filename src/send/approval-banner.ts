@@ -6,6 +6,9 @@
  */
 import { mask } from "../address/mask.ts";
 import { wordsFor, type Locale } from "../render/locale.ts";
+import { ADDRESS_LIKE, URL_LIKE } from "../check/list-fields.ts";
+import { UNCLEAN } from "../check/leak/lookalike.ts";
+import { redactAddresses } from "../check/leak/redact.ts";
 
 export interface BannerInput {
   id: string;
@@ -16,6 +19,44 @@ export interface BannerInput {
   addresses: Iterable<string>;
   /** `sender.locale`: the banner's language (docs/design.md, "Layout and pictures"). */
   locale?: Locale;
+  /** The riskiest rows of the placeholder columns (riskyRows), shown under the manifest. */
+  risky?: readonly RiskyRow[];
+}
+
+export interface RiskyRow {
+  column: string;
+  /** Data row, 1-based, after suppressions. */
+  row: number;
+  why: "longest value" | "address-like" | "URL-like" | "invisible or lookalike characters";
+  value: string;
+}
+
+/** Address- or URL-like rows shown per column at most; the longest value's row always is. */
+const MAX_RISKY_PER_COLUMN = 10;
+
+/**
+ * The rows an approver should see besides the sample (docs/design.md, "Address
+ * detection"): per placeholder column, the row with the longest value, and
+ * every row (up to ten) whose value holds something address-like or
+ * URL-like, or an invisible or lookalike character. The sample shows one row; the bad value is in row 9,000.
+ */
+export function riskyRows(rows: Iterable<Readonly<Record<string, string>>>, columns: readonly string[]): RiskyRow[] {
+  const longest = new Map<string, RiskyRow>();
+  const flagged = new Map<string, RiskyRow[]>(columns.map((c) => [c, []]));
+  let n = 0;
+  for (const r of rows) {
+    n++;
+    for (const c of columns) {
+      const v = r[c] ?? "";
+      if (v.length > (longest.get(c)?.value.length ?? -1)) longest.set(c, { column: c, row: n, why: "longest value", value: v });
+      const list = flagged.get(c)!;
+      if (list.length >= MAX_RISKY_PER_COLUMN) continue;
+      if (ADDRESS_LIKE.test(v)) list.push({ column: c, row: n, why: "address-like", value: v });
+      else if (URL_LIKE.test(v)) list.push({ column: c, row: n, why: "URL-like", value: v });
+      else if (UNCLEAN.test(v)) list.push({ column: c, row: n, why: "invisible or lookalike characters", value: v });
+    }
+  }
+  return columns.flatMap((c) => [...(longest.has(c) ? [longest.get(c)!] : []), ...flagged.get(c)!]);
 }
 
 export function approvalBanner(b: BannerInput): string {
@@ -43,9 +84,29 @@ export function approvalBanner(b: BannerInput): string {
     "| --- | --- |",
     ...rows,
     "",
+    ...riskyTable(b.risky ?? []),
     "---",
     "",
   ].join("\n");
+}
+
+/** The risky rows as a table; values as a reader would see them, addresses masked, invisible characters named. */
+function riskyTable(risky: readonly RiskyRow[]): string[] {
+  if (risky.length === 0) return [];
+  return [
+    "Riskiest rows of the list (the sample above shows one row; these are the values most likely to go wrong):",
+    "",
+    "| column | row | why | value |",
+    "| --- | --- | --- | --- |",
+    ...risky.map((r) => `| ${r.column} | ${r.row} | ${r.why} | ${shown(r.value)} |`),
+    "",
+  ];
+}
+
+function shown(v: string): string {
+  const visible = redactAddresses(v).replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, (c) => `⟨U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}⟩`);
+  const clipped = visible.length > 120 ? `${visible.slice(0, 119)}…` : visible;
+  return `\`${clipped.replace(/`/g, "ˋ").replace(/\|/g, "¦")}\``;
 }
 
 function maskDomain(d: string): string {

@@ -9,7 +9,7 @@
  */
 import { fingerprint } from "../../src/address/mask.ts";
 import { normaliseAddress } from "../../src/address/normalise.ts";
-import { checkNewsletters } from "../../src/check/check-newsletters.ts";
+import { checkNewsletters, type CheckedNewsletter } from "../../src/check/check-newsletters.ts";
 import type { Finding } from "../../src/check/finding.ts";
 import { guardMessage } from "../../src/guard/guard.ts";
 import { listedKeys } from "../../src/guard/listed.ts";
@@ -104,10 +104,10 @@ class MemoryRepo implements RepoPort {
   }
 }
 
-/** The static checks alone: every finding of the run. */
-export async function checkWorld(files: Files): Promise<{ ok: boolean; findings: Finding[] }> {
+/** The static checks alone: every finding of the run, and what was checked. */
+export async function checkWorld(files: Files): Promise<{ ok: boolean; findings: Finding[]; checked: CheckedNewsletter }> {
   const out = await checkNewsletters({ repo: new MemoryRepo(files), history: { beginRecords: async () => [] } }, [DIR]);
-  return { ok: out.report.ok, findings: out.report.findings };
+  return { ok: out.report.ok, findings: out.report.findings, checked: out.newsletters[0]! };
 }
 
 /** The guard alone: the message `send` would compose for RCPT, with the checks bypassed. */

@@ -15,7 +15,7 @@ import { fingerprint, mask } from "../../address/mask.ts";
 import { normaliseAddress } from "../../address/normalise.ts";
 import { GuardAbortError, RefusedError, UsageError } from "../../errors.ts";
 import { guardMessage } from "../../guard/guard.ts";
-import { approvalBanner } from "../../send/approval-banner.ts";
+import { approvalBanner, riskyRows } from "../../send/approval-banner.ts";
 import { makePlan } from "../../send/plan.ts";
 import { dkimFromEnv, senderDomain } from "../../send/dkim-env.ts";
 import { prepareNewsletter } from "../../send/prepare.ts";
@@ -70,6 +70,7 @@ export async function runTestSendCommand(input: Extract<CliInput, { command: "te
   const banner = approvalBanner({
     id: checked.id, list: checked.meta.recipients, count: checked.list.sendCount, suppressed: checked.list.suppressed,
     digest: checked.digest, addresses: rows.map((r) => r.address), locale: config.sender.locale,
+    risky: riskyRows(rows.map((r) => r.row), checked.placeholderColumns),
   });
   const at = new Date();
   const dkim = dkimFromEnv(io.env, senderDomain(config.sender.from));
