@@ -123,6 +123,13 @@ const CASES: Case[] = [
   { cls: "field", name: "assembled from two fields over a line break", change: inField({ first_name: "hanako", company: "shop.example" }, "Hi {{ first_name }}\n@{{ company }}\n"), check: ["placeholder-address"] },
   { cls: "field", name: "assembled from two fields", change: inField({ first_name: "hanako", company: "shop.example" }, "Hi {{ first_name }}@{{ company }}\n"), check: ["placeholder-address"] },
   { cls: "field", name: "assembled from a field and a fixed domain", change: inField({ first_name: "hanako" }, "Hi {{ first_name }} @ shop.example\n"), check: ["placeholder-address"] },
+  // Allowlisting does not excuse a list member
+  {
+    cls: "allowlist",
+    name: "a list member at an allowlisted domain, spaced",
+    change: (w) => ({ ...inBody("Write to ann @ corp.example today.")(w), "recipients/customers.csv": `${w["recipients/customers.csv"]}ann@corp.example,Ann,Corp\n` }),
+    check: LEAK,
+  },
   // reply_to
   { cls: "reply_to", name: "reply_to is another customer", change: (w) => ({ ...w, [META]: `${w[META]}reply_to: ${H}\n` }), check: ["leak-list-address"] },
   { cls: "reply_to", name: "reply_to display-name form naming another customer", change: (w) => ({ ...w, [META]: `${w[META]}reply_to: "Support <${H}>"\n` }), check: ["leak-list-address"] },

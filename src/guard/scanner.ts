@@ -67,10 +67,10 @@ export class Scanner {
    * on one line) is not put together; the list checks read a field's
    * value line by line too.
    */
-  add(where: string, text: string, ascii = false, html = false): void {
+  add(where: string, text: string, ascii = false, html = false, header = false): void {
     const out = this.scratch;
     out.length = 0;
-    collectLines(text, ascii, html, out);
+    collectLines(text, ascii, html, out, header);
     for (const l of out) this.push(l, where);
     out.length = 0;
   }
@@ -204,8 +204,8 @@ function refuseListed(a: string, where: string): never {
  * at sign in some spelling starts or ends it, and, for HTML, each such line
  * read on while a tag is open at its end, and that block as a reader shows it.
  */
-export function collectLines(text: string, ascii: boolean, html: boolean, out: string[]): void {
-  const starts = mergeStarts(triggerLines(text, ascii, html), laxLines(text));
+export function collectLines(text: string, ascii: boolean, html: boolean, out: string[], header = false): void {
+  const starts = mergeStarts(triggerLines(text, ascii, html), laxLines(text, header));
   let covered = -1;
   for (let s of starts) {
     if (s <= covered) continue;
@@ -230,15 +230,20 @@ export function collectLines(text: string, ascii: boolean, html: boolean, out: s
   }
 }
 
-/** Starts of the lines needing the lax reading, or with an at sign in some spelling at an edge. */
-function laxLines(text: string): number[] {
+/**
+ * Starts of the lines needing the lax reading, holding a payload, or with an
+ * at sign in some spelling at an edge. A header value's encoded-words are
+ * decoded by scanField already: there only `data:` and base64 count.
+ */
+function laxLines(text: string, header: boolean): number[] {
   const out: number[] = [];
+  const payload = (t: string) => (header ? (t.includes("data:") || /data:/i.test(t)) : mayHoldPayload(t));
   // One test of the whole text first: most header values and parts have nothing for the lax reading.
-  if (!needsLaxReading(text) && atEdge(text) === 0 && !text.includes("\n@") && !mayHoldPayload(text)) return out;
+  if (!needsLaxReading(text) && atEdge(text) === 0 && !text.includes("\n@") && !payload(text)) return out;
   for (let s = 0; s < text.length; ) {
     const e = lineEnd(text, s);
     const line = text.slice(s, e);
-    if (needsLaxReading(line) || atEdge(line) !== 0 || mayHoldPayload(line)) out.push(s);
+    if (needsLaxReading(line) || atEdge(line) !== 0 || payload(line)) out.push(s);
     s = e + 1;
   }
   return out;
@@ -275,8 +280,8 @@ function lastAtOrBefore(a: readonly number[], x: number): number {
 /** A header's value (RFC 2047-decoded and, where that changed it, raw too) and an unusual name. */
 export function scanField(scanner: Scanner, f: Field, where: string): void {
   const decoded = decodeEncodedWords(f.value, where);
-  scanner.add(where, decoded);
+  scanner.add(where, decoded, false, false, true);
   // A reader whose RFC 2047 decoding differs from ours shows the raw form.
-  if (decoded !== f.value) scanner.add(where, f.value);
-  if (f.label === UNUSUAL_NAME) scanner.add(where, f.name);
+  if (decoded !== f.value) scanner.add(where, f.value, false, false, true);
+  if (f.label === UNUSUAL_NAME) scanner.add(where, f.name, false, false, true);
 }
