@@ -30,7 +30,7 @@ import { findAddresses } from "./extract.ts";
 import { foldMapped } from "./fold.ts";
 import { AT_LOOKALIKE, AT_LOOKALIKES, BIDI_CONTROLS, DOT_LOOKALIKE, DOT_LOOKALIKES } from "./lookalike.ts";
 import { mapped, originalSpan, replaceMapped, type MappedString } from "./mapped.ts";
-import { payloads } from "./payload.ts";
+import { base64Like, payloads } from "./payload.ts";
 
 export interface Disguised {
   /** Normalised (src/address/normalise.ts), ready for a lookup. */
@@ -165,10 +165,7 @@ const BASE64_RUN = /[A-Za-z0-9+/]{12,}={0,2}/g;
 
 function hasBase64Run(line: string): boolean {
   BASE64_RUN.lastIndex = 0;
-  for (let m = BASE64_RUN.exec(line); m !== null; m = BASE64_RUN.exec(line)) {
-    const s = m[0];
-    if (s.endsWith("=") || (/[0-9+/]/.test(s) && /[a-z]/.test(s) && /[A-Z]/.test(s))) return true;
-  }
+  for (let m = BASE64_RUN.exec(line); m !== null; m = BASE64_RUN.exec(line)) if (base64Like(m[0])) return true;
   return false;
 }
 

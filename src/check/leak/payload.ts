@@ -50,14 +50,18 @@ export function payloads(text: string, decodeBare = true): Payload[] {
   if (decodeBare) {
     BASE64_RUN.lastIndex = 0;
     for (let m = BASE64_RUN.exec(text); m !== null; m = BASE64_RUN.exec(text)) {
-      // Words and numbers are not base64 worth decoding: a run needs a digit or +/ and both cases, or padding.
       const s = m[0];
-      if (!/=$/.test(s) && !(/[0-9+/]/.test(s) && /[a-z]/.test(s) && /[A-Z]/.test(s))) continue;
+      if (!base64Like(s)) continue;
       const t = bytesText(decodeBase64(s));
       if (t !== null && AT_LIKE.test(t)) out.push({ text: t, offset: m.index, length: s.length });
     }
   }
   return out;
+}
+
+/** Words and numbers are not base64 worth decoding: a run needs padding, or a digit or `+/` and both cases. */
+export function base64Like(run: string): boolean {
+  return run.endsWith("=") || (/[0-9+/]/.test(run) && /[a-z]/.test(run) && /[A-Z]/.test(run));
 }
 
 function bytesText(b: Buffer): string | null {
