@@ -20,7 +20,7 @@ import { mask } from "../address/mask.ts";
 import type { FieldPositions } from "../load/csv.ts";
 import type { Finding } from "./finding.ts";
 import { findingAt } from "./leak/locate.ts";
-import { disguisedAddresses } from "./leak/disguise.ts";
+import { disguisedAddresses, mayHoldPayload, needsLaxReading } from "./leak/disguise.ts";
 import { uncleanKind, UNCLEAN } from "./leak/lookalike.ts";
 
 export interface FieldProblem {
@@ -76,8 +76,6 @@ const ASCII_CLASS = new Uint8Array(128).map((_, c) =>
 export const ADDRESS_LIKE = /[@\uff20\ufe6b\u24d0\u24b6]|&#|%40|\\40|\b(?:at|atmark)\b|アット|あっと|=\?/i;
 /** Something a reader takes for a link. */
 export const URL_LIKE = /\b(?:https?:\/\/|www\.|data:|mailto:)|\b[a-z0-9-]+\.(?:com|net|org|jp|io|example|test)\b/i;
-/** Could the lax reading or a payload find anything? (disguise.ts reads nothing else.) */
-const MAY_DISGUISE = /[^\x00-\x7f]|[@&%\\=]|\bat\b|\bdot\b|[A-Za-z0-9+/]{12}/i;
 
 export class ColumnInspector {
   private readonly columns: Array<ColumnReport & { bits: number }>;
@@ -108,9 +106,13 @@ export class ColumnInspector {
     if ((bits & (NON_ASCII | CONTROL)) !== 0 && UNCLEAN.test(value) && c.problems.length < MAX_PER_COLUMN) {
       c.problems.push({ line, column, row, problem: firstProblem(value), masked: maskValue(value) });
     }
-    if (ADDRESS_LIKE.test(value)) s.addressLike++;
-    if (URL_LIKE.test(value)) s.urlLike++;
-    if (value.length >= 5 && MAY_DISGUISE.test(value) && c.candidates.length < MAX_PER_COLUMN * 20) {
+    // Letters and digits alone are neither address- nor URL-like, and a short run of them hides
+    // nothing (base64 of an address is 12 characters or more): most fields stop here.
+    const plain = (bits & ~(LETTER | DIGIT)) === 0;
+    if (plain && value.length < 12) return;
+    if (!plain && ADDRESS_LIKE.test(value)) s.addressLike++;
+    if ((bits & PUNCT) !== 0 && URL_LIKE.test(value)) s.urlLike++;
+    if (value.length >= 5 && c.candidates.length < MAX_PER_COLUMN * 20 && (needsLaxReading(value) || mayHoldPayload(value))) {
       for (const d of disguisedAddresses(value)) c.candidates.push({ address: d.address, own, line, column, row });
     }
   }
