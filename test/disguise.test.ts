@@ -205,6 +205,29 @@ describe("near-misses pass both layers", () => {
 });
 
 describe("messages", () => {
+  it("an unclean field is named by list, row and column, its value masked", async () => {
+    const r = await checkWorld(inField({ company: "Shop\u202e KK" })(baseWorld()));
+    const f = r.findings.find((x) => x.rule === "list-field-unclean")!;
+    expect(f).toMatchObject({ file: "recipients/customers.csv", line: 2, column: 29 });
+    expect(f.message).toContain("column `company`, row 1");
+    expect(f.message).toContain("U+202E");
+    expect(f.message).toContain("S*** (8 characters)");
+    expect(f.message).not.toContain("Shop");
+  });
+
+  it("a field in disguise names the list, row and column, the address masked", async () => {
+    const r = await checkWorld(inField({ company: "hanako at shop dot example" })(baseWorld()));
+    const f = r.findings.find((x) => x.rule === "list-address-in-field")!;
+    expect(f.file).toBe("recipients/customers.csv");
+    expect(f.message).toContain("column `company`, row 1");
+    expect(f.message).toContain(mask(H));
+  });
+
+  it("a column no placeholder uses is not judged", async () => {
+    const w = withFields(baseWorld(), { company: "Shop\u202e KK" });
+    expect((await checkWorld(w)).findings.filter((f) => f.rule === "list-field-unclean")).toEqual([]);
+  });
+
   it("a guard refusal names the listed address masked", () => {
     const v = guardWorld(inBody("Write to hanako @ shop.example today.")(baseWorld()));
     expect(v.ok).toBe(false);

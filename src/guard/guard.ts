@@ -18,7 +18,11 @@
  *    the same lines as decoding the whole leaf, every octet still compared;
  * 5. addresses in every header and every decoded part (scanner.ts) — a To
  *    that is exactly the recipient's address and a Message-ID that is exactly
- *    ours hold nothing else to find (onlyItsOwn).
+ *    ours hold nothing else to find (onlyItsOwn). Strict candidates are held
+ *    against the allowlist; every candidate of the strict and the lax reading,
+ *    decoded payloads included, is looked up in the send's fingerprints of the
+ *    list and the suppressions (listed.ts), and one that is not the recipient
+ *    aborts (docs/design.md, "The per-message guard").
  *
  * Pure: bytes and context in, a verdict out; no I/O, no clock.
  */
