@@ -68,6 +68,10 @@ export class Scanner {
    * value line by line too.
    */
   add(where: string, text: string, ascii = false, html = false, header = false): void {
+    if (header) {
+      this.addCollected(where, headerLines(text));
+      return;
+    }
     const out = this.scratch;
     out.length = 0;
     collectLines(text, ascii, html, out, header);
@@ -253,6 +257,29 @@ function laxLines(text: string, header: boolean): number[] {
 function mergeStarts(a: readonly number[], b: readonly number[]): number[] {
   if (b.length === 0) return a as number[];
   return [...new Set([...a, ...b])].sort((x, y) => x - y);
+}
+
+/**
+ * What collectLines gives for a header value, remembered: most header values
+ * (Date, From, Content-Type, List-Id…) are the same in every message of a
+ * send, and the lax reading's tests on each cost more than the rest of the
+ * header scan. A pure function of the value; bounded like the line cache.
+ */
+const headerCache = new Map<string, readonly string[]>();
+const MAX_HEADER_VALUES = 10_000;
+
+function headerLines(value: string): readonly string[] {
+  let lines = headerCache.get(value);
+  if (lines === undefined) {
+    const out: string[] = [];
+    collectLines(value, false, false, out, true);
+    lines = out.length === 0 ? NONE : out.map(own);
+    if (value.length <= MAX_REMEMBERED_LENGTH) {
+      if (headerCache.size >= MAX_HEADER_VALUES) headerCache.clear();
+      headerCache.set(own(value), lines);
+    }
+  }
+  return lines;
 }
 
 /** `s` in storage of its own (a slice in V8 points into its parent string and keeps all of it alive). */
