@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { mask } from "../src/address/mask.ts";
 import type { RuleId } from "../src/check/rules.ts";
-import { baseWorld, checkWorld, DIR, guardWorld, OTHERS, RCPT, withFields, type Files } from "./helpers/disguise-world.ts";
+import { baseWorld, checkWorld, DIR, guardWorld, LAYOUT, OTHERS, RCPT, withFields, type Files } from "./helpers/disguise-world.ts";
 
 const H = "hanako@shop.example";
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
@@ -21,6 +21,8 @@ type Case = {
   change: (w: Files) => Files;
   /** The check must report one of these rules (as an error). */
   check: readonly RuleId[];
+  /** The world of the guard-alone run, when it differs (what only an admin's layout can carry). */
+  guard?: (w: Files) => Files;
 };
 
 const LEAK: readonly RuleId[] = ["leak-list-address"];
@@ -34,6 +36,22 @@ const inField = (values: Record<string, string>, body?: string) => (w: Files): F
 };
 
 const body = (cls: string, name: string, line: string, check = LEAK): Case => ({ cls, name, change: inBody(line), check });
+/**
+ * A `<style>` case: in the body for check (which refuses it, as the renderer does), and in an
+ * admin's layout for the guard-alone run, the one way a `<style>` reaches a message.
+ */
+const styled = (name: string, css: string): Case => ({
+  cls: "html",
+  name,
+  change: inBody(`<style>${css}</style>`),
+  guard: (w) => ({
+    ...w,
+    // Inside @media, which the inliner (juice) keeps in the <style> as written; `con\74 ent` is
+    // `content` to a CSS parser (an escaped identifier), and a list marker may be a string.
+    [LAYOUT]: `<!DOCTYPE html><html><head><style>@media (max-width: 600px) { p { margin: 0; } ${css} }</style></head><body>{{ content }}{{ footer }}</body></html>`,
+  }),
+  check: HTML,
+});
 const field = (name: string, value: string): Case => ({ cls: "field", name, change: inField({ company: value }), check: FIELD });
 
 const CASES: Case[] = [
@@ -91,10 +109,10 @@ const CASES: Case[] = [
   body("html", "reference to ⓐ", "hanako&#x24D0;shop.example"),
   body("html", "title attribute, spaced", '<span title="hanako @ shop.example">Hi</span>'),
   body("html", "alt attribute, as words", '<img alt="hanako at shop dot example" src="https://corp.example/a.png">', HTML),
-  body("html", "<style> with a CSS escape", '<style>.x::after { content: "hanako\\40 shop.example"; }</style>', HTML),
+  styled("<style> with a CSS escape", 'p::after { con\\74 ent: "hanako\\40 shop.example"; }'),
   body("html", "style attribute with CSS escapes", "<span style=\"content: 'hanako\\40 shop\\2e example'\">x</span>", HTML),
-  body("html", "six-digit CSS escape", '<style>p::before { content: "hanako\\000040shop.example"; }</style>', HTML),
-  body("html", "CSS escape of ⓐ", '<style>p::before { content: "hanako\\24d0 shop.example"; }</style>', HTML),
+  styled("six-digit CSS escape", 'p::before { con\\74 ent: "hanako\\000040shop.example"; }'),
+  styled("CSS escape of ⓐ", 'li { list-style-type: "hanako\\24d0 shop.example"; }'),
   // Hidden payloads
   body("payload", "link to a base64 data: URI", `[our terms](data:text/plain;base64,${b64(`Contact ${H}`)})`, HTML),
   body("payload", "data: URI, percent-encoded", '<a href="data:text/plain,hanako%40shop.example">terms</a>', HTML),
@@ -178,7 +196,7 @@ describe("disguised addresses: at least 60 cases, each through each layer alone"
       noAddressInFull(JSON.stringify(r.findings));
     });
     it("the guard aborts it with check bypassed", () => {
-      const v = guardWorld(c.change(baseWorld()));
+      const v = guardWorld((c.guard ?? c.change)(baseWorld()));
       expect(v.ok, "the guard let it through").toBe(false);
       if (v.ok) return;
       expect(["foreign-address", "unparseable"]).toContain(v.reason);

@@ -86,7 +86,7 @@ export function makePlan(p: PlanInput): Plan {
 
   const compiled: CompiledBody = compileBody(withBanner(p.body, p.approvalCopy?.banner), {
     ...(meta.preheader ? { preheader: meta.preheader } : {}),
-    layout: layoutOf(config, p.layout ?? null, from.name ?? from.address, replyTo ?? from.address),
+    layout: layoutOf(config, p.layout ?? null, from.name ?? from.address, replyMailbox?.address ?? from.address),
     textColumns: TEXT_COLUMNS,
   });
 

@@ -28,6 +28,9 @@ const SECRET = "disguise-test-secret-0123456789abcdef";
 
 export type Files = Record<string, string>;
 
+/** A layout file the guard-alone run composes with when a case sets it (config `layout.file` bypassed with the checks). */
+export const LAYOUT = "layouts/admin.html";
+
 export function baseWorld(): Files {
   return {
     ".github/newsletter.yml": [
@@ -122,6 +125,8 @@ export function guardWorld(files: Files): GuardVerdict {
   const plan = makePlan({
     id: "2026-12-01-winter", config, meta, body: files[`${DIR}/body.md`]!, digest: "0".repeat(64), secret: SECRET,
     date: new Date("2026-12-01T00:00:00Z"), listed,
+    // What only an admin's layout can bring into a message (the renderer refuses a body's <style>).
+    ...(files[LAYOUT] !== undefined ? { layout: { file: LAYOUT, text: files[LAYOUT] } } : {}),
   });
   const row = rows.find((r) => r.email === RCPT)!;
   const out = plan.messageFor(RCPT, row);
