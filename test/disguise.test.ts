@@ -273,3 +273,51 @@ describe("strict reply_to", () => {
     expect(rulesOf(r.findings).some((x) => x === "reply-to" || x === "schema" || x === "leak-list-address"), JSON.stringify(rulesOf(r.findings))).toBe(true);
   });
 });
+
+describe("an at sign at a line's edge (the guard reads such a line with its neighbour)", () => {
+  // A CSS at-rule is not the rest of an address: the layout's `@media` lines must not send the
+  // guard's quoted-printable part down its slow path in every message; a domain still is an edge.
+  it.each([
+    ["@media (prefers-color-scheme: dark) {", 0],
+    ["@media only screen and (max-width: 620px) {", 0],
+    ["  @supports (display: grid) {", 0],
+    ["@example.com", -1],
+    ["@media.example is our new domain", -1],
+    ["@media", 0],
+    ["＠media (x) {", -1],
+    ["taro.yamada", 0],
+    ["taro.yamada @", 1],
+  ] as const)("%j → %d", async (line, edge) => {
+    const { atEdge } = await import("../src/check/leak/disguise.ts");
+    expect(atEdge(line)).toBe(edge);
+  });
+
+  it("an address split before the at sign is still caught by both layers, beside a layout's @media rules", async () => {
+    const other = OTHERS[0]!;
+    const [local, domain] = other.split("@") as [string, string];
+    const w = inBody(`${local}\n@${domain}`)(baseWorld());
+    expect((await checkWorld(w)).ok).toBe(false);
+    expect(guardWorld(w).ok, "the guard let it through").toBe(false);
+  });
+});
+
+describe("which lines the lax reading looks at (needsLaxReading)", () => {
+  // The word "at" alone is prose; "at" before a label and a dot, or "dot" between labels, may join
+  // an address. A footer's "at any time" line holds each recipient's own link: reading it laxly in
+  // every message was the guard's largest cost.
+  it.each([
+    ["You can stop receiving these emails at any time: <a href=\"https://corp.example/unsubscribe?u=0a6c33617f5c\">Unsubscribe</a>", false],
+    ["Meet us at the booth", false],
+    ["taro at example dot com", true],
+    ["taro at example.com", true],
+    ["taro at <b>example</b>.com", true],
+    ["taro dot yamada at shop dot example", true],
+    ["taro atmark example . com", true],
+    ["hanako (at) shop (dot) example", true],
+    ["hanako[at]shop[dot]example", true],
+    ["the adotb and xdot com", false],
+  ] as const)("%j → %s", async (line, lax) => {
+    const { needsLaxReading } = await import("../src/check/leak/disguise.ts");
+    expect(needsLaxReading(line)).toBe(lax);
+  });
+});

@@ -184,6 +184,11 @@ function laxFinds(line: string, strong: string[], weak: readonly string[]): read
     }
   }
   for (const a of weak) if (!strong.includes(a) && !lax.includes(a)) lax.push(a);
+  // The lax reading only where the line has anything for it (needsLaxReading, a payload): the
+  // lines that change per message hold the recipient's mailto and name, and a lax reading of each
+  // cost more than the rest of the guard. A line at an at-sign edge is joined to its neighbour by
+  // the whole-part reading (laxLines), not here.
+  if (!needsLaxReading(line) && !mayHoldPayload(line)) return lax.length === 0 ? NONE : lax;
   for (const d of disguisedAddresses(line)) {
     if (!strong.includes(d.address) && !lax.includes(d.address)) lax.push(own(d.address));
   }

@@ -66,6 +66,11 @@ const EXTENDS = /^[\p{M}\u200D\uFE00-\uFE0F\u{1F3FB}-\u{1F3FF}\u{E0020}-\u{E007F
  * with the marks, joiners and modifiers that follow it; regional-indicator
  * flags in pairs.
  */
+function isAscii(line: string): boolean {
+  for (let i = 0; i < line.length; i++) if (line.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 function clustersOf(line: string): string[] {
   const out: string[] = [];
   let joinNext = false;
@@ -123,9 +128,13 @@ export function wrapText(text: string, columns: number = TEXT_COLUMNS): string {
 
 function wrapLine(line: string, columns: number): string {
   if (!widthOver(line, columns)) return line; // the common case, in one cheap pass
-  const gs = clustersOf(line);
-  let total = 0;
-  for (const g of gs) total += widthOf(g);
+  // An ASCII line (a footer's unsubscribe URL, English prose: the lines that hold a recipient's
+  // value and so are wrapped once per message) has one-column graphemes of one character each and
+  // no CJK break: the same wrapping without the per-character regular expressions.
+  const ascii = isAscii(line);
+  const width = ascii ? (s: string) => s.length : (s: string) => clustersOf(s).reduce((n, g) => n + widthOf(g), 0);
+  const gs = ascii ? Array.from(line) : clustersOf(line);
+  const total = ascii ? line.length : width(line);
   if (total <= columns) return line;
 
   // A quoted line (html-to-text's "> ") keeps its mark on every line it wraps into;
@@ -139,7 +148,7 @@ function wrapLine(line: string, columns: number): string {
   let breakAt = -1;
   let prev = "";
   for (const g of gs) {
-    const w = widthOf(g);
+    const w = ascii ? 1 : widthOf(g);
     if (g === " " || g === "\t") {
       // The first space of a run is the break; the spaces after a break are dropped.
       if (cur.length > 0 && prev !== " " && prev !== "\t") breakAt = cur.length;
@@ -148,14 +157,13 @@ function wrapLine(line: string, columns: number): string {
       prev = g;
       continue;
     }
-    if (prev !== "" && prev !== " " && prev !== "\t" && cjkBreak(prev, g)) {
+    if (!ascii && prev !== "" && prev !== " " && prev !== "\t" && cjkBreak(prev, g)) {
       breakAt = cur.length;
     }
     if (curWidth + w > columns && breakAt > (lines.length === 0 ? lead.length : indent.length)) {
       lines.push(cur.slice(0, breakAt).replace(/[ \t]+$/, ""));
       cur = indent + cur.slice(breakAt).replace(/^[ \t]+/, "");
-      curWidth = 0;
-      for (const h of clustersOf(cur)) curWidth += widthOf(h);
+      curWidth = width(cur);
       breakAt = -1;
     }
     cur += g;

@@ -30,7 +30,7 @@ import { findAddresses } from "./extract.ts";
 import { foldMapped } from "./fold.ts";
 import { AT_LOOKALIKE, AT_LOOKALIKES, BIDI_CONTROLS, DOT_LOOKALIKE, DOT_LOOKALIKES } from "./lookalike.ts";
 import { mapped, originalSpan, replaceMapped, type MappedString } from "./mapped.ts";
-import { base64Like, payloads } from "./payload.ts";
+import { hasBareBase64Text, payloads } from "./payload.ts";
 
 export interface Disguised {
   /** Normalised (src/address/normalise.ts), ready for a lookup. */
@@ -125,7 +125,12 @@ export function disguisedAddresses(text: string, depth = 0): Disguised[] {
 // Japanese sentence ends with one.
 const WIDE = new RegExp(`[${[...AT_LOOKALIKES, ...DOT_LOOKALIKES].filter((c) => c.length === 1 && c !== "\u3002" && c !== "\uff61").join("")}${BIDI_CONTROLS}\\uff01-\\uff5e\\u3000\\u00a0\\u2000-\\u200b]|アット|あっと|ドット|どっと|[\\ud83c\\ud802]`);
 const NON_ASCII = /[^\x00-\x7f]/;
-const WORDS = /\b(?:at|dot|period|atmark)\b/i;
+// "at" and "dot" as words only where they could join an address: "at" (or "atmark") before a
+// label and a dot in some spelling, "dot"/"period" between two labels (tags between them allowed).
+// Not every "at": "at any time" opens a footer line that holds each recipient's unsubscribe link,
+// and a lax reading of it in every message cost more than the rest of the guard.
+const AT_WORD = /\bat(?:mark)?\b[\])}]?(?:\s|<[^>]*>)*[a-z0-9_-]+[\])}]?(?:\s|<[^>]*>)*[\[({]?(?:\.|\bdot\b|\bperiod\b)/i;
+const DOT_WORD = /[a-z0-9_-][\])}]?(?:\s|<[^>]*>)*[\[({]?\b(?:dot|period)\b[\])}]?(?:\s|<[^>]*>)*[a-z0-9]/i;
 const SPACED_DOT = /\s\.|\.\s/;
 const ENCODED = /[&%\\]/;
 
@@ -137,7 +142,7 @@ function laxDirect(line: string): boolean {
     }
     if (SPACED_DOT.test(line)) return true;
   }
-  if (WORDS.test(line)) return true;
+  if (AT_WORD.test(line) || DOT_WORD.test(line)) return true;
   return NON_ASCII.test(line) && WIDE.test(line);
 }
 
@@ -158,16 +163,9 @@ const BLANK_OR_AT = /%(?:20|09|0a|0d|40)|&nbsp;|&commat;/gi;
  * encoded-word, or a base64 run long enough to hold an address?
  */
 export function mayHoldPayload(line: string): boolean {
-  return line.includes("data:") || line.includes("=?") || /data:/i.test(line) || hasBase64Run(line);
+  return line.includes("data:") || line.includes("=?") || /data:/i.test(line) || hasBareBase64Text(line);
 }
 
-const BASE64_RUN = /[A-Za-z0-9+/]{12,}={0,2}/g;
-
-function hasBase64Run(line: string): boolean {
-  BASE64_RUN.lastIndex = 0;
-  for (let m = BASE64_RUN.exec(line); m !== null; m = BASE64_RUN.exec(line)) if (base64Like(m[0])) return true;
-  return false;
-}
 
 function isBlank(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0xa0 || c === 0x3000;
@@ -180,6 +178,11 @@ const AT_REFS = ["&#64;", "&#x40;", "&#X40;", "&commat;"];
 // Not the English word: prose wraps lines after "at" all the time, and each such line would send
 // the guard's quoted-printable part down its slow path (qp-units.ts) in every message.
 const AT_WORDS = ["アット", "あっと"];
+
+// A CSS at-rule opening a line (a layout's `@media (…) {`): not the rest of an address, since a
+// domain goes on with a dot, not a blank, bracket or brace. Were it an edge, every message of a
+// layout with @media rules would send the guard's quoted-printable part down its slow path.
+const CSS_AT_RULE = /^@(?:media|supports|font-face|import|keyframes|charset|page|layer|container|namespace)(?=[\s({;]|$)/i;
 
 /** An at sign in some spelling starts (-1), ends (1) or both (2) the line, after blanks and tags, or neither (0). */
 export function atEdge(line: string): number {
@@ -199,7 +202,7 @@ function atEdgeStart(line: string): boolean {
     i = gt + 1;
   }
   if (i >= line.length) return false;
-  if (AT_CHARS.includes(line[i]!)) return true;
+  if (AT_CHARS.includes(line[i]!)) return !CSS_AT_RULE.test(line.slice(i, i + 24));
   const rest = line.slice(i, i + 10).toLowerCase();
   if (AT_REFS.some((r) => rest.startsWith(r.toLowerCase()))) return true;
   return AT_WORDS.some((w) => rest.startsWith(w) && (rest.length === w.length || isBlank(rest.charCodeAt(w.length))));

@@ -59,6 +59,21 @@ export function payloads(text: string, decodeBare = true): Payload[] {
   return out;
 }
 
+/**
+ * Does `text` hold a bare base64 run that `payloads` would decode (text-like, with an at sign in
+ * some form)? The same test as there, so a gate on it skips nothing payloads would find; a random
+ * token (an unsubscribe token, a Message-ID's hash) decodes to no such text.
+ */
+export function hasBareBase64Text(text: string): boolean {
+  BASE64_RUN.lastIndex = 0;
+  for (let m = BASE64_RUN.exec(text); m !== null; m = BASE64_RUN.exec(text)) {
+    if (!base64Like(m[0])) continue;
+    const t = bytesText(decodeBase64(m[0]));
+    if (t !== null && AT_LIKE.test(t)) return true;
+  }
+  return false;
+}
+
 /** Words and numbers are not base64 worth decoding: a run needs padding, or a digit or `+/` and both cases. */
 export function base64Like(run: string): boolean {
   return run.endsWith("=") || (/[0-9+/]/.test(run) && /[a-z]/.test(run) && /[A-Z]/.test(run));
