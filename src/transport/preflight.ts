@@ -55,5 +55,5 @@ export function preflightLine(display: string, e: ErrorLike, secrets: readonly s
         : e.code === "ESOCKET" || e.code === "ECONNECTION" || e.code === "ETIMEDOUT"
           ? `cannot connect to the relay${original}: ${text}`
           : `the relay refused the session: ${text}`;
-  return `newsletter: cannot send via ${display}: ${what}; nothing was claimed or sent`;
+  return `cannot send via ${display}: ${what}; nothing was claimed or sent`;
 }
