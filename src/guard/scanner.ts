@@ -248,7 +248,7 @@ function laxLines(text: string, header: boolean): number[] {
   const out: number[] = [];
   const payload = (t: string) => (header ? (t.includes("data:") || /data:/i.test(t)) : mayHoldPayload(t));
   // One test of the whole text first: most header values and parts have nothing for the lax reading.
-  if (!needsLaxReading(text) && atEdge(text) === 0 && !text.includes("\n@") && !payload(text)) return out;
+  if (!needsLaxReading(text) && atEdge(text) === 0 && !atLineStart(text) && !payload(text)) return out;
   for (let s = 0; s < text.length; ) {
     const e = lineEnd(text, s);
     const line = text.slice(s, e);
@@ -256,6 +256,14 @@ function laxLines(text: string, header: boolean): number[] {
     s = e + 1;
   }
   return out;
+}
+
+/** Does a line of `text` start with an at sign that may go on an address (not a layout's `@media`)? */
+function atLineStart(text: string): boolean {
+  for (let i = text.indexOf("\n@"); i >= 0; i = text.indexOf("\n@", i + 2)) {
+    if (atEdge(text.slice(i + 1, i + 41)) !== 0) return true;
+  }
+  return false;
 }
 
 /** Two ascending lists of offsets as one, each once. */

@@ -130,6 +130,8 @@ const NON_ASCII = /[^\x00-\x7f]/;
 // Not every "at": "at any time" opens a footer line that holds each recipient's unsubscribe link,
 // and a lax reading of it in every message cost more than the rest of the guard.
 const AT_WORD = /\bat(?:mark)?\b[\])}]?(?:\s|<[^>]*>)*[a-z0-9_-]+[\])}]?(?:\s|<[^>]*>)*[\[({]?(?:\.|\bdot\b|\bperiod\b)/i;
+const AT_WORD_ANY = /\bat/i;
+const DOT_WORD_ANY = /\b(?:dot|period)\b/i;
 const DOT_WORD = /[a-z0-9_-][\])}]?(?:\s|<[^>]*>)*[\[({]?\b(?:dot|period)\b[\])}]?(?:\s|<[^>]*>)*[a-z0-9]/i;
 const SPACED_DOT = /\s\.|\.\s/;
 const ENCODED = /[&%\\]/;
@@ -142,7 +144,8 @@ function laxDirect(line: string): boolean {
     }
     if (SPACED_DOT.test(line)) return true;
   }
-  if (AT_WORD.test(line) || DOT_WORD.test(line)) return true;
+  // Plain word tests first: the two patterns try every position of a line.
+  if ((AT_WORD_ANY.test(line) && AT_WORD.test(line)) || (DOT_WORD_ANY.test(line) && DOT_WORD.test(line))) return true;
   return NON_ASCII.test(line) && WIDE.test(line);
 }
 
