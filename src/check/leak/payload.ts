@@ -22,7 +22,7 @@ export interface Payload {
 const DATA_URI = /data:([a-z0-9.+/-]*(?:;[a-z0-9.+-]+(?:=[^;,\s"'<>()]*)?)*),([^\s"'<>()]*)/gi;
 // RFC 2047 §2, any charset name; Q or B.
 const ENCODED_WORD = /=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=/g;
-// A bare base64 run long enough to hold an address (`a@b.cd` is 8 octets, 12 characters).
+// A bare base64 run long enough to hold an address (a short address of 8 octets is 12 base64 characters).
 const BASE64_RUN = /(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{12,}={0,2}(?![A-Za-z0-9+/=])/g;
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 /** Decoded text worth reading: printable, and holding an at sign in some form. */
