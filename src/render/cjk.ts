@@ -57,6 +57,12 @@ function widthOf(g: string): number {
   return WIDE.test(g) ? 2 : 1;
 }
 
+/** No code unit above U+007F: every grapheme one character of one column. */
+function isAscii(line: string): boolean {
+  for (let i = 0; i < line.length; i++) if (line.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 /** Code points that join the previous one into one grapheme: marks, ZWJ and what follows it, selectors, skin tones, tags. */
 const EXTENDS = /^[\p{M}\u200D\uFE00-\uFE0F\u{1F3FB}-\u{1F3FF}\u{E0020}-\u{E007F}]$/u;
 
@@ -66,11 +72,6 @@ const EXTENDS = /^[\p{M}\u200D\uFE00-\uFE0F\u{1F3FB}-\u{1F3FF}\u{E0020}-\u{E007F
  * with the marks, joiners and modifiers that follow it; regional-indicator
  * flags in pairs.
  */
-function isAscii(line: string): boolean {
-  for (let i = 0; i < line.length; i++) if (line.charCodeAt(i) > 0x7f) return false;
-  return true;
-}
-
 function clustersOf(line: string): string[] {
   const out: string[] = [];
   let joinNext = false;

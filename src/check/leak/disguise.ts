@@ -169,7 +169,6 @@ export function mayHoldPayload(line: string): boolean {
   return line.includes("data:") || line.includes("=?") || /data:/i.test(line) || hasBareBase64Text(line);
 }
 
-
 function isBlank(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0xa0 || c === 0x3000;
 }
