@@ -4,7 +4,7 @@
  * fs.createReadStream would. Run: `npx tsx bench/list-parse.ts [rows]`.
  * Addresses are on reserved domains (RFC 2606); nothing is written to disk.
  */
-import { extractAddresses } from "../src/check/leak/extract.ts";
+import { extractAddresses } from "../src/detect/extract.ts";
 import { checkRecipientList } from "../src/check/list.ts";
 import { CsvParser, Utf8StreamDecoder } from "../src/load/csv.ts";
 

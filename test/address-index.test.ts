@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { normaliseAddress } from "../src/address/normalise.ts";
 import { addressProblem, isNormalValidAddress } from "../src/address/validate.ts";
 import { AddressIndex } from "../src/check/address-index.ts";
-import { extractAddresses } from "../src/check/leak/extract.ts";
+import { extractAddresses } from "../src/detect/extract.ts";
 import { checkRecipientList } from "../src/check/list.ts";
 
 /** Deterministic PRNG (mulberry32) so a failure is reproducible. */

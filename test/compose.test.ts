@@ -3,7 +3,7 @@ import { createHash, createHmac, createPublicKey, generateKeyPairSync, verify as
 import { simpleParser, type AddressObject, type ParsedMail } from "mailparser";
 import DKIM from "nodemailer/lib/dkim";
 import { describe, expect, it } from "vitest";
-import { decodeQuotedPrintable } from "../src/check/leak/mime.ts";
+import { decodeQuotedPrintable } from "../src/detect/mime.ts";
 import { assertBoundaryAbsent, boundaryFor } from "../src/compose/boundary.ts";
 import { createDkimSigner, relaxedBody, signDkim } from "../src/compose/dkim.ts";
 import { encodeWords } from "../src/compose/encoded-word.ts";
@@ -135,7 +135,7 @@ function decodeWord(word: string): Buffer {
   );
 }
 
-/** The guard's own quoted-printable decoder (src/check/leak/mime.ts): what it scans is what we wrote. */
+/** The guard's own quoted-printable decoder (src/detect/mime.ts): what it scans is what we wrote. */
 function expectBodiesExact(sp: Split, m: MessageInput): void {
   expect(decodeQuotedPrintable(sp.textQp).equals(Buffer.from(crlf(m.text), "utf8"))).toBe(true);
   expect(decodeQuotedPrintable(sp.htmlQp).equals(Buffer.from(crlf(m.html), "utf8"))).toBe(true);

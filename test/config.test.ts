@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { RuleId } from "../src/check/rules.ts";
+import type { RuleId } from "../src/findings/rules.ts";
 import { parseConfig, unsatisfiableStages, unsubscribeUrlProblem } from "../src/load/config.ts";
 import { parseMailbox } from "../src/load/mailbox.ts";
 import { parseNewsletterMeta } from "../src/load/newsletter-meta.ts";

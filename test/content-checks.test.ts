@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import type { Finding } from "../src/check/finding.ts";
-import { RULES } from "../src/check/rules.ts";
+import type { Finding } from "../src/findings/finding.ts";
+import { RULES } from "../src/findings/rules.ts";
 import { codeRanges, inRanges } from "../src/check/content/code-ranges.ts";
 import { checkContent } from "../src/check/content/index.ts";
 import { checkLinks, stagingReason } from "../src/check/content/links.ts";
 import { checkMarkers } from "../src/check/content/markers.ts";
 import { BUILTIN_FIELDS, checkPlaceholders } from "../src/check/content/placeholders.ts";
 import { checkBodySize } from "../src/check/content/size.ts";
-import { extractAddresses } from "../src/check/leak/extract.ts";
+import { extractAddresses } from "../src/detect/extract.ts";
 
 const all: Finding[] = [];
 const keep = (fs: Finding[]) => {

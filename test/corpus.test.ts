@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { RuleId } from "../src/check/rules.ts";
+import type { RuleId } from "../src/findings/rules.ts";
 import { makeRepo, runCli, sampleText, SAMPLE_DIR, type CliResult } from "./helpers/repo.ts";
 
 // ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { mask } from "../src/address/mask.ts";
-import type { RuleId } from "../src/check/rules.ts";
+import type { RuleId } from "../src/findings/rules.ts";
 import { baseWorld, checkWorld, DIR, guardWorld, LAYOUT, OTHERS, RCPT, withFields, type Files } from "./helpers/disguise-world.ts";
 
 const H = "hanako@shop.example";
@@ -288,7 +288,7 @@ describe("an at sign at a line's edge (the guard reads such a line with its neig
     ["taro.yamada", 0],
     ["taro.yamada @", 1],
   ] as const)("%j → %d", async (line, edge) => {
-    const { atEdge } = await import("../src/check/leak/disguise.ts");
+    const { atEdge } = await import("../src/detect/disguise.ts");
     expect(atEdge(line)).toBe(edge);
   });
 
@@ -317,7 +317,7 @@ describe("which lines the lax reading looks at (needsLaxReading)", () => {
     ["hanako[at]shop[dot]example", true],
     ["the adotb and xdot com", false],
   ] as const)("%j → %s", async (line, lax) => {
-    const { needsLaxReading } = await import("../src/check/leak/disguise.ts");
+    const { needsLaxReading } = await import("../src/detect/disguise.ts");
     expect(needsLaxReading(line)).toBe(lax);
   });
 });

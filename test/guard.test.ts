@@ -6,8 +6,8 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { mask } from "../src/address/mask.ts";
-import { findAddresses } from "../src/check/leak/extract.ts";
-import { decodeQuotedPrintable } from "../src/check/leak/mime.ts";
+import { findAddresses } from "../src/detect/extract.ts";
+import { decodeQuotedPrintable } from "../src/detect/mime.ts";
 import { composeMessage, type MessageInput } from "../src/compose/message.ts";
 import { guardMessage } from "../src/guard/guard.ts";
 import type { GuardContext, GuardVerdict } from "../src/guard/port.ts";
@@ -595,7 +595,7 @@ describe("the line pre-filter never hides an address from the extractor", () => 
 });
 
 describe("quoted-printable decoder", () => {
-  it("agrees with src/check/leak/mime.ts on well-formed input", () => {
+  it("agrees with src/detect/mime.ts on well-formed input", () => {
     const samples = [TEXT, HTML, "日本語のテキスト\nwith trailing space \nand = signs, tabs\tand a very long line ".repeat(5), "a\u200bb ＠ ｔａｒｏ"];
     for (const s of samples) {
       const enc = qp(s);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { Finding } from "../src/check/finding.ts";
-import { decodeMimeBody } from "../src/check/leak/decode.ts";
-import { extractAddresses, findAddresses } from "../src/check/leak/extract.ts";
-import { mapped, replaceMapped, originalSpan } from "../src/check/leak/mapped.ts";
-import { redactAddresses } from "../src/check/leak/redact.ts";
+import type { Finding } from "../src/findings/finding.ts";
+import { decodeMimeBody } from "../src/detect/decode.ts";
+import { extractAddresses, findAddresses } from "../src/detect/extract.ts";
+import { mapped, replaceMapped, originalSpan } from "../src/detect/mapped.ts";
+import { redactAddresses } from "../src/detect/redact.ts";
 import { checkLeaks, type LeakContext } from "../src/check/leak/scan.ts";
 
 /** Every finding any test here produced: at the end, none may hold an address in full. */

@@ -38,7 +38,7 @@ import { MANIFEST_MARKER } from "../src/actions/steps/pr-comment.ts";
 import { approvalMarker } from "../src/actions/steps/approval-record.ts";
 import { runStep } from "../src/actions/main.ts";
 import { auditMarker, validateAuditRecord, type AuditRecord } from "../src/audit/record.ts";
-import { extractAddresses } from "../src/check/leak/extract.ts";
+import { extractAddresses } from "../src/detect/extract.ts";
 import type { Io } from "../src/cli/io.ts";
 import { newsletterWorld, startGitHubFake, type FakeCommit, type FakePull, type GitHubFake } from "./helpers/github-fake.ts";
 import {

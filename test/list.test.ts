@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { normaliseAddress } from "../src/address/normalise.ts";
-import type { Finding } from "../src/check/finding.ts";
+import type { Finding } from "../src/findings/finding.ts";
 import { checkRecipientList, checkRowChange, loadSuppressions, type ListCheckOptions } from "../src/check/list.ts";
 import { canonicalSha256 } from "../src/manifest/digest.ts";
 

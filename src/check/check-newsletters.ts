@@ -7,13 +7,13 @@
  * docs/design.md, "Checks before sending": any address of ANY list or of the suppression list
  * in the content is an error, not only the list this newsletter is bound to.
  */
-import { extractAddresses } from "./leak/extract.ts";
+import { extractAddresses } from "../detect/extract.ts";
 import { checkLeaks } from "./leak/scan.ts";
 import { checkRecipientList, checkRowChange, loadSuppressions, type ListReport, type SuppressionList } from "./list.ts";
 import { checkContent } from "./content/index.ts";
-import { hasErrors, sortFindings, type Finding } from "./finding.ts";
-import { RULES, type RuleId } from "./rules.ts";
-import type { CheckReport, NewsletterSummary } from "./report.ts";
+import { hasErrors, sortFindings, type Finding } from "../findings/finding.ts";
+import { RULES, type RuleId } from "../findings/rules.ts";
+import type { CheckReport, NewsletterSummary } from "../findings/report.ts";
 import { CONFIG_FILE, parseConfig } from "../load/config.ts";
 import { parseNewsletterMeta, type NewsletterMeta } from "../load/newsletter-meta.ts";
 import type { ResolvedConfig } from "../load/schema/config.ts";

@@ -18,10 +18,10 @@
  */
 import { mask } from "../address/mask.ts";
 import type { FieldPositions } from "../load/csv.ts";
-import type { Finding } from "./finding.ts";
+import type { Finding } from "../findings/finding.ts";
 import { findingAt } from "./leak/locate.ts";
-import { disguisedAddresses, mayHoldPayload, needsLaxReading } from "./leak/disguise.ts";
-import { uncleanKind, UNCLEAN } from "./leak/lookalike.ts";
+import { disguisedAddresses, mayHoldPayload, needsLaxReading } from "../detect/disguise.ts";
+import { uncleanKind, UNCLEAN } from "../detect/lookalike.ts";
 
 export interface FieldProblem {
   line: number;

@@ -8,9 +8,9 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { checkRecipientList, type ListReport } from "./list.ts";
-import { extractAddresses } from "./leak/extract.ts";
-import type { Finding } from "./finding.ts";
-import { RULES } from "./rules.ts";
+import { extractAddresses } from "../detect/extract.ts";
+import type { Finding } from "../findings/finding.ts";
+import { RULES } from "../findings/rules.ts";
 import { RefusedError, UnreadableInputError } from "../errors.ts";
 import { parseListRef, type ListRef } from "../load/list-ref.ts";
 import type { RepoPort } from "../load/repo.ts";

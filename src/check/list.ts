@@ -16,8 +16,8 @@ import { CsvParser, Utf8DecodeError, Utf8StreamDecoder, type FieldPositions } fr
 import { CanonicalHasher } from "../manifest/digest.ts";
 import { AddressIndex } from "./address-index.ts";
 import { ColumnInspector, type ColumnReport } from "./list-fields.ts";
-import type { Finding, Severity } from "./finding.ts";
-import { RULES, type RuleId } from "./rules.ts";
+import type { Finding, Severity } from "../findings/finding.ts";
+import { RULES, type RuleId } from "../findings/rules.ts";
 
 /** Findings per rule and file before the rest are summed up in one line. */
 export const DEFAULT_MAX_FINDINGS_PER_RULE = 50;
@@ -30,7 +30,7 @@ export interface ListCheckOptions {
   /**
    * Normalised addresses found in a text, however obfuscated. Injected so the
    * list check and the content checks share one extractor (e.g.
-   * `extractAddresses` from check/leak/extract.ts). Called only for fields
+   * `extractAddresses` from detect/extract.ts). Called only for fields
    * that pass a cheap precheck.
    */
   findAddresses: (text: string) => string[];

@@ -11,8 +11,8 @@
  */
 import { mask } from "../address/mask.ts";
 import { parseMailbox } from "../load/mailbox.ts";
-import type { Finding } from "./finding.ts";
-import { extractAddresses } from "./leak/extract.ts";
+import type { Finding } from "../findings/finding.ts";
+import { extractAddresses } from "../detect/extract.ts";
 import { findingAt, type Position } from "./leak/locate.ts";
 
 const STRICT_LOCAL = /^[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*$/;

@@ -29,7 +29,7 @@
  */
 import { isAscii } from "node:buffer";
 import { unparseable } from "./refusal.ts";
-import { atEdge } from "../check/leak/disguise.ts";
+import { atEdge } from "../detect/disguise.ts";
 import { collectLines, type Scanner } from "./scanner.ts";
 import { decodeLeaf } from "./transfer.ts";
 

@@ -2,7 +2,7 @@
  * Address scanning for the guard: header values and decoded text parts go
  * in; the first address that is not the recipient's, not ours and not
  * allowlisted refuses the message. Extraction is the static checks' own
- * (src/check/leak/extract.ts: character references, percent and escape
+ * (src/detect/extract.ts: character references, percent and escape
  * decoding, NFKC, invisible characters dropped, `＠`, `[at]`, `アットマーク`...),
  * so the guard sees every spelling the checks see.
  *
@@ -20,9 +20,9 @@
  * template repeat in every message, so they are remembered (bounded).
  */
 import { mask } from "../address/mask.ts";
-import { atEdge, disguisedAddresses, mayHoldPayload, needsLaxReading } from "../check/leak/disguise.ts";
-import { findAddresses } from "../check/leak/extract.ts";
-import { payloads } from "../check/leak/payload.ts";
+import { atEdge, disguisedAddresses, mayHoldPayload, needsLaxReading } from "../detect/disguise.ts";
+import { findAddresses } from "../detect/extract.ts";
+import { payloads } from "../detect/payload.ts";
 import { isAllowed } from "./allowed.ts";
 import { decodeEncodedWords } from "./encoded-word.ts";
 import { UNUSUAL_NAME, type Field } from "./header-block.ts";

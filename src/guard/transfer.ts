@@ -3,7 +3,7 @@
  * shows: Content-Transfer-Encoding (RFC 2045 §6) then charset.
  *
  * Quoted-printable is decoded here, strictly and over octets, rather than by
- * src/check/leak/mime.ts's `decodeQuotedPrintable`: that one is tolerant by
+ * src/detect/mime.ts's `decodeQuotedPrintable`: that one is tolerant by
  * design (a lone `=` or an 8-bit octet is kept, as RFC 2045 §6.7 suggests
  * for readers) and builds an array of numbers, several times slower; this
  * one refuses what readers may disagree on (bench/README.md, "Figures behind the code"), and the

@@ -1,6 +1,6 @@
 /**
  * Which lines of a text can hold a strong address, found without running
- * the extractor (src/check/leak/extract.ts) over all of it.
+ * the extractor (src/detect/extract.ts) over all of it.
  *
  * Why lines: no step of the extractor joins two lines. Its decodings
  * (decode.ts) match within a line, its obfuscation patterns (deobfuscate.ts)
@@ -23,7 +23,7 @@
  * Found by `indexOf` per character, which V8 runs at memchr speed: one regex
  * over the whole text cost more than the extraction it saved.
  */
-import { NAMED_ENTITIES } from "../check/leak/entities.ts";
+import { NAMED_ENTITIES } from "../detect/entities.ts";
 import { hex as importedHex } from "./encoded-word.ts";
 
 /** A local binding: the TypeScript loaders (tsx, vite) turn each use of an import into a getter call, measurable in a byte loop. */

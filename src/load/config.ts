@@ -7,7 +7,7 @@
  * Schema cannot express. The configuration is returned only when there is no
  * finding at error level.
  */
-import { hasErrors, sortFindings, type Finding } from "../check/finding.ts";
+import { hasErrors, sortFindings, type Finding } from "../findings/finding.ts";
 import { checkAddress, parseMailbox } from "./mailbox.ts";
 import { quoteForMessage } from "./safe-text.ts";
 import { CONFIG_PATTERN_TEXT, configValidator, type ResolvedConfig } from "./schema/config.ts";

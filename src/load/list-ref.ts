@@ -10,7 +10,7 @@
  * A pull request that changes a list is then a diff of a hash and a count,
  * and the addresses stay out of git. Pure: the caller reads the text.
  */
-import { hasErrors, type Finding } from "../check/finding.ts";
+import { hasErrors, type Finding } from "../findings/finding.ts";
 import { createAjv, schemaFindings } from "./schema-findings.ts";
 import { parseYaml } from "./yaml-doc.ts";
 

@@ -5,7 +5,7 @@
  * Pure: the caller reads the file (and checks the folder name with
  * `checkNewsletterId`).
  */
-import { hasErrors, sortFindings, type Finding } from "../check/finding.ts";
+import { hasErrors, sortFindings, type Finding } from "../findings/finding.ts";
 import { parseMailbox } from "./mailbox.ts";
 import { NEWSLETTER_PATTERN_TEXT, SUPPRESSION_LIST, newsletterValidator, type NewsletterMeta } from "./schema/newsletter.ts";
 import { findingAt, schemaFindings } from "./schema-findings.ts";

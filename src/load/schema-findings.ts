@@ -7,8 +7,8 @@
  */
 import { Ajv, type ErrorObject } from "ajv";
 import addFormats from "ajv-formats";
-import type { Finding } from "../check/finding.ts";
-import type { RuleId } from "../check/rules.ts";
+import type { Finding } from "../findings/finding.ts";
+import type { RuleId } from "../findings/rules.ts";
 import { maskAddressesIn, quoteForMessage } from "./safe-text.ts";
 import { escapePointer, locate, pointerSegments, type YamlSource } from "./yaml-doc.ts";
 

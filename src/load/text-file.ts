@@ -2,8 +2,8 @@
  * A text input (YAML, Markdown) as a string, or the finding that says why it
  * is not UTF-8 and where. A leading BOM is dropped (editors on Windows add one).
  */
-import type { Finding } from "../check/finding.ts";
-import { RULES } from "../check/rules.ts";
+import type { Finding } from "../findings/finding.ts";
+import { RULES } from "../findings/rules.ts";
 import { firstInvalidUtf8 } from "./csv.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });

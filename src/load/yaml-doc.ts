@@ -32,7 +32,7 @@ import {
   type Scalar,
   type YAMLError,
 } from "yaml";
-import type { Finding } from "../check/finding.ts";
+import type { Finding } from "../findings/finding.ts";
 import { maskAddressesIn, quoteForMessage } from "./safe-text.ts";
 
 /** 1-based line and column (UTF-16 code units, as editors count). */

@@ -4,7 +4,7 @@
  * decoded from the very bytes the guard scanned: a picture shows what is
  * sent, not a second rendering of it.
  */
-import { decodeQuotedPrintable } from "../check/leak/mime.ts";
+import { decodeQuotedPrintable } from "../detect/mime.ts";
 import { InternalError } from "../errors.ts";
 
 const HEAD = (type: string) => `Content-Type: text/${type}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`;

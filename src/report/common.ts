@@ -5,8 +5,8 @@
  */
 import { mask } from "../address/mask.ts";
 import { redact } from "../address/redact.ts";
-import { sortFindings, type Finding, type Severity } from "../check/finding.ts";
-import { RULES, type RuleId, type RuleInfo } from "../check/rules.ts";
+import { sortFindings, type Finding, type Severity } from "../findings/finding.ts";
+import { RULES, type RuleId, type RuleInfo } from "../findings/rules.ts";
 
 /** A copy of the findings in the stable order (file, line, column, rule); the report is not mutated. */
 export function orderedFindings(findings: readonly Finding[]): Finding[] {

@@ -12,8 +12,8 @@
  * take at most 1 MiB; past {@link SUMMARY_BUDGET_BYTES} the table is cut and
  * the cut is stated.
  */
-import type { Finding, Severity } from "../check/finding.ts";
-import type { CheckReport, NewsletterSummary } from "../check/report.ts";
+import type { Finding, Severity } from "../findings/finding.ts";
+import type { CheckReport, NewsletterSummary } from "../findings/report.ts";
 import { countFindings, headline, orderedFindings, plural, position, ruleInfo, safeText, SEVERITY_ORDER } from "./common.ts";
 
 export type AnnotationLevel = "error" | "warning" | "notice";

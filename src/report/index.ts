@@ -7,7 +7,7 @@
  * so the job log holds every finding, including those past GitHub's
  * annotation limit.
  */
-import type { CheckReport } from "../check/report.ts";
+import type { CheckReport } from "../findings/report.ts";
 import { emitGithub, type GithubSink } from "./github.ts";
 import { formatJson } from "./json.ts";
 import { formatSarif } from "./sarif.ts";

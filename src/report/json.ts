@@ -6,8 +6,8 @@
  * The subject is left out on purpose: it is content, and the check output
  * carries only what the findings' producers already masked.
  */
-import type { Severity } from "../check/finding.ts";
-import type { CheckReport } from "../check/report.ts";
+import type { Severity } from "../findings/finding.ts";
+import type { CheckReport } from "../findings/report.ts";
 import { orderedFindings, safeText } from "./common.ts";
 
 export interface JsonFinding {

@@ -28,9 +28,9 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type * as Sarif from "sarif";
-import type { Severity } from "../check/finding.ts";
-import type { CheckReport } from "../check/report.ts";
-import { RULE_IDS } from "../check/rules.ts";
+import type { Severity } from "../findings/finding.ts";
+import type { CheckReport } from "../findings/report.ts";
+import { RULE_IDS } from "../findings/rules.ts";
 import { orderedFindings, position, ruleInfo, safeText } from "./common.ts";
 
 export const SARIF_SCHEMA =

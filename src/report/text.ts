@@ -3,8 +3,8 @@
  * `file:line:column  severity  rule  message`, then one summary line per
  * newsletter, then `N errors, N warnings` or `OK`. ANSI colour only when asked.
  */
-import type { Severity } from "../check/finding.ts";
-import type { CheckReport, NewsletterSummary } from "../check/report.ts";
+import type { Severity } from "../findings/finding.ts";
+import type { CheckReport, NewsletterSummary } from "../findings/report.ts";
 import { countFindings, headline, oneLine, orderedFindings, position, safeText } from "./common.ts";
 
 export interface TextOptions {

@@ -7,8 +7,8 @@
 import { mask } from "../address/mask.ts";
 import { wordsFor, type Locale } from "../render/locale.ts";
 import { ADDRESS_LIKE, URL_LIKE } from "../check/list-fields.ts";
-import { UNCLEAN } from "../check/leak/lookalike.ts";
-import { redactAddresses } from "../check/leak/redact.ts";
+import { UNCLEAN } from "../detect/lookalike.ts";
+import { redactAddresses } from "../detect/redact.ts";
 
 export interface BannerInput {
   id: string;

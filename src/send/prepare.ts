@@ -5,7 +5,7 @@
  * preview and status.
  */
 import { checkNewsletters, type CheckedNewsletter, type CheckDeps } from "../check/check-newsletters.ts";
-import type { CheckReport } from "../check/report.ts";
+import type { CheckReport } from "../findings/report.ts";
 import { RefusedError, FindingsError } from "../errors.ts";
 import { canonicalSha256 } from "../manifest/digest.ts";
 

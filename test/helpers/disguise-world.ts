@@ -10,7 +10,7 @@
 import { fingerprint } from "../../src/address/mask.ts";
 import { normaliseAddress } from "../../src/address/normalise.ts";
 import { checkNewsletters, type CheckedNewsletter } from "../../src/check/check-newsletters.ts";
-import type { Finding } from "../../src/check/finding.ts";
+import type { Finding } from "../../src/findings/finding.ts";
 import { guardMessage } from "../../src/guard/guard.ts";
 import { listedKeys } from "../../src/guard/listed.ts";
 import type { GuardVerdict } from "../../src/guard/port.ts";

@@ -11,9 +11,9 @@
  * `{{ email }}`.
  */
 import { parseTemplate } from "../../render/template.ts";
-import type { Finding } from "../finding.ts";
+import type { Finding } from "../../findings/finding.ts";
 import { LineIndex, findingAt } from "../leak/locate.ts";
-import { AT_LOOKALIKES } from "../leak/lookalike.ts";
+import { AT_LOOKALIKES } from "../../detect/lookalike.ts";
 import { codeRanges, inRanges } from "./code-ranges.ts";
 
 const GAP = String.raw`(?:\s|<[^>]*>)*`;

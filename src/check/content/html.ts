@@ -12,7 +12,7 @@
  * anyway (an admin's layout may keep a `<style>`); this rule is the
  * author-side fence.
  */
-import type { Finding } from "../finding.ts";
+import type { Finding } from "../../findings/finding.ts";
 import { LineIndex, findingAt } from "../leak/locate.ts";
 import { codeRanges, inRanges } from "./code-ranges.ts";
 

@@ -6,7 +6,7 @@
  * into that file.
  */
 import type { EmptyRows } from "../list.ts";
-import type { Finding } from "../finding.ts";
+import type { Finding } from "../../findings/finding.ts";
 import type { MetaPositions, NewsletterMeta } from "../../load/newsletter-meta.ts";
 import type { Position, ValueLocator } from "../../load/yaml-doc.ts";
 import { checkAssembledAddresses } from "./assembled.ts";

@@ -9,7 +9,7 @@
  * Messages name only scheme and host: paths and queries carry tokens and,
  * sometimes, addresses (`?email=…`).
  */
-import type { Finding } from "../finding.ts";
+import type { Finding } from "../../findings/finding.ts";
 import { LineIndex, findingAt } from "../leak/locate.ts";
 import { extractLinks } from "./link-extract.ts";
 

@@ -4,7 +4,7 @@
  * `[object Object]`, which in a rendered newsletter are almost always a
  * template or export bug rather than prose.
  */
-import type { Finding } from "../finding.ts";
+import type { Finding } from "../../findings/finding.ts";
 import { LineIndex, findingAt } from "../leak/locate.ts";
 import { codeRanges, inRanges, type Range } from "./code-ranges.ts";
 

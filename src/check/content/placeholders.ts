@@ -4,11 +4,11 @@
  * other template language may be in the text, since it would reach readers
  * verbatim (`Dear *|FNAME|*`).
  */
-import type { Finding } from "../finding.ts";
+import type { Finding } from "../../findings/finding.ts";
 import type { EmptyRows } from "../list.ts";
 import { parseTemplate } from "../../render/template.ts";
 import { LineIndex, findingAt } from "../leak/locate.ts";
-import { redactAddresses } from "../leak/redact.ts";
+import { redactAddresses } from "../../detect/redact.ts";
 import { codeRanges, inRanges, type Range } from "./code-ranges.ts";
 
 /** Fields every recipient has without a list column (filled by the renderer). */

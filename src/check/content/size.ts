@@ -4,7 +4,7 @@
  * (the incident body was ~377 KB), so size is a cheap second net under the
  * leak scan. Gmail also clips messages over 102 KB of HTML.
  */
-import type { Finding } from "../finding.ts";
+import type { Finding } from "../../findings/finding.ts";
 import { LineIndex, findingAt } from "../leak/locate.ts";
 
 export interface SizeInput {

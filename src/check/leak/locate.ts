@@ -8,8 +8,8 @@
  * Japanese included, that is one per character. Lines break at LF, CRLF and
  * a lone CR, as editors count them.
  */
-import type { Finding } from "../finding.ts";
-import { RULES, type RuleId } from "../rules.ts";
+import type { Finding } from "../../findings/finding.ts";
+import { RULES, type RuleId } from "../../findings/rules.ts";
 
 export interface Position {
   line: number;

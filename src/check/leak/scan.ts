@@ -12,12 +12,12 @@
  * 13,011-line list of (masked) customers. The count is exact either way.
  */
 import { mask } from "../../address/mask.ts";
-import type { Finding } from "../finding.ts";
-import type { RuleId } from "../rules.ts";
-import { disguisedAddresses } from "./disguise.ts";
-import { findAddresses } from "./extract.ts";
+import type { Finding } from "../../findings/finding.ts";
+import type { RuleId } from "../../findings/rules.ts";
+import { disguisedAddresses } from "../../detect/disguise.ts";
+import { findAddresses } from "../../detect/extract.ts";
 import { LineIndex, findingAt } from "./locate.ts";
-import { allowlist } from "./allowlist.ts";
+import { allowlist } from "../../detect/allowlist.ts";
 
 export interface LeakSource {
   /** Repository-relative path with `/`. */

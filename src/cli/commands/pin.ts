@@ -10,7 +10,7 @@
 import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { checkRecipientList } from "../../check/list.ts";
-import { extractAddresses } from "../../check/leak/extract.ts";
+import { extractAddresses } from "../../detect/extract.ts";
 import { bytesOnce, sha256Hex } from "../../check/list-source.ts";
 import { RefusedError } from "../../errors.ts";
 import { formatListRef, type ListRef } from "../../load/list-ref.ts";

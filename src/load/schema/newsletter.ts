@@ -13,7 +13,7 @@
  * smuggled in as if they did something.
  */
 import type { FromSchema } from "json-schema-to-ts";
-import type { Finding } from "../../check/finding.ts";
+import type { Finding } from "../../findings/finding.ts";
 import { createAjv, type PatternTexts } from "../schema-findings.ts";
 import { quoteForMessage } from "../safe-text.ts";
 

@@ -5,7 +5,7 @@
  * so `evilcorp.example` is not allowed by `corp.example`.
  */
 import { domainToASCII } from "node:url";
-import { normaliseAddress, normaliseText } from "../../address/normalise.ts";
+import { normaliseAddress, normaliseText } from "../address/normalise.ts";
 
 export function allowlist(
   addresses: Iterable<string>,

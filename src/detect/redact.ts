@@ -4,7 +4,7 @@
  * snippets such as a malformed placeholder's text, which is author-written
  * but could still hold an address.
  */
-import { mask } from "../../address/mask.ts";
+import { mask } from "../address/mask.ts";
 import { findAddresses } from "./extract.ts";
 
 export function redactAddresses(text: string): string {

@@ -23,7 +23,7 @@
  * local part dropped and with the domain cut after each label
  * (`thanks.taro@example.com.next` → `taro@example.com`, among others).
  */
-import { normaliseAddress } from "../../address/normalise.ts";
+import { normaliseAddress } from "../address/normalise.ts";
 import { decodeText } from "./decode.ts";
 import { deobfuscate } from "./deobfuscate.ts";
 import { findAddresses } from "./extract.ts";

@@ -8,7 +8,7 @@
  * `ｔａｒｏ＠ｅｘａｍｐｌｅ．ｃｏｍ` inside a Japanese sentence still maps
  * character for character to the original.
  */
-import { normaliseText } from "../../address/normalise.ts";
+import { normaliseText } from "../address/normalise.ts";
 import { replaceMapped, type MappedString } from "./mapped.ts";
 
 const CLUSTER = /[\s\S][\p{M}\uff9e\uff9f]+|[^\x00-\x7f]/gu;

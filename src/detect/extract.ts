@@ -4,7 +4,7 @@
  * de-obfuscate → scan around each `@` → `normaliseAddress` (IDN to ASCII).
  * Offsets point into the ORIGINAL text so findings can name line and column.
  */
-import { normaliseAddress } from "../../address/normalise.ts";
+import { normaliseAddress } from "../address/normalise.ts";
 import { candidateAt } from "./candidate.ts";
 import { decodeText } from "./decode.ts";
 import { deobfuscate } from "./deobfuscate.ts";
