@@ -16,7 +16,7 @@ import { escapeData, formatOutputs } from "../src/actions/runner.ts";
 import { approvalCopiesFromComments, approvalMarker, renderApprovalComment, type ApprovalCopyRecord } from "../src/actions/steps/approval-record.ts";
 import { releaseUnpushedClaims, sendFromLedger } from "../src/actions/steps/audit.ts";
 import type { IssueComment } from "../src/actions/comments.ts";
-import type { Io } from "../src/cli/io.ts";
+import type { Io } from "../src/runtime/io.ts";
 import { foldLedgerText, countLedger } from "../src/ledger/state.ts";
 
 const SHA = "a".repeat(40);

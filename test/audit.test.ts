@@ -19,7 +19,7 @@ import {
   writeAuditRecord,
   type AuditRecord,
 } from "../src/audit/record.ts";
-import { TOOL_VERSION } from "../src/cli/version.ts";
+import { TOOL_VERSION } from "../src/runtime/version.ts";
 import { messageIdFor } from "../src/compose/ids.ts";
 import { openStateBranch } from "../src/state/git-branch.ts";
 import { GitLedgerStore, stateLedgerPath } from "../src/state/git-ledger-store.ts";

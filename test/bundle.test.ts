@@ -75,7 +75,7 @@ describe("the bundle runs only while it matches the sources", () => {
       expect(fresh.stderr).toContain(MARKER);
       expect(node(["bin/newsletter.js", "--help"], { NEWSLETTER_NO_BUNDLE: "1" }).stderr).not.toContain(MARKER);
 
-      const file = path.join(copy, "src/cli/io.ts");
+      const file = path.join(copy, "src/runtime/io.ts");
       const source = readFileSync(file, "utf8");
       appendFileSync(file, "\n// edited after the build\n");
       try {

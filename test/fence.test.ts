@@ -31,7 +31,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runStep } from "../src/actions/main.ts";
 import { sendFromLedger } from "../src/actions/steps/audit.ts";
-import type { Io } from "../src/cli/io.ts";
+import type { Io } from "../src/runtime/io.ts";
 import { GITHUB_ACTIONS_APP_ID } from "../src/setup/ruleset.ts";
 import { newsletterWorld, startGitHubFake, type GitHubFake } from "./helpers/github-fake.ts";
 import {

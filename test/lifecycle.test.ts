@@ -39,7 +39,7 @@ import { approvalMarker } from "../src/actions/steps/approval-record.ts";
 import { runStep } from "../src/actions/main.ts";
 import { auditMarker, validateAuditRecord, type AuditRecord } from "../src/audit/record.ts";
 import { extractAddresses } from "../src/detect/extract.ts";
-import type { Io } from "../src/cli/io.ts";
+import type { Io } from "../src/runtime/io.ts";
 import { newsletterWorld, startGitHubFake, type FakeCommit, type FakePull, type GitHubFake } from "./helpers/github-fake.ts";
 import {
   checkout as checkoutAt,

@@ -15,7 +15,7 @@ import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runStep } from "../src/actions/main.ts";
 import { PICTURES_MARKER } from "../src/actions/pictures-comment.ts";
-import type { Io } from "../src/cli/io.ts";
+import type { Io } from "../src/runtime/io.ts";
 import { BROWSER_PATHS } from "../src/picture/chromium.ts";
 import { startGitHubFake, type GitHubFake } from "./helpers/github-fake.ts";
 import { JA_FIXTURE as FIXTURE } from "./helpers/ja-fixture.ts";

@@ -15,7 +15,7 @@ import { pickLanguage } from "../src/unsubscribe/endpoint.ts";
 import { unsubscribeRoute } from "../src/unsubscribe/route.ts";
 import { FsObjectStore } from "../src/store/fs-store.ts";
 import { ObjectSuppressionStore } from "../src/suppress/store.ts";
-import type { Io } from "../src/cli/io.ts";
+import type { Io } from "../src/runtime/io.ts";
 import { PROJECT, runCli } from "./helpers/repo.ts";
 import { recipientAddress, sendRepo, SAMPLE_DIR } from "./helpers/send-repo.ts";
 import { startTestSmtp, type TestSmtp } from "./helpers/smtp.ts";

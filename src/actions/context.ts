@@ -1,7 +1,7 @@
 /** What every step receives: the environment read once, the output streams, and the GitHub client when it needs one. */
 import { gitHubClientOptionsFromEnv, createGitHubClient, type GitHubClient } from "../github/client.ts";
-import type { Io } from "../cli/io.ts";
-import { TOOL_VERSION } from "../cli/version.ts";
+import type { Io } from "../runtime/io.ts";
+import { TOOL_VERSION } from "../runtime/version.ts";
 import type { ActionsEnv } from "./env.ts";
 import { need } from "./env.ts";
 

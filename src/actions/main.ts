@@ -10,7 +10,7 @@
  * Steps are loaded when they run, like the CLI's commands.
  */
 import { redact } from "../address/redact.ts";
-import type { Io } from "../cli/io.ts";
+import type { Io } from "../runtime/io.ts";
 import { isNewsletterError } from "../errors.ts";
 import { GitHubApiError } from "../github/errors.ts";
 import type { StepContext } from "./context.ts";

@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { appendFile } from "node:fs/promises";
 import { redact } from "../address/redact.ts";
-import type { Io } from "../cli/io.ts";
+import type { Io } from "../runtime/io.ts";
 
 /** Workflow command data: `%`, CR and LF escaped (@actions/core `escapeData`). */
 export function escapeData(s: string): string {

@@ -12,7 +12,7 @@ import { redact } from "../address/redact.ts";
 import { isNewsletterError } from "../errors.ts";
 import { COMMANDS, parseCli, USAGE } from "./args.ts";
 import { commandHelp } from "./help.ts";
-import type { Io } from "./io.ts";
+import type { Io } from "../runtime/io.ts";
 
 export async function main(argv: readonly string[], outerIo: Io, cwd: string): Promise<number> {
   let wroteOut = false;

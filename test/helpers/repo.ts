@@ -7,7 +7,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, cpSync } f
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { main } from "../../src/cli/main.ts";
-import type { Io } from "../../src/cli/io.ts";
+import type { Io } from "../../src/runtime/io.ts";
 import { PROJECT, SAMPLE_DIR, SAMPLE_FILES, SAMPLE_ID, SAMPLE_ROOT } from "./sample.ts";
 
 export { PROJECT, SAMPLE_DIR, SAMPLE_ID, SAMPLE_ROOT };

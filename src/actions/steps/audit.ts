@@ -31,7 +31,7 @@ import { promisify } from "node:util";
 import { auditMarker, auditShard, auditText, renderAuditMarkdown, validateAuditRecord, writeAuditRecord } from "../../audit/record.ts";
 import type { AuditApproval, AuditRecord, AuditSend } from "../../audit/schema.ts";
 import { gateFromEnv } from "../../cli/commands/gate.ts";
-import { TOOL_VERSION } from "../../cli/version.ts";
+import { TOOL_VERSION } from "../../runtime/version.ts";
 import type { BeginRecordV1, EndRecord } from "../../ledger/records.ts";
 import { countLedger, foldLedgerText } from "../../ledger/state.ts";
 import { STATE_BOT } from "../../state/from-env.ts";

@@ -14,8 +14,8 @@ import { UsageError } from "../../errors.ts";
 import { informationUriFromEnv, renderReport } from "../../report/index.ts";
 import type { CliInput } from "../args.ts";
 import { commandDeps } from "./deps.ts";
-import type { Io } from "../io.ts";
-import { TOOL_VERSION } from "../version.ts";
+import type { Io } from "../../runtime/io.ts";
+import { TOOL_VERSION } from "../../runtime/version.ts";
 
 export async function runCheckCommand(input: Extract<CliInput, { command: "check" }>, io: Io): Promise<number> {
   const outcome = await checkNewsletters(

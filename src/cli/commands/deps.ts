@@ -15,7 +15,7 @@ import { FsRepo } from "../../load/fs-repo.ts";
 import { objectStores } from "../../store/select.ts";
 import type { ResolvedConfig } from "../../load/schema/config.ts";
 import { ObjectSuppressionStore, type SuppressionStore } from "../../suppress/store.ts";
-import type { Io } from "../io.ts";
+import type { Io } from "../../runtime/io.ts";
 
 export function stateDir(root: string, io: Io): string {
   return path.resolve(root, io.env.NEWSLETTER_STATE_DIR ?? ".newsletter-state");

@@ -16,7 +16,7 @@ import { FindingsError } from "../../errors.ts";
 import { shardMatrix } from "../../send/continuation.ts";
 import { scheduleOf } from "../../send/schedule.ts";
 import type { CliInput } from "../args.ts";
-import { clockOf, type Io } from "../io.ts";
+import { clockOf, type Io } from "../../runtime/io.ts";
 import { stateDir } from "./deps.ts";
 
 interface Entry {

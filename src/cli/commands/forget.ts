@@ -27,7 +27,7 @@ import { resolveSecret } from "../../send/secret.ts";
 import type { ObjectStore } from "../../store/port.ts";
 import { objectStores } from "../../store/select.ts";
 import type { CliInput } from "../args.ts";
-import type { Io } from "../io.ts";
+import type { Io } from "../../runtime/io.ts";
 import { loadConfig, suppressionStore } from "./deps.ts";
 import { pinList } from "./pin.ts";
 

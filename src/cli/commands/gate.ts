@@ -26,8 +26,8 @@ import { formatGateReport, gateStatusLine } from "../../gate/report.ts";
 import type { GateResult } from "../../gate/result.ts";
 import { runGate } from "../../gate/run.ts";
 import type { CliInput } from "../args.ts";
-import type { Io } from "../io.ts";
-import { TOOL_VERSION } from "../version.ts";
+import type { Io } from "../../runtime/io.ts";
+import { TOOL_VERSION } from "../../runtime/version.ts";
 
 /** The commit status context the gate publishes (and a branch ruleset can require). */
 export const STATUS_CONTEXT = "newsletter/approvals";

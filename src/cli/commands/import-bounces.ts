@@ -17,7 +17,7 @@ import { parseDsn } from "../../suppress/dsn.ts";
 import type { SuppressionEntry } from "../../suppress/entry.ts";
 import { verpToken } from "../../suppress/verp.ts";
 import type { CliInput } from "../args.ts";
-import type { Io } from "../io.ts";
+import type { Io } from "../../runtime/io.ts";
 import { loadConfig, readInputFile, suppressionStore } from "./deps.ts";
 
 export async function runImportBouncesCommand(input: Extract<CliInput, { command: "import-bounces" }>, io: Io): Promise<number> {

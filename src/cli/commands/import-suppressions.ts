@@ -12,7 +12,7 @@ import { RefusedError } from "../../errors.ts";
 import { keyId } from "../../ledger/ledger.ts";
 import { resolveSecret } from "../../send/secret.ts";
 import type { CliInput } from "../args.ts";
-import type { Io } from "../io.ts";
+import type { Io } from "../../runtime/io.ts";
 import { loadConfig, readInputFile, suppressionStore } from "./deps.ts";
 
 export async function runImportSuppressionsCommand(input: Extract<CliInput, { command: "import-suppressions" }>, io: Io): Promise<number> {

@@ -8,7 +8,7 @@ import { UnreadableInputError } from "../../errors.ts";
 import { buildManifest } from "../../manifest/manifest.ts";
 import type { CliInput } from "../args.ts";
 import { commandDeps } from "./deps.ts";
-import type { Io } from "../io.ts";
+import type { Io } from "../../runtime/io.ts";
 import { stateDir } from "./check.ts";
 
 export async function runManifestCommand(input: Extract<CliInput, { command: "manifest" }>, io: Io): Promise<number> {

@@ -10,7 +10,7 @@ import path from "node:path";
 import { UsageError } from "../../errors.ts";
 import { newsletterIdProblem, SUPPRESSION_LIST } from "../../load/schema/newsletter.ts";
 import type { CliInput } from "../args.ts";
-import type { Io } from "../io.ts";
+import type { Io } from "../../runtime/io.ts";
 
 export async function runNewCommand(input: Extract<CliInput, { command: "new" }>, io: Io, now = new Date()): Promise<number> {
   const id = `${localDate(now)}-${input.slug}`;

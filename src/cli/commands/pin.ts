@@ -17,7 +17,7 @@ import { formatListRef, type ListRef } from "../../load/list-ref.ts";
 import { isS3Location, type ObjectStore } from "../../store/port.ts";
 import { objectStores } from "../../store/select.ts";
 import type { CliInput } from "../args.ts";
-import type { Io } from "../io.ts";
+import type { Io } from "../../runtime/io.ts";
 import { readInputFile } from "./deps.ts";
 
 export async function runPinCommand(input: Extract<CliInput, { command: "pin" }>, io: Io): Promise<number> {

@@ -4,7 +4,7 @@
  */
 import { formatText } from "../../report/text.ts";
 import { CheckFailedError } from "../../send/prepare.ts";
-import type { Io } from "../io.ts";
+import type { Io } from "../../runtime/io.ts";
 
 export async function reportRefusal<T>(io: Io, run: () => Promise<T>): Promise<T> {
   try {

@@ -33,7 +33,7 @@ import { openLedgerPlace, stateSettingsFromEnv, type StateSettings } from "../..
 import { createTransportFromEnv } from "../../transport/select.ts";
 import { objectStores } from "../../store/select.ts";
 import type { CliInput } from "../args.ts";
-import { clockOf, type Io } from "../io.ts";
+import { clockOf, type Io } from "../../runtime/io.ts";
 import { stateDir, suppressionStore } from "./deps.ts";
 import { isAddressFailure } from "../../suppress/bounce.ts";
 import { SuppressionSet } from "../../suppress/entry.ts";

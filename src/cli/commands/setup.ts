@@ -31,8 +31,8 @@ import { REQUIRED_CHECKS, resolveRequiredChecks, WORKFLOW_DIR, type ResolvedChec
 import { ENVIRONMENTS, environmentFinding, type EnvironmentFinding } from "../../setup/environments.ts";
 import { approvalsFor, desiredRuleset, GITHUB_ACTIONS_APP_ID, stateRuleset, type RequiredCheck, type RulesetBody } from "../../setup/ruleset.ts";
 import type { CliInput } from "../args.ts";
-import type { Io } from "../io.ts";
-import { TOOL_VERSION } from "../version.ts";
+import type { Io } from "../../runtime/io.ts";
+import { TOOL_VERSION } from "../../runtime/version.ts";
 
 export interface SetupInputs {
   readonly github: Pick<GitHubClientOptions, "token" | "repo" | "apiUrl">;

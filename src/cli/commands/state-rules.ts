@@ -6,7 +6,7 @@
  * ~200 ms of startup).
  */
 import type { BranchRuleTypes } from "../../state/protection.ts";
-import type { Io } from "../io.ts";
+import type { Io } from "../../runtime/io.ts";
 import { clientFromEnv } from "./gate.ts";
 
 export function branchRuleTypesFromEnv(env: Io["env"]): BranchRuleTypes {

@@ -14,7 +14,7 @@ import { keyId } from "../../ledger/ledger.ts";
 import { parseLedger } from "../../ledger/records.ts";
 import { foldLedger } from "../../ledger/state.ts";
 import { resolveSecret } from "../../send/secret.ts";
-import type { Io } from "../io.ts";
+import type { Io } from "../../runtime/io.ts";
 import { loadConfig, stateDir, suppressionStore } from "./deps.ts";
 
 const WORDS = {

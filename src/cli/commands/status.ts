@@ -24,7 +24,7 @@ import { scheduleOf } from "../../send/schedule.ts";
 import { DEVELOPMENT_SECRET } from "../../send/secret.ts";
 import { WORDS, type Destination } from "../../send/vocabulary.ts";
 import type { CliInput } from "../args.ts";
-import { clockOf, type Io } from "../io.ts";
+import { clockOf, type Io } from "../../runtime/io.ts";
 import { commandDeps, stateDir } from "./deps.ts";
 
 interface InDoubtEntry {

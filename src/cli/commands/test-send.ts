@@ -24,7 +24,7 @@ import { resolveSecret } from "../../send/secret.ts";
 import { createTransportFromEnv } from "../../transport/select.ts";
 import type { CliInput } from "../args.ts";
 import { commandDeps } from "./deps.ts";
-import type { Io } from "../io.ts";
+import type { Io } from "../../runtime/io.ts";
 import { stateDir } from "./check.ts";
 import { reportRefusal } from "./refusal.ts";
 

@@ -19,7 +19,7 @@ import { decide, type EndpointConfig } from "../../unsubscribe/endpoint.ts";
 import { unsubscribeRoute } from "../../unsubscribe/route.ts";
 import type { SuppressionStore } from "../../suppress/store.ts";
 import type { CliInput } from "../args.ts";
-import type { Io } from "../io.ts";
+import type { Io } from "../../runtime/io.ts";
 import { loadConfig, suppressionStore } from "./deps.ts";
 
 /** A one-click body is 26 bytes; a form with a few fields is well under this. */

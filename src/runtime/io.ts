@@ -1,7 +1,8 @@
 /**
- * Where a command's output goes. Commands write through this instead of
- * process.stdout so tests can capture every stream and assert that no
- * address appears in full.
+ * Where a command's or an Actions step's output goes. Both write through this
+ * instead of process.stdout so tests can capture every stream and assert that
+ * no address appears in full. Below `cli` and `actions`, which are siblings
+ * (docs/design.md, "Layers").
  */
 export interface Io {
   /** Write to standard output (the command's result). */
