@@ -1,7 +1,7 @@
 /** What every step receives: the environment read once, the output streams, and the GitHub client when it needs one. */
-import { gitHubClientOptionsFromEnv, createGitHubClient, type GitHubClient } from "../github/client.ts";
+import type { GitHubClient } from "../github/client.ts";
 import type { Io } from "../runtime/io.ts";
-import { TOOL_VERSION } from "../runtime/version.ts";
+import { clientFromEnv } from "../wiring/github.ts";
 import type { ActionsEnv } from "./env.ts";
 import { need } from "./env.ts";
 
@@ -14,10 +14,7 @@ export interface StepContext {
 export function githubClient(ctx: StepContext, why: string): GitHubClient {
   need(ctx.env.token, "GITHUB_TOKEN", why);
   need(ctx.env.repository, "GITHUB_REPOSITORY", why);
-  return createGitHubClient({
-    ...gitHubClientOptionsFromEnv(ctx.env.raw as NodeJS.ProcessEnv),
-    userAgent: `gitops-newsletter/${TOOL_VERSION}`,
-  });
+  return clientFromEnv(ctx.env.raw);
 }
 
 /** Markdown-safe one-line text: no HTML, no table breaks, no emphasis, no mentions. */

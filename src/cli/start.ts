@@ -15,7 +15,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { stateDir } from "./commands/deps.ts";
+import { stateDir } from "../wiring/deps.ts";
 import { processIo, type Io } from "../runtime/io.ts";
 import { main } from "./main.ts";
 import { EXIT_SCHEDULED } from "../send/schedule.ts";

@@ -30,7 +30,7 @@ import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { auditMarker, auditShard, auditText, renderAuditMarkdown, validateAuditRecord, writeAuditRecord } from "../../audit/record.ts";
 import type { AuditApproval, AuditRecord, AuditSend } from "../../audit/schema.ts";
-import { gateFromEnv } from "../../cli/commands/gate.ts";
+import { gateFromEnv } from "../../wiring/github.ts";
 import { TOOL_VERSION } from "../../runtime/version.ts";
 import type { BeginRecordV1, EndRecord } from "../../ledger/records.ts";
 import { countLedger, foldLedgerText } from "../../ledger/state.ts";

@@ -18,7 +18,7 @@
 import { redact } from "../../address/redact.ts";
 import { checkNewsletters } from "../../check/check-newsletters.ts";
 import type { Finding } from "../../findings/finding.ts";
-import { commandDeps } from "../../cli/commands/deps.ts";
+import { commandDeps } from "../../wiring/deps.ts";
 import { buildManifest, type Manifest } from "../../manifest/manifest.ts";
 import { upsertComment } from "../comments.ts";
 import { githubClient, mdCode, mdText, type StepContext } from "../context.ts";

@@ -17,7 +17,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { normaliseAddress } from "../../address/normalise.ts";
-import { commandDeps } from "../../cli/commands/deps.ts";
+import { commandDeps } from "../../wiring/deps.ts";
 import { GuardAbortError, RefusedError } from "../../errors.ts";
 import { guardMessage } from "../../guard/guard.ts";
 import { findBrowser, openPictureTaker } from "../../picture/chromium.ts";

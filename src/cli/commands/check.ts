@@ -13,7 +13,7 @@ import { buildManifest } from "../../manifest/manifest.ts";
 import { UsageError } from "../../errors.ts";
 import { informationUriFromEnv, renderReport } from "../../report/index.ts";
 import type { CliInput } from "../args.ts";
-import { commandDeps } from "./deps.ts";
+import { commandDeps } from "../../wiring/deps.ts";
 import type { Io } from "../../runtime/io.ts";
 import { TOOL_VERSION } from "../../runtime/version.ts";
 
@@ -50,5 +50,3 @@ async function writeOut(flag: string, file: string, text: string): Promise<void>
     throw new UsageError(`${flag}: could not write ${file} (${(e as NodeJS.ErrnoException).code ?? "error"}); give a file in a folder that exists`, { cause: e });
   }
 }
-
-export { stateDir } from "./deps.ts";

@@ -17,7 +17,7 @@ import { shardMatrix } from "../../send/continuation.ts";
 import { scheduleOf } from "../../send/schedule.ts";
 import type { CliInput } from "../args.ts";
 import { clockOf, type Io } from "../../runtime/io.ts";
-import { stateDir } from "./deps.ts";
+import { stateDir } from "../../wiring/deps.ts";
 
 interface Entry {
   dir: string;

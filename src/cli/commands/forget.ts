@@ -28,7 +28,7 @@ import type { ObjectStore } from "../../store/port.ts";
 import { objectStores } from "../../store/select.ts";
 import type { CliInput } from "../args.ts";
 import type { Io } from "../../runtime/io.ts";
-import { loadConfig, suppressionStore } from "./deps.ts";
+import { loadConfig, suppressionStore } from "../../wiring/deps.ts";
 import { pinList } from "./pin.ts";
 
 const UTF8 = new TextDecoder("utf-8", { fatal: true });

@@ -18,16 +18,15 @@
  * status for each context is reported"), so re-running the gate replaces it.
  */
 import { GateError, isNewsletterError } from "../../errors.ts";
-import { createGitHubClient, gitHubClientOptionsFromEnv, type GitHubClient } from "../../github/client.ts";
+import type { GitHubClient } from "../../github/client.ts";
 import { GitHubApiError } from "../../github/errors.ts";
-import { explainGitHubFailure } from "../../github/explain.ts";
 import { GitHubGatePort } from "../../github/gate-adapter.ts";
 import { formatGateReport, gateStatusLine } from "../../gate/report.ts";
 import type { GateResult } from "../../gate/result.ts";
 import { runGate } from "../../gate/run.ts";
 import type { CliInput } from "../args.ts";
 import type { Io } from "../../runtime/io.ts";
-import { TOOL_VERSION } from "../../runtime/version.ts";
+import { clientFromEnv, forPeople } from "../../wiring/github.ts";
 
 /** The commit status context the gate publishes (and a branch ruleset can require). */
 export const STATUS_CONTEXT = "newsletter/approvals";
@@ -57,27 +56,6 @@ export function clip(text: string, max = STATUS_DESCRIPTION_MAX): string {
 export function commitStatusOf(r: GateResult): { state: Exclude<CommitStatusState, "error">; description: string } {
   const state = r.approved ? "success" : r.problems.length === 0 && r.mode === "open" ? "pending" : "failure";
   return { state, description: clip(gateStatusLine(r)) };
-}
-
-export function clientFromEnv(env: Io["env"]): GitHubClient {
-  return createGitHubClient({ ...gitHubClientOptionsFromEnv(env as NodeJS.ProcessEnv), userAgent: `gitops-newsletter/${TOOL_VERSION}` });
-}
-
-export async function gateFromEnv(env: Io["env"], target: { sha: string } | { pr: number }): Promise<{ result: GateResult; requests: number }> {
-  const client = clientFromEnv(env);
-  try {
-    const result = await runGate(new GitHubGatePort(client), target);
-    return { result, requests: client.requestCount };
-  } catch (e) {
-    throw forPeople(e, env);
-  }
-}
-
-/** A GateError from a GitHub call, reworded to say what to check (github/explain.ts); kind, operation and cause kept. */
-function forPeople(e: unknown, env: Io["env"]): unknown {
-  if (!(e instanceof GateError)) return e;
-  const message = explainGitHubFailure(e, "gate", { repo: env["GITHUB_REPOSITORY"], apiUrl: env["GITHUB_API_URL"] });
-  return message === undefined ? e : new GateError(e.kind, message, { cause: e, ...(e.operation !== undefined ? { operation: e.operation } : {}) });
 }
 
 /** The Actions run that set the status, as its link (GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID). */

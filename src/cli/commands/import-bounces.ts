@@ -18,7 +18,7 @@ import type { SuppressionEntry } from "../../suppress/entry.ts";
 import { verpToken } from "../../suppress/verp.ts";
 import type { CliInput } from "../args.ts";
 import type { Io } from "../../runtime/io.ts";
-import { loadConfig, readInputFile, suppressionStore } from "./deps.ts";
+import { loadConfig, readInputFile, suppressionStore } from "../../wiring/deps.ts";
 
 export async function runImportBouncesCommand(input: Extract<CliInput, { command: "import-bounces" }>, io: Io): Promise<number> {
   const config = loadConfig(input.root);

@@ -13,7 +13,7 @@ import { keyId } from "../../ledger/ledger.ts";
 import { resolveSecret } from "../../send/secret.ts";
 import type { CliInput } from "../args.ts";
 import type { Io } from "../../runtime/io.ts";
-import { loadConfig, readInputFile, suppressionStore } from "./deps.ts";
+import { loadConfig, readInputFile, suppressionStore } from "../../wiring/deps.ts";
 
 export async function runImportSuppressionsCommand(input: Extract<CliInput, { command: "import-suppressions" }>, io: Io): Promise<number> {
   const config = loadConfig(input.root);

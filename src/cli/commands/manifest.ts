@@ -7,9 +7,8 @@ import { checkNewsletters } from "../../check/check-newsletters.ts";
 import { UnreadableInputError } from "../../errors.ts";
 import { buildManifest } from "../../manifest/manifest.ts";
 import type { CliInput } from "../args.ts";
-import { commandDeps } from "./deps.ts";
+import { commandDeps } from "../../wiring/deps.ts";
 import type { Io } from "../../runtime/io.ts";
-import { stateDir } from "./check.ts";
 
 export async function runManifestCommand(input: Extract<CliInput, { command: "manifest" }>, io: Io): Promise<number> {
   const outcome = await checkNewsletters(

@@ -18,7 +18,7 @@ import { isS3Location, type ObjectStore } from "../../store/port.ts";
 import { objectStores } from "../../store/select.ts";
 import type { CliInput } from "../args.ts";
 import type { Io } from "../../runtime/io.ts";
-import { readInputFile } from "./deps.ts";
+import { readInputFile } from "../../wiring/deps.ts";
 
 export async function runPinCommand(input: Extract<CliInput, { command: "pin" }>, io: Io): Promise<number> {
   const bytes = await readInputFile(input.file);

@@ -22,7 +22,7 @@ import { prepareNewsletter } from "../../send/prepare.ts";
 import { listRows } from "../../send/recipients.ts";
 import { resolveSecret } from "../../send/secret.ts";
 import type { CliInput } from "../args.ts";
-import { commandDeps } from "./deps.ts";
+import { commandDeps } from "../../wiring/deps.ts";
 import type { Io } from "../../runtime/io.ts";
 import { formatText } from "../../report/text.ts";
 import { reportRefusal } from "./refusal.ts";

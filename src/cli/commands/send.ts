@@ -34,7 +34,7 @@ import { createTransportFromEnv } from "../../transport/select.ts";
 import { objectStores } from "../../store/select.ts";
 import type { CliInput } from "../args.ts";
 import { clockOf, type Io } from "../../runtime/io.ts";
-import { stateDir, suppressionStore } from "./deps.ts";
+import { stateDir, suppressionStore } from "../../wiring/deps.ts";
 import { isAddressFailure } from "../../suppress/bounce.ts";
 import { SuppressionSet } from "../../suppress/entry.ts";
 import type { SuppressionStore } from "../../suppress/store.ts";
@@ -51,7 +51,7 @@ async function requireApproval(io: Io): Promise<void> {
   if (!sha || !/^[0-9a-f]{40}$/.test(sha)) throw new RefusedError("--require-approval needs GITHUB_SHA (the commit being sent)");
   // Loaded only here: the GitHub client (@octokit) costs a noticeable part of startup that a send without
   // --require-approval (local, the benchmark) would pay for nothing.
-  const { gateFromEnv } = await import("./gate.ts");
+  const { gateFromEnv } = await import("../../wiring/github.ts");
   const { formatGateReport, gateStatusLine } = await import("../../gate/report.ts");
   let verdict;
   try {

@@ -7,7 +7,7 @@
  */
 import type { BranchRuleTypes } from "../../state/protection.ts";
 import type { Io } from "../../runtime/io.ts";
-import { clientFromEnv } from "./gate.ts";
+import { clientFromEnv } from "../../wiring/github.ts";
 
 export function branchRuleTypesFromEnv(env: Io["env"]): BranchRuleTypes {
   return async (branch) => {

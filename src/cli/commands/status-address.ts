@@ -15,7 +15,7 @@ import { parseLedger } from "../../ledger/records.ts";
 import { foldLedger } from "../../ledger/state.ts";
 import { resolveSecret } from "../../send/secret.ts";
 import type { Io } from "../../runtime/io.ts";
-import { loadConfig, stateDir, suppressionStore } from "./deps.ts";
+import { loadConfig, stateDir, suppressionStore } from "../../wiring/deps.ts";
 
 const WORDS = {
   sent: "sent (the relay accepted it)",

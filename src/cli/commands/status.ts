@@ -25,7 +25,7 @@ import { DEVELOPMENT_SECRET } from "../../send/secret.ts";
 import { WORDS, type Destination } from "../../send/vocabulary.ts";
 import type { CliInput } from "../args.ts";
 import { clockOf, type Io } from "../../runtime/io.ts";
-import { commandDeps, stateDir } from "./deps.ts";
+import { commandDeps, stateDir } from "../../wiring/deps.ts";
 
 interface InDoubtEntry {
   message_id: string | null;

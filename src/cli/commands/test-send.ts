@@ -23,9 +23,8 @@ import { listedKeysOf, listRows } from "../../send/recipients.ts";
 import { resolveSecret } from "../../send/secret.ts";
 import { createTransportFromEnv } from "../../transport/select.ts";
 import type { CliInput } from "../args.ts";
-import { commandDeps } from "./deps.ts";
+import { commandDeps, stateDir } from "../../wiring/deps.ts";
 import type { Io } from "../../runtime/io.ts";
-import { stateDir } from "./check.ts";
 import { reportRefusal } from "./refusal.ts";
 
 export async function runTestSendCommand(input: Extract<CliInput, { command: "test-send" }>, io: Io): Promise<number> {

@@ -20,7 +20,7 @@ import { unsubscribeRoute } from "../../unsubscribe/route.ts";
 import type { SuppressionStore } from "../../suppress/store.ts";
 import type { CliInput } from "../args.ts";
 import type { Io } from "../../runtime/io.ts";
-import { loadConfig, suppressionStore } from "./deps.ts";
+import { loadConfig, suppressionStore } from "../../wiring/deps.ts";
 
 /** A one-click body is 26 bytes; a form with a few fields is well under this. */
 const MAX_BODY = 8 * 1024;

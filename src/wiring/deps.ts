@@ -1,21 +1,24 @@
 /**
- * The adapters every newsletter command reads through, built once from the
- * command's root and environment: the repository on disk, the send history
- * in the state folder, and the repository's visibility as the Actions runner
+ * The composition module (docs/design.md, "Layers"): the adapters every
+ * newsletter command and Actions step reads through, built once from the
+ * root and environment: the repository on disk, the send history in the
+ * state folder, and the repository's visibility as the Actions runner
  * reports it (GITHUB_EVENT_PATH's `repository.private`/`visibility`).
+ * `cli/commands/*` and `actions/steps/*` both take their wiring from here and
+ * never import each other.
  */
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { UnreadableInputError } from "../../errors.ts";
-import { CONFIG_FILE, parseConfig } from "../../load/config.ts";
+import { UnreadableInputError } from "../errors.ts";
+import { CONFIG_FILE, parseConfig } from "../load/config.ts";
 import path from "node:path";
-import type { CheckDeps, Visibility } from "../../check/check-newsletters.ts";
-import { FsHistory } from "../../ledger/fs-history.ts";
-import { FsRepo } from "../../load/fs-repo.ts";
-import { objectStores } from "../../store/select.ts";
-import type { ResolvedConfig } from "../../load/schema/config.ts";
-import { ObjectSuppressionStore, type SuppressionStore } from "../../suppress/store.ts";
-import type { Io } from "../../runtime/io.ts";
+import type { CheckDeps, Visibility } from "../check/check-newsletters.ts";
+import { FsHistory } from "../ledger/fs-history.ts";
+import { FsRepo } from "../load/fs-repo.ts";
+import { objectStores } from "../store/select.ts";
+import type { ResolvedConfig } from "../load/schema/config.ts";
+import { ObjectSuppressionStore, type SuppressionStore } from "../suppress/store.ts";
+import type { Io } from "../runtime/io.ts";
 
 export function stateDir(root: string, io: Io): string {
   return path.resolve(root, io.env.NEWSLETTER_STATE_DIR ?? ".newsletter-state");
