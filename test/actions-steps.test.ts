@@ -6,54 +6,49 @@
  * believed. The whole lifecycle through the fake GitHub, SMTP and git is
  * test/lifecycle.test.ts.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { readActionsEnv } from "../src/actions/env.ts";
-import { runStep } from "../src/actions/main.ts";
-import { escapeData, formatOutputs } from "../src/actions/runner.ts";
+import { annotate, appendSummary, setOutputs } from "../src/actions/runner.ts";
 import { approvalCopiesFromComments, approvalMarker, renderApprovalComment, type ApprovalCopyRecord } from "../src/actions/steps/approval-record.ts";
 import { releaseUnpushedClaims, sendFromLedger } from "../src/actions/steps/audit.ts";
 import type { IssueComment } from "../src/actions/comments.ts";
-import type { Io } from "../src/runtime/io.ts";
 import { foldLedgerText, countLedger } from "../src/ledger/state.ts";
+import { asStepProcess, runStepInProcess } from "./helpers/step-process.ts";
 
 const SHA = "a".repeat(40);
 const DIGEST = "d".repeat(64);
 const ID = "2026-12-01-winter-update";
 
-function io(env: Record<string, string> = {}): Io & { stdout: () => string; stderr: () => string } {
-  let out = "";
-  let err = "";
-  return { out: (t) => void (out += t), err: (t) => void (err += t), isTTY: false, env, stdout: () => out, stderr: () => err };
-}
+const step = (argv: string[], env: Record<string, string> = {}) => runStepInProcess(argv, env, tmpdir());
 
 describe("step entry: one failure path", () => {
   it("a missing variable: one ::error:: line naming it and how to set it, exit 2, no stack", async () => {
-    const x = io({ GITHUB_TOKEN: "t", GITHUB_REPOSITORY: "corp/newsletters" });
-    expect(await runStep(["audit"], x, tmpdir())).toBe(2);
-    expect(x.stdout()).toMatch(/^::error title=newsletter step audit::NEWSLETTER_DIR is not set: .*pass the newsletter folder/m);
-    expect(x.stdout().trim().split("\n")).toHaveLength(1);
-    expect(x.stderr()).toBe("");
+    const x = await step(["audit"], { GITHUB_TOKEN: "t", GITHUB_REPOSITORY: "corp/newsletters" });
+    expect(x.code).toBe(2);
+    expect(x.stdout).toMatch(/^::error title=newsletter step audit::NEWSLETTER_DIR is not set: .*pass the newsletter folder/m);
+    expect(x.stdout.trim().split("\n")).toHaveLength(1);
+    expect(x.stderr).toBe("");
   });
 
   it("an unknown step, extra arguments, a malformed value: exit 2 with what is wrong", async () => {
-    const a = io();
-    expect(await runStep(["deploy"], a, tmpdir())).toBe(2);
-    expect(a.stdout()).toContain("unknown step");
-    const b = io();
-    expect(await runStep(["audit", "--now"], b, tmpdir())).toBe(2);
-    expect(b.stdout()).toContain("takes no arguments");
-    const c = io({ NEWSLETTER_PR: "7; rm -rf /" });
-    expect(await runStep(["pr-comment"], c, tmpdir())).toBe(2);
-    expect(c.stdout()).toContain("NEWSLETTER_PR is not a pull request number");
+    const a = await step(["deploy"]);
+    expect(a.code).toBe(2);
+    expect(a.stdout).toContain("unknown step");
+    const b = await step(["audit", "--now"]);
+    expect(b.code).toBe(2);
+    expect(b.stdout).toContain("takes no arguments");
+    const c = await step(["pr-comment"], { NEWSLETTER_PR: "7; rm -rf /" });
+    expect(c.code).toBe(2);
+    expect(c.stdout).toContain("NEWSLETTER_PR is not a pull request number");
   });
 
   it("an address in an error message is masked on the way out", async () => {
-    const x = io({ NEWSLETTER_DIR: "newsletters/taro.yamada@example.com" });
-    expect(await runStep(["pr-comment"], x, tmpdir())).toBe(2);
-    expect(x.stdout()).not.toContain("taro.yamada@example.com");
+    const x = await step(["pr-comment"], { NEWSLETTER_DIR: "newsletters/taro.yamada@example.com" });
+    expect(x.code).toBe(2);
+    expect(x.stdout).not.toContain("taro.yamada@example.com");
   });
 });
 
@@ -83,13 +78,52 @@ describe("readActionsEnv", () => {
   });
 });
 
-describe("workflow commands and outputs", () => {
-  it("escapes %, CR and LF so data cannot start a command of its own", () => {
-    expect(escapeData("50%\n::error::x")).toBe("50%25%0A::error::x");
+describe("workflow commands and outputs, through @actions/core", () => {
+  /** GITHUB_OUTPUT as the runner reads it: `name=value`, or `name<<DELIM` ... `DELIM`. */
+  function readOutputs(text: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    const lines = text.split("\n");
+    for (let i = 0; i < lines.length; i++) {
+      const heredoc = /^([\w-]+)<<(.+)$/.exec(lines[i]!);
+      if (heredoc) {
+        const end = lines.indexOf(heredoc[2]!, i + 1);
+        out[heredoc[1]!] = lines.slice(i + 1, end).join("\n");
+        i = end;
+      } else if (lines[i]!.includes("=")) {
+        out[lines[i]!.slice(0, lines[i]!.indexOf("="))] = lines[i]!.slice(lines[i]!.indexOf("=") + 1);
+      }
+    }
+    return out;
+  }
+
+  it("escapes %, CR and LF so data cannot start a command of its own, and : , in a title; addresses masked", async () => {
+    const r = await asStepProcess({}, async () => {
+      annotate("error", "50%\r\n::error::x to taro.yamada@example.com", "a: b, c");
+      annotate("warning", "w");
+      return 0;
+    });
+    expect(r.stdout).toBe("::error title=a%3A b%2C c::50%25%0D%0A::error::x to t***@e***.com\n::warning::w\n");
   });
-  it("writes multi-line outputs as heredocs, single lines as name=value, addresses masked", () => {
-    const text = formatOutputs({ a: "1", b: "x\ny", c: "to taro.yamada@example.com" });
-    expect(text).toMatch(/^a=1\nb<<(ghadelimiter_[0-9a-f-]+)\nx\ny\n\1\nc=to t\*\*\*@e\*\*\*\.com\n$/);
+
+  it("outputs: each value reads back whole, a line that looks like a delimiter cannot end it early, addresses masked", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "nl-out-"));
+    const file = path.join(dir, "output");
+    writeFileSync(file, "");
+    const values = { a: "1", b: "x\ny", c: "to taro.yamada@example.com", d: "x\nghadelimiter_0\nEOF\nd=forged", e: true };
+    expect((await asStepProcess({ GITHUB_OUTPUT: file }, async () => (setOutputs(values), 0))).stdout).toBe("");
+    const text = readFileSync(file, "utf8");
+    expect(readOutputs(text)).toEqual({ a: "1", b: "x\ny", c: "to t***@e***.com", d: values.d, e: "true" });
+    expect(text).not.toContain("taro.yamada@example.com");
+  });
+
+  it("the job summary: appended with a blank line after each part; skipped without GITHUB_STEP_SUMMARY", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "nl-sum-"));
+    const file = path.join(dir, "summary.md");
+    writeFileSync(file, "before\n\n");
+    await asStepProcess({ GITHUB_STEP_SUMMARY: file }, async () => (await appendSummary("# one\n\n\n"), await appendSummary("two"), 0));
+    expect(readFileSync(file, "utf8")).toBe("before\n\n# one\n\ntwo\n\n");
+    await asStepProcess({}, async () => (await appendSummary("never"), 0));
+    expect(readFileSync(file, "utf8")).not.toContain("never");
   });
 });
 

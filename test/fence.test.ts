@@ -29,9 +29,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runStep } from "../src/actions/main.ts";
 import { sendFromLedger } from "../src/actions/steps/audit.ts";
-import type { Io } from "../src/runtime/io.ts";
+import { runStepInProcess } from "./helpers/step-process.ts";
 import { GITHUB_ACTIONS_APP_ID } from "../src/setup/ruleset.ts";
 import { newsletterWorld, startGitHubFake, type GitHubFake } from "./helpers/github-fake.ts";
 import {
@@ -227,11 +226,9 @@ async function sendWorkflow(pr: Pr, event: unknown): Promise<SendRun> {
   let audit = -1;
   let auditText = "";
   if (gate.code === 0) {
-    const io: Io = {
-      out: (t) => void (auditText += t),
-      err: (t) => void (auditText += t),
-      isTTY: false,
-      env: {
+    const r = await runStepInProcess(
+      ["audit"],
+      {
         ...j.env,
         NEWSLETTER_DIR: pr.dir,
         NEWSLETTER_DIGEST: digest,
@@ -240,8 +237,10 @@ async function sendWorkflow(pr: Pr, event: unknown): Promise<SendRun> {
         NEWSLETTER_GATE_JSON: gate.stdout.trim(),
         SEND_OUTCOME: send.code === 0 ? "success" : "failure",
       },
-    };
-    audit = await runStep(["audit"], io, j.ws);
+      j.ws,
+    );
+    audit = r.code;
+    auditText = r.stdout + r.stderr;
   }
   return { gate, gateRequests, send, audit, auditText };
 }

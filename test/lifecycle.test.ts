@@ -36,10 +36,9 @@ import { simpleParser } from "mailparser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MANIFEST_MARKER } from "../src/actions/steps/pr-comment.ts";
 import { approvalMarker } from "../src/actions/steps/approval-record.ts";
-import { runStep } from "../src/actions/main.ts";
 import { auditMarker, validateAuditRecord, type AuditRecord } from "../src/audit/record.ts";
 import { extractAddresses } from "../src/detect/extract.ts";
-import type { Io } from "../src/runtime/io.ts";
+import { runStepInProcess } from "./helpers/step-process.ts";
 import { newsletterWorld, startGitHubFake, type FakeCommit, type FakePull, type GitHubFake } from "./helpers/github-fake.ts";
 import {
   checkout as checkoutAt,
@@ -162,10 +161,7 @@ async function cli(j: Job, label: string, args: string[], extra: Record<string, 
 
 /** A step entry point in the job (`npm run -s step -- <name>`), in process, every stream captured. */
 async function step(j: Job, name: string, extra: Record<string, string> = {}): Promise<CliResult> {
-  let stdout = "";
-  let stderr = "";
-  const io: Io = { out: (t) => void (stdout += t), err: (t) => void (stderr += t), isTTY: false, env: { ...j.env, ...extra } };
-  const code = await runStep([name], io, j.ws);
+  const { code, stdout, stderr } = await runStepInProcess([name], { ...j.env, ...extra }, j.ws);
   see(`step ${name}: stdout`, stdout);
   see(`step ${name}: stderr`, stderr);
   // Never a stack trace, never the token.

@@ -13,9 +13,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runStep } from "../src/actions/main.ts";
 import { PICTURES_MARKER } from "../src/actions/pictures-comment.ts";
-import type { Io } from "../src/runtime/io.ts";
+import { runStepInProcess } from "./helpers/step-process.ts";
 import { BROWSER_PATHS } from "../src/picture/chromium.ts";
 import { startGitHubFake, type GitHubFake } from "./helpers/github-fake.ts";
 import { JA_FIXTURE as FIXTURE } from "./helpers/ja-fixture.ts";
@@ -75,13 +74,9 @@ async function picturesJob(event: unknown, head: string): Promise<{ code: number
   writeFileSync(path.join(dir, "output"), "");
   writeFileSync(path.join(dir, "summary.md"), "");
   mkdirSync(path.join(dir, "temp"));
-  let stdout = "";
-  let stderr = "";
-  const io: Io = {
-    out: (t) => void (stdout += t),
-    err: (t) => void (stderr += t),
-    isTTY: false,
-    env: {
+  const { code, stdout, stderr } = await runStepInProcess(
+    ["pr-pictures"],
+    {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: process.env.HOME ?? dir,
       CI: "true",
@@ -99,8 +94,8 @@ async function picturesJob(event: unknown, head: string): Promise<{ code: number
       NEWSLETTER_DIR: DIR,
       NEWSLETTER_PREVIEWS_REMOTE: origin,
     },
-  };
-  const code = await runStep(["pr-pictures"], io, ws);
+    ws,
+  );
   return { code, stdout, stderr, summary: readFileSync(path.join(dir, "summary.md"), "utf8"), outputs: readFileSync(path.join(dir, "output"), "utf8") };
 }
 

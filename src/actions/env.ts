@@ -1,7 +1,9 @@
 /**
  * The Actions runner's environment, read ONCE into a typed object
  * (docs/design.md, "Layers": entry points read inputs once and pass them
- * inward). Steps never look at process.env themselves.
+ * inward). Steps never look at process.env themselves; the runner's own
+ * files (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY) are @actions/core's to find
+ * (runner.ts).
  *
  * Malformed values are refused here, at once (a PR number that is not a
  * number, a SHA that is not one, an event file that is not JSON). Missing
@@ -72,8 +74,6 @@ export interface ActionsEnv {
   readonly eventName: string | null;
   /** The parsed GITHUB_EVENT_PATH, or null when there is none. */
   readonly event: RunnerEvent | null;
-  readonly outputFile: string | null;
-  readonly summaryFile: string | null;
   readonly repository: string | null;
   readonly token: string | null;
   readonly apiUrl: string;
@@ -182,8 +182,6 @@ export function readActionsEnv(env: Readonly<Record<string, string | undefined>>
     workspace,
     eventName: opt(env, "GITHUB_EVENT_NAME"),
     event,
-    outputFile: opt(env, "GITHUB_OUTPUT"),
-    summaryFile: opt(env, "GITHUB_STEP_SUMMARY"),
     repository,
     token: opt(env, "GITHUB_TOKEN"),
     apiUrl,

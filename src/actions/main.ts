@@ -43,11 +43,11 @@ export async function runStep(argv: readonly string[], io: Io, cwd: string): Pro
       return name === undefined ? 2 : 0;
     }
     if (!Object.hasOwn(STEPS, name)) {
-      annotate(io, "error", `unknown step ${JSON.stringify(name.slice(0, 40))}; the steps are ${Object.keys(STEPS).join(", ")}`, "newsletter step");
+      annotate("error", `unknown step ${JSON.stringify(name.slice(0, 40))}; the steps are ${Object.keys(STEPS).join(", ")}`, "newsletter step");
       return 2;
     }
     if (argv.length > 1) {
-      annotate(io, "error", `step ${name} takes no arguments: its inputs come from the environment`, "newsletter step");
+      annotate("error", `step ${name} takes no arguments: its inputs come from the environment`, "newsletter step");
       return 2;
     }
     const env = readActionsEnv(io.env, cwd);
@@ -55,15 +55,15 @@ export async function runStep(argv: readonly string[], io: Io, cwd: string): Pro
   } catch (e) {
     const title = `newsletter step ${typeof name === "string" ? name.slice(0, 40) : ""}`.trim();
     if (isNewsletterError(e)) {
-      annotate(io, "error", e.message, title);
+      annotate("error", e.message, title);
       return e.exitCode;
     }
     if (e instanceof GitHubApiError) {
-      annotate(io, "error", `GitHub API: ${e.message}`, title);
+      annotate("error", `GitHub API: ${e.message}`, title);
       return 2;
     }
     const err = e as Error;
-    annotate(io, "error", `internal error: ${err?.message ?? String(e)}`, title);
+    annotate("error", `internal error: ${err?.message ?? String(e)}`, title);
     if (io.env.NEWSLETTER_DEBUG === "1" && err?.stack) io.err(`${redact(err.stack)}\n`);
     return 2;
   }

@@ -1,66 +1,49 @@
 /**
- * The runner's files and workflow commands, written the way @actions/core
- * does (GITHUB_OUTPUT with a random heredoc delimiter for multi-line values;
- * `::error::` with %, CR and LF escaped), but through our own code so every
- * value passes `redact` first: nothing a step writes to the runner can carry
- * an address in full.
+ * The one output path from the Actions steps to the runner (docs/design.md,
+ * "Layers"): @actions/core writes every step output, annotation and job
+ * summary — its GITHUB_OUTPUT heredoc with a random delimiter, its escaping
+ * of workflow commands (`%`, CR and LF in the message, also `:` and `,` in a
+ * property) — so no step writes runner syntax of its own. What this module
+ * adds is the address fence: every output, annotation and title passes
+ * `redact` first, so nothing a step hands the runner carries an address in
+ * full.
+ *
+ * @actions/core reads GITHUB_OUTPUT and GITHUB_STEP_SUMMARY from process.env
+ * and writes commands to process.stdout: the step's own process (bin.ts),
+ * whose environment is the one ActionsEnv was read from. Outside Actions
+ * (no GITHUB_OUTPUT) core prints the outputs as `::set-output` lines instead.
  */
-import { randomUUID } from "node:crypto";
-import { appendFile } from "node:fs/promises";
+import * as core from "@actions/core";
 import { redact } from "../address/redact.ts";
-import type { Io } from "../runtime/io.ts";
-
-/** Workflow command data: `%`, CR and LF escaped (@actions/core `escapeData`). */
-export function escapeData(s: string): string {
-  return s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
-}
-
-/** Workflow command property values also escape `:` and `,` (@actions/core `escapeProperty`). */
-export function escapeProperty(s: string): string {
-  return escapeData(s).replace(/:/g, "%3A").replace(/,/g, "%2C");
-}
 
 export type AnnotationLevel = "error" | "warning" | "notice";
 
-/** One `::error title=...::message` line (on stdout, where the runner reads commands). */
-export function annotate(io: Io, level: AnnotationLevel, message: string, title?: string): void {
-  const props = title ? ` title=${escapeProperty(redact(title))}` : "";
-  io.out(`::${level}${props}::${escapeData(redact(message))}\n`);
+/** One `::error title=…::message` line on stdout, where the runner reads commands. */
+export function annotate(level: AnnotationLevel, message: string, title?: string): void {
+  const props: core.AnnotationProperties = title ? { title: redact(title) } : {};
+  const text = redact(message);
+  if (level === "error") core.error(text, props);
+  else if (level === "warning") core.warning(text, props);
+  else core.notice(text, props);
 }
 
-/** `name=value` lines for GITHUB_OUTPUT; a value with a newline uses a heredoc with a delimiter it cannot contain. */
-export function formatOutputs(outputs: Record<string, string | number | boolean>): string {
-  let text = "";
-  for (const [name, raw] of Object.entries(outputs)) {
-    const value = redact(String(raw));
-    if (/[\r\n]/.test(value)) {
-      let delimiter = `ghadelimiter_${randomUUID()}`;
-      while (value.includes(delimiter)) delimiter = `ghadelimiter_${randomUUID()}`;
-      text += `${name}<<${delimiter}\n${value}\n${delimiter}\n`;
-    } else {
-      text += `${name}=${value}\n`;
-    }
-  }
-  return text;
-}
-
-/** Appends outputs to GITHUB_OUTPUT; without one (a local run) prints them instead. */
-export async function setOutputs(io: Io, file: string | null, outputs: Record<string, string | number | boolean>): Promise<void> {
-  const text = formatOutputs(outputs);
-  if (file === null) {
-    io.err(`outputs (GITHUB_OUTPUT is not set):\n${text}`);
-    return;
-  }
-  await appendFile(file, text, "utf8");
+/** The step's outputs (GITHUB_OUTPUT), each value redacted. */
+export function setOutputs(outputs: Record<string, string | number | boolean>): void {
+  for (const [name, value] of Object.entries(outputs)) core.setOutput(name, redact(String(value)));
 }
 
 /**
- * Appends Markdown to the job summary; without GITHUB_STEP_SUMMARY (a local
- * run) it is skipped. Not redacted here: the callers' Markdown is built from
- * validated, address-free data (an audit record's Message-IDs would be
- * mangled by `redact`, which takes them for addresses).
+ * Appends Markdown to the job summary, a blank line after it; without
+ * GITHUB_STEP_SUMMARY (a local run) it is skipped. Not redacted here: the
+ * callers' Markdown is built from validated, address-free data (an audit
+ * record's Message-IDs would be mangled by `redact`, which takes them for
+ * addresses). core.summary is a process-wide buffer: emptied whatever happens.
  */
-export async function appendSummary(file: string | null, markdown: string): Promise<void> {
-  if (file === null) return;
-  await appendFile(file, `${markdown.replace(/\n*$/, "")}\n\n`, "utf8");
+export async function appendSummary(markdown: string): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  try {
+    await core.summary.addRaw(`${markdown.replace(/\n*$/, "")}\n`, true).write();
+  } finally {
+    core.summary.emptyBuffer();
+  }
 }

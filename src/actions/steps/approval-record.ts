@@ -147,7 +147,7 @@ export async function runApprovalRecord(ctx: StepContext): Promise<number> {
   const client = githubClient(ctx, "approval-record writes a comment on the pull request");
   const r = await upsertComment(client, pr, approvalMarker(id, headSha), renderApprovalComment(rec), env.inputs.commentAuthors);
   io.out(`Approval-copy record ${r.action} on #${pr} (${rec.message_ids.length} Message-IDs, head ${headSha.slice(0, 12)}): ${r.url}\n`);
-  await setOutputs(io, env.outputFile, { comment_id: r.id, comment_url: r.url, message_ids: rec.message_ids.length, at: rec.at });
-  await appendSummary(env.summaryFile, `Approval copy of \`${id}\`: ${rec.message_ids.length} sent at ${rec.at}, recorded on [#${pr}](${r.url}).`);
+  setOutputs({ comment_id: r.id, comment_url: r.url, message_ids: rec.message_ids.length, at: rec.at });
+  await appendSummary(`Approval copy of \`${id}\`: ${rec.message_ids.length} sent at ${rec.at}, recorded on [#${pr}](${r.url}).`);
   return 0;
 }

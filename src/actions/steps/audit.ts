@@ -316,10 +316,10 @@ export async function runAudit(ctx: StepContext): Promise<number> {
   // Filed under the send's shard, or `all` when nothing was sent (auditShard): the comment follows the record.
   const comment = await upsertComment(client, pr, auditMarker(id, auditShard(record)), markdown, env.inputs.commentAuthors);
   io.out(`Audit comment ${comment.action} on #${pr}: ${comment.url}\n`);
-  await appendSummary(env.summaryFile, markdown);
+  await appendSummary(markdown);
 
   const outcome = send?.outcome ?? "not-sent";
-  await setOutputs(io, env.outputFile, {
+  setOutputs({
     record_path: written.path,
     outcome,
     total: send?.counts.total ?? 0,

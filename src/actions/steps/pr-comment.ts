@@ -85,12 +85,12 @@ export async function runPrComment(ctx: StepContext): Promise<number> {
   const r = await upsertComment(client, pr, MANIFEST_MARKER, body, env.inputs.commentAuthors);
   io.out(`Manifest comment ${r.action} on #${pr}: ${r.url}\n`);
   const checksOk = outcome.report.ok && manifest !== null;
-  await setOutputs(io, env.outputFile, {
+  setOutputs({
     comment_id: r.id,
     comment_url: r.url,
     digest: checksOk && manifest ? manifest.digest : "",
     checks_ok: checksOk,
   });
-  await appendSummary(env.summaryFile, `Manifest comment ${r.action}: [#${pr}](${r.url})`);
+  await appendSummary(`Manifest comment ${r.action}: [#${pr}](${r.url})`);
   return 0;
 }

@@ -75,11 +75,11 @@ export async function runPrPictures(ctx: StepContext): Promise<number> {
   });
   const r = await upsertComment(client, pr, PICTURES_MARKER, body, env.inputs.commentAuthors);
   io.out(`Pictures comment ${r.action} on #${pr}: ${r.url} (previews commit ${stored.sha.slice(0, 12)})\n`);
-  await setOutputs(io, env.outputFile, {
+  setOutputs({
     comment_id: r.id, comment_url: r.url, previews_sha: stored.sha,
     desktop_url: stored.urls["desktop.png"]!, phone_url: stored.urls["phone.png"]!,
   });
-  await appendSummary(env.summaryFile, body.replace(PICTURES_MARKER, "").trim());
+  await appendSummary(body.replace(PICTURES_MARKER, "").trim());
   return 0;
 }
 
