@@ -6,6 +6,7 @@
  * believed. The whole lifecycle through the fake GitHub, SMTP and git is
  * test/lifecycle.test.ts.
  */
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -13,7 +14,7 @@ import { describe, expect, it } from "vitest";
 import { readActionsEnv } from "../src/actions/env.ts";
 import { annotate, appendSummary, setOutputs } from "../src/actions/runner.ts";
 import { approvalCopiesFromComments, approvalMarker, renderApprovalComment, type ApprovalCopyRecord } from "../src/actions/steps/approval-record.ts";
-import { releaseUnpushedClaims, sendFromLedger } from "../src/actions/steps/audit.ts";
+import { pushedText, releaseUnpushedClaims, sendFromLedger } from "../src/actions/steps/audit.ts";
 import type { IssueComment } from "../src/actions/comments.ts";
 import { foldLedgerText, countLedger } from "../src/ledger/state.ts";
 import { asStepProcess, runStepInProcess } from "./helpers/step-process.ts";
@@ -198,6 +199,59 @@ describe("claims a killed send never pushed are released, not left in doubt", ()
     const pushed = branch(remote + sent(1, "2026-12-01T09:00:02.000Z"));
     expect(await releaseUnpushedClaims(pushed, "f", remote, now)).toBe(0);
     expect(await releaseUnpushedClaims(branch(remote + claim([3], "x")), "f", null, now)).toBe(0);
+  });
+});
+
+describe("the audit step reads the ledger as the ledger does (src/ledger/records.ts)", () => {
+  const now = () => new Date("2026-12-01T09:10:00.000Z");
+  function branch(text: string) {
+    const files = new Map([["f", text]]);
+    return {
+      files,
+      read: async (f: string) => files.get(f) ?? null,
+      write: async (f: string, c: string) => void files.set(f, c),
+      append: async (f: string, c: string) => void files.set(f, (files.get(f) ?? "") + c),
+    };
+  }
+  const remote = line(begin) + claim([1, 2], "2026-12-01T09:00:01.000Z");
+
+  it.each([
+    ["an unknown record type", line({ t: "resend", fps: [FP(3)], at: "2026-12-01T09:00:04.000Z" })],
+    ["a JSON value that is no record", "null\n"],
+    ["a line that is not JSON", "{\"t\":\"claim\",\n"],
+  ])("an unpushed tail the ledger calls corrupt (%s) releases nothing: the send refuses that ledger, the audit does not guess", async (_name, bad) => {
+    const b = branch(remote + claim([3, 4], "2026-12-01T09:00:03.000Z") + bad);
+    expect(await releaseUnpushedClaims(b, "f", remote, now)).toBe(0);
+    expect(b.files.get("f")).toBe(remote + claim([3, 4], "2026-12-01T09:00:03.000Z") + bad);
+  });
+});
+
+describe("the audit step runs git through the one git runner (src/state/git-run.ts)", () => {
+  const g = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, GIT_DIR: undefined } as NodeJS.ProcessEnv }).trim();
+  /** A repository whose `refs/remotes/origin/<branch>` holds `f` with `text`. */
+  function repoWith(text: string): string {
+    const dir = mkdtempSync(path.join(tmpdir(), "nl-pushed-"));
+    g(dir, "init", "-q");
+    writeFileSync(path.join(dir, "f"), text);
+    g(dir, "add", "f");
+    g(dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "f");
+    g(dir, "update-ref", "refs/remotes/origin/newsletter-state", "HEAD");
+    return dir;
+  }
+
+  it("reads the state branch's own repository even when GIT_DIR points elsewhere (as inside a git hook)", async () => {
+    const ours = repoWith("ours\n");
+    const other = repoWith("other\n");
+    const saved = process.env.GIT_DIR;
+    process.env.GIT_DIR = path.join(other, ".git");
+    try {
+      expect(await pushedText({ dir: ours, branch: "newsletter-state" }, "f")).toBe("ours\n");
+      expect(await pushedText({ dir: ours, branch: "newsletter-state" }, "missing")).toBe("");
+      expect(await pushedText({ dir: ours, branch: "no-such-branch" }, "f")).toBeNull();
+    } finally {
+      if (saved === undefined) delete process.env.GIT_DIR;
+      else process.env.GIT_DIR = saved;
+    }
   });
 });
 

@@ -25,27 +25,24 @@
  * Outputs: record_path, outcome, total, sent, failed, in_doubt, skipped,
  * approved, comment_url.
  */
-import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
-import { promisify } from "node:util";
 import { auditMarker, auditShard, auditText, renderAuditMarkdown, validateAuditRecord, writeAuditRecord } from "../../audit/record.ts";
 import type { AuditApproval, AuditRecord, AuditSend } from "../../audit/schema.ts";
 import { gateFromEnv } from "../../wiring/github.ts";
 import { TOOL_VERSION } from "../../runtime/version.ts";
-import type { BeginRecordV1, EndRecord } from "../../ledger/records.ts";
+import { eachLedgerRecord, LedgerCorruptError, parseLedger, type BeginRecordV1, type EndRecord, type ReleaseRecord } from "../../ledger/records.ts";
 import { countLedger, foldLedgerText } from "../../ledger/state.ts";
 import { STATE_BOT } from "../../state/from-env.ts";
 import { openStateBranch, type StateBranch } from "../../state/git-branch.ts";
+import { GitCommandError } from "../../state/errors.ts";
 import { stateLedgerPath } from "../../state/git-ledger-store.ts";
+import { runGit } from "../../state/git-run.ts";
 import { listComments, upsertComment } from "../comments.ts";
 import { githubClient, type StepContext } from "../context.ts";
 import { need, newsletterIdOf } from "../env.ts";
 import { StepInputError } from "../errors.ts";
 import { appendSummary, setOutputs } from "../runner.ts";
 import { approvalCopiesFromComments } from "./approval-record.ts";
-
-const execFileAsync = promisify(execFile);
-
 
 /** The parts of `gate --format json` the record uses (src/gate/result.ts). */
 export interface GateJson {
@@ -78,22 +75,12 @@ export function parseGateJson(text: string, source: string): GateJson {
 }
 
 /** The time of the ledger's last whole record (a torn last line is ignored, as the ledger does). */
-function lastRecordAt(text: string): string | null {
+function lastRecordAt(text: string, file: string): string | null {
   let end = text.lastIndexOf("\n");
-  while (end > 0) {
-    const start = text.lastIndexOf("\n", end - 1) + 1;
-    const line = text.slice(start, end);
-    if (line.trim() !== "") {
-      try {
-        const at = (JSON.parse(line) as { at?: unknown }).at;
-        return typeof at === "string" ? at : null;
-      } catch {
-        return null;
-      }
-    }
-    end = start - 1;
-  }
-  return null;
+  while (end > 0 && text[end - 1] === "\n") end--; // blank lines are no records
+  if (end <= 0) return null;
+  const start = text.lastIndexOf("\n", end - 1) + 1;
+  return parseLedger(text.slice(start, end + 1), file)[0]?.at ?? null;
 }
 
 /** The send as the ledger on the state branch tells it; null when no send began. */
@@ -102,7 +89,7 @@ export function sendFromLedger(text: string | null, shard: string, file: string)
   const state = foldLedgerText(text, file);
   const begin: BeginRecordV1 | null = state.begin;
   if (!begin) return null;
-  let lastAt = lastRecordAt(text) ?? begin.at;
+  let lastAt = lastRecordAt(text, file) ?? begin.at;
   if (lastAt < begin.at) lastAt = begin.at;
   const end: EndRecord | undefined = state.ends.at(-1);
   const c = countLedger(state);
@@ -171,15 +158,13 @@ function baseRefOf(ctx: StepContext): string {
   return need(null as string | null, "GITHUB_EVENT_PATH", "the audit record names the branch the pull request was merged into (the event's repository.default_branch)");
 }
 
-/** The file as the remote branch holds it ("" when it does not), after openStateBranch fetched the tip. */
-async function remoteText(state: StateBranch, file: string): Promise<string | null> {
+/** The file as the remote branch holds it ("" when it does not), after openStateBranch fetched the tip; null when that cannot be told. */
+export async function pushedText(state: Pick<StateBranch, "dir" | "branch">, file: string): Promise<string | null> {
   try {
-    const { stdout } = await execFileAsync("git", ["show", `refs/remotes/origin/${state.branch}:${file}`], { cwd: state.dir, maxBuffer: 1 << 30, encoding: "utf8", env: { ...process.env, LC_ALL: "C" } });
-    return stdout;
+    return (await runGit(["show", `refs/remotes/origin/${state.branch}:${file}`], { cwd: state.dir })).stdout;
   } catch (e) {
-    const stderr = String((e as { stderr?: unknown }).stderr ?? "");
     // The branch exists but not the file: nothing of this ledger was pushed.
-    if (/does not exist in|exists on disk, but not in/.test(stderr)) return "";
+    if (e instanceof GitCommandError && /does not exist in|exists on disk, but not in/.test(e.output)) return "";
     return null; // cannot tell: release nothing
   }
 }
@@ -209,17 +194,15 @@ export async function releaseUnpushedClaims(
   }
   const claimed = new Set<string>();
   const settled = new Set<string>();
-  for (const line of local.slice(remote.length).split("\n")) {
-    if (line.trim() === "") continue;
-    let rec: { t?: unknown; fps?: unknown; fp?: unknown };
-    try {
-      rec = JSON.parse(line) as typeof rec;
-    } catch {
-      return 0; // not a ledger we understand: leave it to the send, which refuses corruption
-    }
-    if (rec.t === "claim" && Array.isArray(rec.fps)) for (const fp of rec.fps) if (typeof fp === "string") claimed.add(fp);
-    if ((rec.t === "sent" || rec.t === "fail") && typeof rec.fp === "string") settled.add(rec.fp);
-    if (rec.t === "release" && Array.isArray(rec.fps)) for (const fp of rec.fps) if (typeof fp === "string") settled.add(fp);
+  try {
+    eachLedgerRecord(local.slice(remote.length), file, (rec) => {
+      if (rec.t === "claim") for (const fp of rec.fps) claimed.add(fp);
+      else if (rec.t === "sent" || rec.t === "fail") settled.add(rec.fp);
+      else if (rec.t === "release") for (const fp of rec.fps) settled.add(fp);
+    });
+  } catch (e) {
+    if (e instanceof LedgerCorruptError) return 0; // not a ledger the send would read: it refuses it, and nothing is released
+    throw e;
   }
   // Only recipients the remote knows nothing of (or as a transient failure, safe to retry): one
   // the remote shows claimed is in doubt from an earlier run, and a re-claim that never got
@@ -232,7 +215,8 @@ export async function releaseUnpushedClaims(
   }
   const fps = [...claimed].filter((fp) => !settled.has(fp) && (before.get(fp) === undefined || before.get(fp) === "failed-transient"));
   if (fps.length === 0) return 0;
-  await state.append(file, `${JSON.stringify({ t: "release", fps, at: now().toISOString() })}\n`);
+  const release: ReleaseRecord = { t: "release", fps, at: now().toISOString() };
+  await state.append(file, `${JSON.stringify(release)}\n`);
   return fps.length;
 }
 
@@ -258,7 +242,7 @@ export async function runAudit(ctx: StepContext): Promise<number> {
   const ledgerFile = stateLedgerPath(id, shard);
   if (state.recovered.kept.length) io.out(`Ledger lines not yet on ${state.branch}: ${state.recovered.kept.join(", ")}\n`);
   if (state.recovered.kept.includes(ledgerFile)) {
-    const released = await releaseUnpushedClaims(state, ledgerFile, await remoteText(state, ledgerFile));
+    const released = await releaseUnpushedClaims(state, ledgerFile, await pushedText(state, ledgerFile));
     if (released > 0) {
       io.out(`Released ${released} recipient(s) the killed send had claimed but never handed to the mail server (their claim never reached ${state.branch}): a re-run sends them.\n`);
     }
