@@ -9,6 +9,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { visibilityOf } from "../src/wiring/deps.ts";
 
 const SRC = path.resolve(import.meta.dirname, "../src");
 
@@ -46,5 +47,18 @@ describe("the composition module: cli and actions are siblings", () => {
     expect(importsUnder("actions").filter(into("wiring")).length).toBeGreaterThan(0);
     expect(importsUnder("cli").filter(into("wiring")).length).toBeGreaterThan(0);
     expect(importsUnder("cli").filter(into("runtime")).length).toBeGreaterThan(0);
+  });
+});
+
+describe("the repository's visibility, from an event an Actions step has already read", () => {
+  it.each([
+    [{ repository: { private: true, visibility: "internal" } }, "internal"],
+    [{ repository: { private: false } }, "public"],
+    [{ repository: { private: true } }, "private"],
+    [{ repository: { visibility: "secret" } }, null],
+    [{ pull_request: {} }, null],
+    [null, null],
+  ])("%j: %s", (event, visibility) => {
+    expect(visibilityOf(event)).toBe(visibility);
   });
 });

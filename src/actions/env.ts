@@ -26,7 +26,7 @@ export interface RunnerEvent {
     readonly head: { readonly sha: string; readonly ref: string; readonly repo?: { readonly full_name?: string } | null };
     readonly base: { readonly sha: string; readonly ref: string };
   };
-  readonly repository?: { readonly full_name?: string; readonly default_branch?: string; readonly private?: boolean };
+  readonly repository?: { readonly full_name?: string; readonly default_branch?: string; readonly private?: boolean; readonly visibility?: string };
 }
 
 export interface StepInputs {

@@ -15,6 +15,7 @@ import { isNewsletterError } from "../errors.ts";
 import { GitHubApiError } from "../github/errors.ts";
 import type { StepContext } from "./context.ts";
 import { readActionsEnv } from "./env.ts";
+import { StepInputError } from "./errors.ts";
 import { annotate } from "./runner.ts";
 
 export const STEPS = {
@@ -37,34 +38,40 @@ steps (inputs come from the environment, as the workflow sets it):
 
 export async function runStep(argv: readonly string[], io: Io, cwd: string): Promise<number> {
   const name = argv[0];
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    io.out(STEP_USAGE);
+    return name === undefined ? 2 : 0;
+  }
   try {
-    if (name === undefined || name === "help" || name === "--help" || name === "-h") {
-      io.out(STEP_USAGE);
-      return name === undefined ? 2 : 0;
-    }
-    if (!Object.hasOwn(STEPS, name)) {
-      annotate("error", `unknown step ${JSON.stringify(name.slice(0, 40))}; the steps are ${Object.keys(STEPS).join(", ")}`, "newsletter step");
-      return 2;
-    }
-    if (argv.length > 1) {
-      annotate("error", `step ${name} takes no arguments: its inputs come from the environment`, "newsletter step");
-      return 2;
-    }
+    const step = stepNamed(name, argv.length - 1);
     const env = readActionsEnv(io.env, cwd);
-    return await STEPS[name as StepName]({ env, io });
+    return await STEPS[step]({ env, io });
   } catch (e) {
-    const title = `newsletter step ${typeof name === "string" ? name.slice(0, 40) : ""}`.trim();
-    if (isNewsletterError(e)) {
-      annotate("error", e.message, title);
-      return e.exitCode;
-    }
-    if (e instanceof GitHubApiError) {
-      annotate("error", `GitHub API: ${e.message}`, title);
-      return 2;
-    }
-    const err = e as Error;
-    annotate("error", `internal error: ${err?.message ?? String(e)}`, title);
-    if (io.env.NEWSLETTER_DEBUG === "1" && err?.stack) io.err(`${redact(err.stack)}\n`);
+    return failed(e, Object.hasOwn(STEPS, name) ? `newsletter step ${name}` : "newsletter step", io);
+  }
+}
+
+/** The step `name` names, or a StepInputError: an unknown name, or arguments (the inputs come from the environment). */
+function stepNamed(name: string, extra: number): StepName {
+  if (!Object.hasOwn(STEPS, name)) {
+    throw new StepInputError(`unknown step ${JSON.stringify(name.slice(0, 40))}; the steps are ${Object.keys(STEPS).join(", ")}`);
+  }
+  if (extra > 0) throw new StepInputError(`step ${name} takes no arguments: its inputs come from the environment`);
+  return name as StepName;
+}
+
+/** The one failure path: one redacted `::error::` annotation and the exit code. */
+function failed(e: unknown, title: string, io: Io): number {
+  if (isNewsletterError(e)) {
+    annotate("error", e.message, title);
+    return e.exitCode;
+  }
+  if (e instanceof GitHubApiError) {
+    annotate("error", `GitHub API: ${e.message}`, title);
     return 2;
   }
+  const err = e as Error;
+  annotate("error", `internal error: ${err?.message ?? String(e)}`, title);
+  if (io.env.NEWSLETTER_DEBUG === "1" && err?.stack) io.err(`${redact(err.stack)}\n`);
+  return 2;
 }

@@ -24,11 +24,12 @@ export function stateDir(root: string, io: Io): string {
   return path.resolve(root, io.env.NEWSLETTER_STATE_DIR ?? ".newsletter-state");
 }
 
-export function commandDeps(root: string, io: Io): CheckDeps {
+/** `visibility`: as the caller already read it (an Actions step, from its event); by default from GITHUB_EVENT_PATH. */
+export function commandDeps(root: string, io: Io, visibility: Visibility | null = repositoryVisibility(io.env)): CheckDeps {
   return {
     repo: new FsRepo(root),
     history: new FsHistory(stateDir(root, io)),
-    visibility: repositoryVisibility(io.env),
+    visibility,
     store: objectStores(root, io.env),
   };
 }
@@ -42,15 +43,19 @@ export function repositoryVisibility(env: Io["env"]): Visibility | null {
   const file = env.GITHUB_EVENT_PATH;
   if (!file) return null;
   try {
-    const event = JSON.parse(readFileSync(file, "utf8")) as { repository?: { private?: boolean; visibility?: string } };
-    const repo = event.repository;
-    if (!repo) return null;
-    if (repo.visibility === "public" || repo.visibility === "private" || repo.visibility === "internal") return repo.visibility;
-    if (typeof repo.private === "boolean") return repo.private ? "private" : "public";
-    return null;
+    return visibilityOf(JSON.parse(readFileSync(file, "utf8")));
   } catch {
     return null;
   }
+}
+
+/** The repository's visibility as a webhook payload states it (`repository.visibility`, else `repository.private`); null when it does not. */
+export function visibilityOf(event: unknown): Visibility | null {
+  const repo = (event as { repository?: { private?: unknown; visibility?: unknown } } | null)?.repository;
+  if (!repo) return null;
+  if (repo.visibility === "public" || repo.visibility === "private" || repo.visibility === "internal") return repo.visibility;
+  if (typeof repo.private === "boolean") return repo.private ? "private" : "public";
+  return null;
 }
 
 /**

@@ -18,7 +18,7 @@
 import { redact } from "../../address/redact.ts";
 import { checkNewsletters } from "../../check/check-newsletters.ts";
 import type { Finding } from "../../findings/finding.ts";
-import { commandDeps } from "../../wiring/deps.ts";
+import { commandDeps, visibilityOf } from "../../wiring/deps.ts";
 import { buildManifest, type Manifest } from "../../manifest/manifest.ts";
 import { upsertComment } from "../comments.ts";
 import { githubClient, mdCode, mdText, type StepContext } from "../context.ts";
@@ -77,7 +77,7 @@ export async function runPrComment(ctx: StepContext): Promise<number> {
   const pr = need(env.inputs.pr, "NEWSLETTER_PR", "pr-comment needs the pull request to comment on");
   const client = githubClient(ctx, "pr-comment writes a comment on the pull request");
 
-  const outcome = await checkNewsletters(commandDeps(env.workspace, io), [dir]);
+  const outcome = await checkNewsletters(commandDeps(env.workspace, io, visibilityOf(env.event)), [dir]);
   const checked = outcome.newsletters[0];
   const manifest = checked ? buildManifest(checked) : null;
   const headSha = env.event?.pull_request?.head.sha ?? null;

@@ -17,7 +17,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { normaliseAddress } from "../../address/normalise.ts";
-import { commandDeps } from "../../wiring/deps.ts";
+import { commandDeps, visibilityOf } from "../../wiring/deps.ts";
 import { GuardAbortError, RefusedError } from "../../errors.ts";
 import { guardMessage } from "../../guard/guard.ts";
 import { findBrowser, openPictureTaker } from "../../picture/chromium.ts";
@@ -46,7 +46,7 @@ export async function runPrPictures(ctx: StepContext): Promise<number> {
   const client = githubClient(ctx, "pr-pictures writes a comment on the pull request");
   const browser = findBrowser(env.raw);
 
-  const prepared = await prepareNewsletter(commandDeps(env.workspace, io), dir);
+  const prepared = await prepareNewsletter(commandDeps(env.workspace, io, visibilityOf(env.event)), dir);
   const { checked } = prepared;
   const approver = Object.values(checked.config.approvers).map((a) => normaliseAddress(a)).find((a): a is string => Boolean(a));
   if (!approver) throw new RefusedError("no approvers: the pictures show the approval copy, composed for an approver; add `approvers:` to .github/newsletter.yml");
