@@ -159,17 +159,20 @@ describe("the send as the ledger tells it", () => {
   });
 });
 
+/** A state branch's worktree of one ledger file `f`, in memory. */
+function branch(text: string) {
+  const files = new Map([["f", text]]);
+  return {
+    files,
+    read: async (f: string) => files.get(f) ?? null,
+    write: async (f: string, c: string) => void files.set(f, c),
+    append: async (f: string, c: string) => void files.set(f, (files.get(f) ?? "") + c),
+  };
+}
+
+const now = () => new Date("2026-12-01T09:10:00.000Z");
+
 describe("claims a killed send never pushed are released, not left in doubt", () => {
-  function branch(text: string) {
-    const files = new Map([["f", text]]);
-    return {
-      files,
-      read: async (f: string) => files.get(f) ?? null,
-      write: async (f: string, c: string) => void files.set(f, c),
-      append: async (f: string, c: string) => void files.set(f, (files.get(f) ?? "") + c),
-    };
-  }
-  const now = () => new Date("2026-12-01T09:10:00.000Z");
 
   it("a claim only in the worktree: its group was never handed over — released; outcomes of pushed claims stay", async () => {
     const remote = line(begin) + claim([1, 2], "2026-12-01T09:00:01.000Z");
@@ -203,16 +206,6 @@ describe("claims a killed send never pushed are released, not left in doubt", ()
 });
 
 describe("the audit step reads the ledger as the ledger does (src/ledger/records.ts)", () => {
-  const now = () => new Date("2026-12-01T09:10:00.000Z");
-  function branch(text: string) {
-    const files = new Map([["f", text]]);
-    return {
-      files,
-      read: async (f: string) => files.get(f) ?? null,
-      write: async (f: string, c: string) => void files.set(f, c),
-      append: async (f: string, c: string) => void files.set(f, (files.get(f) ?? "") + c),
-    };
-  }
   const remote = line(begin) + claim([1, 2], "2026-12-01T09:00:01.000Z");
 
   it.each([
