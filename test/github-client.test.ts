@@ -339,6 +339,77 @@ describe("rate limits", () => {
   });
 });
 
+/**
+ * What is retried and how long the client waits, one case per rule, from one base world: PR #1
+ * with one review and one comment. Each case adds a fault and makes one call.
+ */
+describe("retry rules (table)", () => {
+  const COMMENTS = "/repos/{owner}/{repo}/issues/{issue_number}/comments";
+  const COMMENT = "/repos/{owner}/{repo}/issues/comments/{comment_id}";
+  type Call = (gh: ReturnType<typeof client>["gh"], f: GitHubFake) => Promise<unknown>;
+  const listReviews: Call = (gh) => gh.paginate(`GET ${REVIEWS}`, { ...gh.repoParams, pull_number: 1 });
+  const postComment: Call = (gh) => gh.octokit.rest.issues.createComment({ ...gh.repoParams, issue_number: 1, body: "hi" });
+  const postStatusIdempotent: Call = (gh, f) =>
+    gh.octokit.rest.repos.createCommitStatus({ ...gh.repoParams, sha: f.state.pulls[0]?.head.sha ?? "", state: "success", context: "c", request: { idempotent: true } });
+  const patchComment: Call = (gh) => gh.octokit.rest.issues.updateComment({ ...gh.repoParams, comment_id: 1, body: "edited" });
+  const cases: Array<{
+    name: string;
+    route: string;
+    status: number;
+    method?: string;
+    headers?: Record<string, string>;
+    times?: number;
+    call: Call;
+    ok: boolean;
+    requests: number;
+    sleeps?: number[];
+    kind?: string;
+  }> = [
+    { name: "429 with retry-after → retried once after that wait, then succeeds", route: REVIEWS, status: 429, headers: { "retry-after": "2" }, call: listReviews, ok: true, requests: 2, sleeps: [2000] },
+    { name: "5xx with retry-after → waits what GitHub asks, not the backoff", route: REVIEWS, status: 503, headers: { "retry-after": "3" }, call: listReviews, ok: true, requests: 2, sleeps: [3000] },
+    { name: "501 (not a transient failure) → not retried", route: REVIEWS, status: 501, call: listReviews, ok: false, requests: 1, kind: "http" },
+    { name: "400 → not retried", route: REVIEWS, status: 400, call: listReviews, ok: false, requests: 1, kind: "http" },
+    { name: "422 → not retried", route: REVIEWS, status: 422, call: listReviews, ok: false, requests: 1, kind: "http" },
+    { name: "a PATCH after a 5xx → not repeated (it may have been applied)", route: COMMENT, method: "PATCH", status: 502, call: patchComment, ok: false, requests: 1, kind: "http" },
+    { name: "a POST marked idempotent after a 5xx → retried", route: "/repos/{owner}/{repo}/statuses/{sha}", method: "POST", status: 502, call: postStatusIdempotent, ok: true, requests: 2 },
+    { name: "a POST after a secondary rate limit (429) → repeated: GitHub did not process it", route: COMMENTS, method: "POST", status: 429, headers: { "retry-after": "1" }, call: postComment, ok: true, requests: 2, sleeps: [1000] },
+    { name: "secondary limit with retry-after beyond maxWaitMs → GitHubRateLimitError at once", route: REVIEWS, status: 403, headers: { "retry-after": "600" }, call: listReviews, ok: false, requests: 1, sleeps: [], kind: "rate-limited" },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const f = await start();
+      addPull(f, 1, 1);
+      f.state.issueComments.push({ id: 1, issueNumber: 1, body: "first", user: "newsletter-bot[bot]", createdAt: "2024-05-01T09:00:00Z", updatedAt: "2024-05-01T09:00:00Z" });
+      f.fail(c.route, c.status, { ...(c.method ? { method: c.method } : {}), ...(c.headers ? { headers: c.headers } : {}), times: c.times ?? 1 });
+      const { gh, sleeps } = client(f, { retryBaseMs: 100, random: () => 1, maxWaitMs: 120_000 });
+      const outcome = await c.call(gh, f).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      if (c.ok) expect(outcome).toBeUndefined();
+      else expect(outcome).toMatchObject({ kind: c.kind });
+      expect(gh.requestCount).toBe(c.requests);
+      if (c.sleeps) expect(sleeps).toEqual(c.sleeps);
+    });
+  }
+
+  it("a success with remaining 0 and a reset beyond maxWaitMs → the next call fails as rate-limited without a request", async () => {
+    const f = await start();
+    addPull(f, 1, 1);
+    f.state.rateLimit.remaining = 1;
+    f.state.rateLimit.reset = Math.floor(Date.now() / 1000) + 3600;
+    const { gh, sleeps } = client(f, { maxWaitMs: 60_000 });
+    await gh.octokit.rest.pulls.get({ ...gh.repoParams, pull_number: 1 });
+    const e = await caught(gh.octokit.rest.pulls.get({ ...gh.repoParams, pull_number: 1 }));
+    expect(e).toBeInstanceOf(GitHubRateLimitError);
+    expect(e).toMatchObject({ kind: "rate-limited", limit: "primary", status: null });
+    expect((e as Error).message).toContain("GET /repos/corp/newsletters/pulls/1");
+    expect(gh.requestCount).toBe(1);
+    expect(f.requests).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+});
+
 describe("configuration", () => {
   it("honours GITHUB_API_URL (a GHES-style /api/v3 prefix), pagination links included", async () => {
     const f = await start({ basePath: "/api/v3" });

@@ -1,8 +1,10 @@
 /**
- * Typed errors of the GitHub REST client (client.ts). Callers branch on the
- * class or on `kind`, never on message text. These are adapter errors, not
- * NewsletterErrors: each entry point maps them to its own contract (the gate
- * adapter turns them into GateError, exit 2; a PR-comment step into its own).
+ * Typed errors of the GitHub REST client (client.ts), and the one mapping
+ * from an HTTP/octokit failure to them (`toGitHubError`). Callers branch on
+ * the class or on `kind`, never on message text. These are adapter errors,
+ * not NewsletterErrors: what a kind means to a command is mapped once more,
+ * in one place, by `apiFailureKind` (src/errors.ts), which the gate and setup
+ * adapters and the gate's port guard all use (docs/design.md, "Layers").
  *
  * Messages name the route template and GitHub's request id (the
  * `x-github-request-id` response header, which GitHub Support asks for) and
@@ -98,4 +100,70 @@ export class GitHubTruncatedError extends GitHubApiError {
     this.received = details.received;
     this.limit = details.limit;
   }
+}
+
+/** A response's headers as octokit hands them over (lowercase names). */
+export interface ResponseHeaders {
+  [name: string]: string | number | undefined;
+}
+
+export function header(headers: ResponseHeaders | undefined, name: string): string | undefined {
+  const v = headers?.[name];
+  return v === undefined ? undefined : String(v);
+}
+
+/** The message of every client error: the request as sent, what happened, GitHub's request id; the token redacted. */
+export type Describe = (shown: string, status: number | null, requestId: string | undefined, detail?: string) => string;
+
+export function describer(token: string): Describe {
+  const redact = (text: string): string => (token.length >= 4 ? text.split(token).join("[REDACTED]") : text);
+  return (shown, status, requestId, detail) => {
+    const what = status === null ? "no response" : `HTTP ${status}`;
+    return redact(`GitHub API ${shown}: ${what}${detail ? ` (${detail})` : ""}${requestId ? ` [x-github-request-id ${requestId}]` : ""}`);
+  };
+}
+
+/** A rate limit the client gave up on (src/github/pacing.ts): which limit, why, and when it lifts. */
+export interface RateLimitVerdict {
+  readonly limit: "primary" | "secondary";
+  readonly why: string;
+  readonly resetAt?: Date | undefined;
+}
+
+/** The GitHub error message of a response body, if it has one (shown, never branched on). */
+function githubMessage(data: unknown): string | undefined {
+  if (typeof data === "object" && data !== null && "message" in data) {
+    const m = (data as { message: unknown }).message;
+    if (typeof m === "string") return m.slice(0, 300);
+  }
+  return undefined;
+}
+
+/**
+ * The one mapping from what octokit threw to a GitHubApiError: no response →
+ * "network"; 404 → GitHubNotFoundError; a rate limit the client gave up on
+ * (`rateLimit`) → GitHubRateLimitError; any other status → "http". An error
+ * the client built itself passes through.
+ */
+export function toGitHubError(
+  e: unknown,
+  request: { route: string; shown: string; rateLimit?: RateLimitVerdict | undefined },
+  describe: Describe,
+): GitHubApiError {
+  if (e instanceof GitHubApiError) return e;
+  const { route, shown, rateLimit } = request;
+  const err = e as { status?: unknown; response?: { headers?: ResponseHeaders; data?: unknown }; message?: unknown };
+  const response = err.response;
+  if (!response) {
+    const detail = typeof err.message === "string" ? err.message : String(e);
+    return new GitHubApiError(describe(shown, null, undefined, detail), { status: null, route, cause: e });
+  }
+  const status = typeof err.status === "number" ? err.status : 0;
+  const requestId = header(response.headers, "x-github-request-id");
+  const details: GitHubErrorDetails = { status, route, requestId, cause: e };
+  if (rateLimit) {
+    return new GitHubRateLimitError(describe(shown, status, requestId, rateLimit.why), { ...details, limit: rateLimit.limit, resetAt: rateLimit.resetAt });
+  }
+  const message = describe(shown, status, requestId, githubMessage(response.data));
+  return status === 404 ? new GitHubNotFoundError(message, details) : new GitHubApiError(message, details);
 }
