@@ -82,16 +82,44 @@ export function isNewsletterError(e: unknown): e is NewsletterError {
   return e instanceof NewsletterError;
 }
 
-/** What made the approval gate unable to decide (it then fails closed). */
-export type GateErrorKind =
+/** What a failed call to an outside API means to a command (the gate, setup). */
+export type ApiFailureKind =
   /** The GitHub API answered with an error status, or could not be reached. */
   | "api"
-  /** Something the gate needs does not exist (a 404 where existence is required). */
+  /** Something the command needs does not exist (a 404 where existence is required). */
   | "not-found"
   /** A list came back capped or truncated (GitHub caps PR commits at 250 and PR files at 3000). */
   | "truncated"
-  /** An answer the gate cannot trust: a malformed time, a field of the wrong shape, an inconsistent pair. */
-  | "invalid-response"
+  /** An answer the command cannot trust: a malformed time, a field of the wrong shape, an inconsistent pair. */
+  | "invalid-response";
+
+/**
+ * The one mapping from a GitHub client error (its `kind`, src/github/errors.ts:
+ * http, network, rate-limited, not-found, truncated, invalid-response) to
+ * what it means to a command; undefined for anything else. The HTTP status
+ * was mapped to that `kind` once, by the client (`toGitHubError`). Read from
+ * `kind` so that core modules (the gate's port guard) need not import the
+ * adapter. docs/design.md, "Layers".
+ */
+export function apiFailureKind(e: unknown): ApiFailureKind | undefined {
+  const kind = e instanceof Error ? (e as { kind?: unknown }).kind : undefined;
+  switch (kind) {
+    case "not-found":
+    case "truncated":
+    case "invalid-response":
+      return kind;
+    case "http":
+    case "network":
+    case "rate-limited":
+      return "api";
+    default:
+      return undefined;
+  }
+}
+
+/** What made the approval gate unable to decide (it then fails closed). */
+export type GateErrorKind =
+  | ApiFailureKind
   /** The port threw something untyped; wrapped so that the gate still has one failure path. */
   | "port";
 

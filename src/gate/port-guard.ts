@@ -1,11 +1,12 @@
 /**
  * One failure path for the gate: every port call either returns or throws a
  * GateError naming the call. A GateError from the adapter passes through
- * unchanged (its kind says truncated / api / not-found); anything else is
- * wrapped as kind "port" with the original as `cause`. docs/design.md, "The
+ * unchanged (its kind says truncated / api / not-found); a GitHub client
+ * error is mapped by `apiFailureKind`; anything else is wrapped as kind
+ * "port" with the original as `cause`. docs/design.md, "The
  * approval gate": every API error, 404 or truncated list fails closed, naming the cause.
  */
-import { GateError, type GateErrorKind } from "../errors.ts";
+import { apiFailureKind, GateError } from "../errors.ts";
 import { GATE_PORT_METHODS, type GatePort, type GatePortMethod } from "./port.ts";
 
 // Compile-time: GATE_PORT_METHODS lists every method of GatePort.
@@ -24,25 +25,19 @@ function messageOf(e: unknown): string {
 }
 
 /**
- * The adapter should throw GateError itself; as a safety net, an error that
- * carries the GitHub client's `kind` (src/github/errors.ts: http, network,
- * not-found, rate-limited, truncated, invalid-response) keeps its meaning
- * without this pure module importing the adapter. Anything else is "port".
+ * `e` as a GateError naming `operation`: a GateError keeps its kind (and gets
+ * the operation if it had none); a GitHub client error gets the kind of the
+ * one mapping, `apiFailureKind` (src/errors.ts); anything else is "port".
+ * Used by the GitHub adapter for each port call and by `guardCall` as the
+ * safety net, so both map alike.
  */
-function kindOf(e: unknown): GateErrorKind {
-  const kind = e instanceof Error ? (e as { kind?: unknown }).kind : undefined;
-  switch (kind) {
-    case "truncated":
-    case "not-found":
-    case "invalid-response":
-      return kind;
-    case "http":
-    case "network":
-    case "rate-limited":
-      return "api";
-    default:
-      return "port";
+export function gateErrorOf(operation: string, e: unknown): GateError {
+  if (e instanceof GateError) {
+    return e.operation !== undefined ? e : new GateError(e.kind, `${operation}: ${e.message}`, { cause: e, operation });
   }
+  const kind = apiFailureKind(e);
+  if (kind !== undefined) return new GateError(kind, `${operation}: ${messageOf(e)}`, { cause: e, operation });
+  return new GateError("port", `${operation} failed: ${messageOf(e)}`, { cause: e, operation });
 }
 
 /** Calls `fn`, turning anything it throws into a GateError that names `operation`. */
@@ -50,11 +45,7 @@ export async function guardCall<T>(operation: string, fn: () => Promise<T>): Pro
   try {
     return await fn();
   } catch (e) {
-    if (e instanceof GateError) {
-      if (e.operation !== undefined) throw e;
-      throw new GateError(e.kind, `${operation}: ${e.message}`, { cause: e, operation });
-    }
-    throw new GateError(kindOf(e), `${operation} failed: ${messageOf(e)}`, { cause: e, operation });
+    throw gateErrorOf(operation, e);
   }
 }
 

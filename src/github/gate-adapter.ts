@@ -41,7 +41,8 @@
  * are invisible to the token anyway: not asked, reported unknown.
  */
 import type { RestEndpointMethodTypes } from "@octokit/rest";
-import { GateError, type GateErrorKind } from "../errors.ts";
+import { GateError } from "../errors.ts";
+import { gateErrorOf } from "../gate/port-guard.ts";
 import type {
   AccountType,
   BranchBypass,
@@ -173,20 +174,12 @@ export class GitHubGatePort implements GatePort {
 
   constructor(private readonly gh: GitHubClient) {}
 
-  /** Runs one port operation, mapping every failure to a GateError naming it. */
-  private async op<T>(operation: string, fn: () => Promise<T>, notFound?: () => T): Promise<T> {
+  /** Runs one port operation, every failure a GateError naming it (the gate's one mapping, `gateErrorOf`). */
+  private async op<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (e) {
-      if (e instanceof GateError) throw e;
-      if (e instanceof GitHubApiError) {
-        if (e.kind === "not-found" && notFound) return notFound();
-        const kind: GateErrorKind =
-          e.kind === "not-found" ? "not-found" : e.kind === "truncated" ? "truncated" : e.kind === "invalid-response" ? "invalid-response" : "api";
-        throw new GateError(kind, `${operation}: ${e.message}`, { cause: e, operation });
-      }
-      const message = e instanceof Error ? e.message : String(e);
-      throw new GateError("port", `${operation}: ${message}`, { cause: e, operation });
+      throw gateErrorOf(operation, e);
     }
   }
 

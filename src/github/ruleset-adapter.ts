@@ -11,6 +11,7 @@
  * may administer the repository ("Administration" repository permission,
  * write); GITHUB_TOKEN cannot have it, so setup runs with an admin's token.
  */
+import { apiFailureKind } from "../errors.ts";
 import { SetupError, type SetupErrorKind } from "../setup/errors.ts";
 import type { EnvironmentPolicy } from "../setup/environments.ts";
 import type { RulesetPort, RulesetSummary, WriteRequest } from "../setup/port.ts";
@@ -43,7 +44,8 @@ export class GitHubRulesetPort implements RulesetPort {
     } catch (e) {
       if (e instanceof SetupError) throw e;
       if (e instanceof GitHubApiError) {
-        const kind: SetupErrorKind = e.kind === "not-found" ? "not-found" : e.kind === "invalid-response" ? "invalid-response" : "api";
+        // The one mapping of a client error to what it means to a command (src/errors.ts).
+        const kind: SetupErrorKind = apiFailureKind(e) ?? "api";
         const hint =
           e.status === 403 || e.status === 401 || e.kind === "not-found"
             ? " (rulesets need a token that may administer the repository: repository permission \"Administration: write\", or an admin's token; GITHUB_TOKEN cannot)"

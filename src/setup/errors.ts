@@ -10,6 +10,8 @@ export type SetupErrorKind =
   | "api"
   /** A 404 where the ruleset or repository must exist. */
   | "not-found"
+  /** A list longer than GitHub returns in full (the rulesets, a deployment-branch policy list). */
+  | "truncated"
   /** A response without the fields setup needs. */
   | "invalid-response";
 

@@ -17,9 +17,8 @@
  * A status is the latest one per context ("Commit statuses": "the most recent
  * status for each context is reported"), so re-running the gate replaces it.
  */
-import { GateError, isNewsletterError } from "../../errors.ts";
+import { apiFailureKind, GateError, isNewsletterError } from "../../errors.ts";
 import type { GitHubClient } from "../../github/client.ts";
-import { GitHubApiError } from "../../github/errors.ts";
 import { GitHubGatePort } from "../../github/gate-adapter.ts";
 import { formatGateReport, gateStatusLine } from "../../gate/report.ts";
 import type { GateResult } from "../../gate/result.ts";
@@ -83,7 +82,7 @@ async function publish(client: GitHubClient, env: Io["env"], sha: string, state:
     });
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    throw new GateError(e instanceof GitHubApiError && e.kind === "not-found" ? "not-found" : "api", `gate: could not set the commit status ${STATUS_CONTEXT} on ${sha.slice(0, 12)}: ${why}`, {
+    throw new GateError(apiFailureKind(e) ?? "api", `gate: could not set the commit status ${STATUS_CONTEXT} on ${sha.slice(0, 12)}: ${why}`, {
       cause: e,
       operation: "publishStatus",
     });
