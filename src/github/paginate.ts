@@ -130,100 +130,82 @@ export interface Paginator {
   paginate<T>(route: string, params?: RequestParams, options?: PaginateOptions): Promise<T[]>;
 }
 
-/** One list read: the pages after the first, and the checks on the whole. */
-class ListRead<T> {
-  private readonly items: T[];
-  private totalCount: number | undefined;
-  private last: Page;
-  private pages = 1;
-
-  constructor(
-    private readonly octokit: Octokit,
-    private readonly api: URL,
-    private readonly describe: Describe,
-    private readonly route: string,
-    private readonly shown: string,
-    private readonly opts: { maxPages: number; cap: number | undefined },
-    first: Page,
-    firstList: { items: T[]; totalCount?: number },
-  ) {
-    this.items = [...firstList.items];
-    this.totalCount = firstList.totalCount;
-    this.last = first;
-  }
-
-  async rest(): Promise<T[]> {
-    for (let next = nextLink(header(this.last.headers, "link")); next !== undefined; next = nextLink(header(this.last.headers, "link"))) {
-      await this.follow(next);
-    }
-    this.checkWhole();
-    return this.items;
-  }
-
-  private async follow(next: string): Promise<void> {
-    const { route, shown, last } = this;
-    if (this.pages >= this.opts.maxPages) {
-      throw new GitHubTruncatedError(
-        this.describe(shown, last.status, header(last.headers, "x-github-request-id"), `more than ${this.opts.maxPages} pages of ${MAX_PER_PAGE}; refusing a partial list`),
-        { status: last.status, route, reason: "page-cap", received: this.items.length, limit: this.opts.maxPages },
-      );
-    }
-    if (!sameApi(this.api, next)) {
-      throw new GitHubApiError(this.describe(shown, last.status, undefined, "pagination link points outside the API; not followed"), { status: last.status, route }, "invalid-response");
-    }
-    const page = (await this.octokit.request({ method: "GET", url: next, request: { ghRoute: route } })) as Page;
-    this.last = page;
-    this.pages++;
-    const list = listOf<T>(page.data, () => notAList(this.describe, route, page.status));
-    this.items.push(...list.items);
-    if (list.totalCount !== undefined) this.totalCount = list.totalCount;
-  }
-
-  private checkWhole(): void {
-    const { route, shown, items, totalCount } = this;
-    const { cap } = this.opts;
-    const status = this.last.status;
-    if (cap !== undefined && items.length >= cap) {
-      throw new GitHubTruncatedError(this.describe(shown, status, undefined, `${items.length} items reached GitHub's documented cap of ${cap}; the list may be cut short`), {
-        status,
-        route,
-        reason: "documented-cap",
-        received: items.length,
-        limit: cap,
-      });
-    }
-    if (totalCount !== undefined && items.length < totalCount) {
-      throw new GitHubTruncatedError(this.describe(shown, status, undefined, `${items.length} items listed of total_count ${totalCount}`), {
-        status,
-        route,
-        reason: "total-count",
-        received: items.length,
-        limit: totalCount,
-      });
-    }
-  }
+/** One list being read: where it comes from, and the limits it is held to. */
+interface ListRead {
+  readonly octokit: Octokit;
+  readonly api: URL;
+  readonly describe: Describe;
+  readonly route: string;
+  readonly shown: string;
+  readonly maxPages: number;
+  readonly cap: number | undefined;
 }
 
-function notAList(describe: Describe, route: string, status: number): GitHubApiError {
-  return new GitHubApiError(describe(route, status, undefined, "expected a list"), { status, route }, "invalid-response");
+function notAList(r: Pick<ListRead, "describe" | "route">, status: number): GitHubApiError {
+  return new GitHubApiError(r.describe(r.route, status, undefined, "expected a list"), { status, route: r.route }, "invalid-response");
+}
+
+/** The page after `last`, or an error when following `next` would pass the page cap or leave the API. */
+async function nextPage(r: ListRead, next: string, last: Page, pages: number, received: number): Promise<Page> {
+  if (pages >= r.maxPages) {
+    const detail = `more than ${r.maxPages} pages of ${MAX_PER_PAGE}; refusing a partial list`;
+    throw new GitHubTruncatedError(r.describe(r.shown, last.status, header(last.headers, "x-github-request-id"), detail), {
+      status: last.status,
+      route: r.route,
+      reason: "page-cap",
+      received,
+      limit: r.maxPages,
+    });
+  }
+  if (!sameApi(r.api, next)) {
+    const detail = "pagination link points outside the API; not followed";
+    throw new GitHubApiError(r.describe(r.shown, last.status, undefined, detail), { status: last.status, route: r.route }, "invalid-response");
+  }
+  return (await r.octokit.request({ method: "GET", url: next, request: { ghRoute: r.route } })) as Page;
+}
+
+/** Refuses a whole list that reached GitHub's documented cap or holds fewer items than its `total_count`. */
+function checkWhole(r: ListRead, count: number, totalCount: number | undefined, status: number): void {
+  const refuse = (reason: "documented-cap" | "total-count", limit: number, detail: string) =>
+    new GitHubTruncatedError(r.describe(r.shown, status, undefined, detail), { status, route: r.route, reason, received: count, limit });
+  if (r.cap !== undefined && count >= r.cap) {
+    throw refuse("documented-cap", r.cap, `${count} items reached GitHub's documented cap of ${r.cap}; the list may be cut short`);
+  }
+  if (totalCount !== undefined && count < totalCount) throw refuse("total-count", totalCount, `${count} items listed of total_count ${totalCount}`);
+}
+
+/** The whole list: the first page's items, then every page `rel="next"` leads to, checked as a whole. */
+async function readAll<T>(r: ListRead, first: Page, firstList: { items: T[]; totalCount?: number }): Promise<T[]> {
+  const items = [...firstList.items];
+  let totalCount = firstList.totalCount;
+  let page = first;
+  for (let pages = 1, next = nextLink(header(page.headers, "link")); next !== undefined; pages++, next = nextLink(header(page.headers, "link"))) {
+    page = await nextPage(r, next, page, pages, items.length);
+    const status = page.status;
+    const list = listOf<T>(page.data, () => notAList(r, status));
+    items.push(...list.items);
+    if (list.totalCount !== undefined) totalCount = list.totalCount;
+  }
+  checkWhole(r, items.length, totalCount, page.status);
+  return items;
 }
 
 /** `firstPage` and `paginate` over `octokit` (the client's, hooks installed) for the API at `api`. */
 export function createPaginator(octokit: Octokit, api: URL, describe: Describe): Paginator {
   async function firstPage<T>(route: string, params: RequestParams = {}, opts: PaginateOptions = {}): Promise<ListPage<T>> {
     const shown = methodAndPath(octokit.request.endpoint(route, params), api);
+    const r: ListRead = { octokit, api, describe, route, shown, maxPages: opts.maxPages ?? 30, cap: opts.documentedCap ?? DOCUMENTED_CAPS[route] };
     const first = (await octokit.request(route, { ...params, per_page: MAX_PER_PAGE, request: { ghRoute: route } })) as Page;
-    const firstList = listOf<T>(first.data, () => notAList(describe, route, first.status));
+    const firstList = listOf<T>(first.data, () => notAList(r, first.status));
     const link = header(first.headers, "link");
     const complete = nextLink(link) === undefined;
     const lastPage = pageOf(linkRel(link, "last"));
-    const limits = { maxPages: opts.maxPages ?? 30, cap: opts.documentedCap ?? DOCUMENTED_CAPS[route] };
     let whole: Promise<T[]> | undefined;
     return {
       items: firstList.items,
       complete,
       remainingPages: complete ? 0 : lastPage !== undefined && lastPage > 1 ? lastPage - 1 : undefined,
-      all: () => (whole ??= new ListRead<T>(octokit, api, describe, route, shown, limits, first, firstList).rest()),
+      all: () => (whole ??= readAll(r, first, firstList)),
     };
   }
   return {
