@@ -8,7 +8,7 @@
 import { customer } from "../test/helpers/incident.ts";
 import { createSmtpTransport } from "../src/transport/smtp.ts";
 import { createPipelinedSmtpTransport } from "../src/transport/smtp-pipelined.ts";
-import type { MailTransport } from "../src/transport/port.ts";
+import type { MailTransport } from "../src/mail/port.ts";
 import { startSink } from "./send-sink.ts";
 
 const n = Number(process.argv[2] ?? 10000);

@@ -11,7 +11,7 @@ import {
   patternMatches,
   pickCodeowners,
   sameOwner,
-} from "../src/gate/codeowners.ts";
+} from "../src/codeowners/codeowners.ts";
 
 // The conformance suite (MIT, from hmarr/codeowners), kept under test/fixtures
 // with its LICENSE beside it. Nothing outside the repository is read.

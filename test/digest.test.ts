@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CanonicalHasher, canonicalSha256, computeDigest, type DigestInput } from "../src/manifest/digest.ts";
+import { CanonicalHasher, canonicalSha256, computeDigest, type DigestInput } from "../src/digest/digest.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 

@@ -13,7 +13,7 @@ import { guardMessage } from "../src/guard/guard.ts";
 import type { GuardContext, GuardVerdict } from "../src/guard/port.ts";
 import { mayHoldStrongAt } from "../src/guard/triggers.ts";
 import { decodeQuotedPrintableStrict } from "../src/guard/transfer.ts";
-import type { Envelope } from "../src/transport/port.ts";
+import type { Envelope } from "../src/mail/port.ts";
 
 const RCPT = "taro@customers.example";
 const OTHER = "hanako@shop.example";

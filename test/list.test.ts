@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { normaliseAddress } from "../src/address/normalise.ts";
 import type { Finding } from "../src/findings/finding.ts";
 import { checkRecipientList, checkRowChange, loadSuppressions, type ListCheckOptions } from "../src/check/list.ts";
-import { canonicalSha256 } from "../src/manifest/digest.ts";
+import { canonicalSha256 } from "../src/digest/digest.ts";
 
 const FILE = "recipients/customers.csv";
 const enc = (s: string) => new TextEncoder().encode(s);

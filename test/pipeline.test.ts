@@ -13,7 +13,7 @@ import { Halt } from "../src/send/halt.ts";
 import { runPipeline, type PipelineOptions, type SendItem } from "../src/send/pipeline.ts";
 import { formatSendSummary, sendExitCode } from "../src/send/summary.ts";
 import { inDoubt } from "../src/ledger/state.ts";
-import type { DeliveryResult, Envelope, MailTransport } from "../src/transport/port.ts";
+import type { DeliveryResult, Envelope, MailTransport } from "../src/mail/port.ts";
 
 function items(n: number): SendItem[] {
   return Array.from({ length: n }, (_, i) => ({

@@ -11,7 +11,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 // nodemailer's own DATA encoder, the reference for ours.
 import DataStream from "../node_modules/nodemailer/dist/esm/smtp-connection/data-stream.js";
-import type { Envelope, MailTransport } from "../src/transport/port.ts";
+import type { Envelope, MailTransport } from "../src/mail/port.ts";
 import { createPipelinedSmtpTransport } from "../src/transport/smtp-pipelined.ts";
 import { dataChunks, needsTransparency, ReplyParser, type Reply } from "../src/transport/smtp-wire.ts";
 import { startTestSmtp, type TestSmtp } from "./helpers/smtp.ts";

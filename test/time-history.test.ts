@@ -12,7 +12,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { fingerprint, mask } from "../src/address/mask.ts";
 import { keyId } from "../src/ledger/ledger.ts";
-import { DEVELOPMENT_SECRET } from "../src/send/secret.ts";
+import { DEVELOPMENT_SECRET } from "../src/keys/secret.ts";
 import { runCli, sampleText } from "./helpers/repo.ts";
 import { fastConfig, generatedList, recipientAddress, SAMPLE_DIR, sendRepo } from "./helpers/send-repo.ts";
 import { startTestSmtp, type TestSmtp } from "./helpers/smtp.ts";

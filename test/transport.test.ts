@@ -12,7 +12,7 @@ import { simpleParser } from "mailparser";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { UsageError } from "../src/errors.ts";
 import { createOutboxTransport, fileStem, messageIdOf } from "../src/transport/outbox.ts";
-import type { Envelope, MailTransport } from "../src/transport/port.ts";
+import type { Envelope, MailTransport } from "../src/mail/port.ts";
 import { chooseTransport, createTransportFromEnv } from "../src/transport/select.ts";
 import { createSmtpTransport, type SmtpTransportOptions } from "../src/transport/smtp.ts";
 import { createPipelinedSmtpTransport } from "../src/transport/smtp-pipelined.ts";

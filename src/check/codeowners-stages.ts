@@ -11,9 +11,9 @@
  * lines GitHub skips; this says the same before the pull request is opened.
  *
  * Pure: the caller reads the files. Owners compare case-insensitively, as
- * GitHub compares logins and team slugs (codeowners-parse.ts, sameOwner).
+ * GitHub compares logins and team slugs (codeowners/parse.ts, sameOwner).
  */
-import { matchingRule, type PickedCodeowners } from "../gate/codeowners.ts";
+import { matchingRule, type PickedCodeowners } from "../codeowners/codeowners.ts";
 
 export type CodeownersRuleId = "codeowners-missing" | "codeowners-syntax" | "codeowners-stages";
 

@@ -13,7 +13,7 @@ import { mask } from "../address/mask.ts";
 import { normaliseAddress } from "../address/normalise.ts";
 import { ADDRESS_PROBLEM_TEXT, addressProblem, isNormalValidAddress, type AddressProblem } from "../address/validate.ts";
 import { CsvParser, Utf8DecodeError, Utf8StreamDecoder, type FieldPositions } from "../load/csv.ts";
-import { CanonicalHasher } from "../manifest/digest.ts";
+import { CanonicalHasher } from "../digest/digest.ts";
 import { AddressIndex } from "./address-index.ts";
 import { ColumnInspector, type ColumnReport } from "./list-fields.ts";
 import type { Finding, Severity } from "../findings/finding.ts";
@@ -63,7 +63,7 @@ export interface ListReport {
    * columns a newsletter's placeholders use.
    */
   columns: ColumnReport[];
-  /** sha256 (hex) of the canonical bytes: BOM stripped, CRLF → LF (manifest/digest.ts). */
+  /** sha256 (hex) of the canonical bytes: BOM stripped, CRLF → LF (digest/digest.ts). */
   sha256: string;
   findings: Finding[];
 }

@@ -20,7 +20,7 @@ import type { ResolvedConfig } from "../load/schema/config.ts";
 import { classifyApprovals, type StageOwners } from "./approvals.ts";
 import { branchRuleWarnings } from "./branch-rules.ts";
 import { standingChangeRequests } from "./change-requests.ts";
-import { CODEOWNERS_LOCATIONS, pickCodeowners, type PickedCodeowners } from "./codeowners.ts";
+import { CODEOWNERS_LOCATIONS, pickCodeowners, type PickedCodeowners } from "../codeowners/codeowners.ts";
 import { codeOwnersOfChange, contentOnlyProblem, protectedPathProblems, touchedPaths, treeProblem } from "./files-check.ts";
 import { loginKey, shortSha, timeOf } from "./identity.ts";
 import { ownerResolver } from "./ownership.ts";

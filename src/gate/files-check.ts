@@ -7,7 +7,7 @@
  * the code owners of the changed files are, per CODEOWNERS at the base. Pure.
  */
 import { CONFIG_FILE } from "../load/config.ts";
-import { matchingRule, type PickedCodeowners } from "./codeowners.ts";
+import { matchingRule, type PickedCodeowners } from "../codeowners/codeowners.ts";
 import { shortSha } from "./identity.ts";
 import { classifyPath, mustMatchReviewedHead } from "./paths.ts";
 import type { PrFile } from "./port.ts";

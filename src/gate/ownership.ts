@@ -14,7 +14,7 @@
  * only when no `@user` token of the same owner list already names it.
  */
 import { GateError } from "../errors.ts";
-import { parseOwner } from "./codeowners.ts";
+import { parseOwner } from "../codeowners/codeowners.ts";
 import { loginKey } from "./identity.ts";
 import type { GatePort, Permission } from "./port.ts";
 

@@ -2,7 +2,7 @@
  * Which repository paths the gate protects, and how.
  *
  * - The gate's own inputs are read from the base branch (docs/design.md, "The approval gate"): CODEOWNERS
- *   (any of the locations GitHub searches, codeowners.ts) and the gate
+ *   (any of the locations GitHub searches, codeowners/codeowners.ts) and the gate
  *   configuration `.github/newsletter.yml`; a PR that changes them, or anything
  *   else under `.github/` (the workflows that run the gate and the send), is
  *   refused.
@@ -14,7 +14,7 @@
  * folds case.
  */
 import { CONFIG_FILE } from "../load/config.ts";
-import { CODEOWNERS_LOCATIONS } from "./codeowners.ts";
+import { CODEOWNERS_LOCATIONS } from "../codeowners/codeowners.ts";
 
 export type PathClass = "codeowners" | "gate-config" | "github-dir" | "content" | "other";
 

@@ -26,7 +26,7 @@
  *
  * Pure: bytes and context in, a verdict out; no I/O, no clock.
  */
-import type { Envelope } from "../transport/port.ts";
+import type { Envelope } from "../mail/port.ts";
 import { checkLineEndings, splitEntity, type Field } from "./header-block.ts";
 import { walkMessage } from "./mime-walk.ts";
 import type { Guard, GuardContext, GuardVerdict } from "./port.ts";

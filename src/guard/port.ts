@@ -2,7 +2,7 @@
  * What the per-message guard (docs/design.md, "The per-message guard") is told about a message.
  * The guard is pure: bytes and this context in, a verdict out.
  */
-import type { Envelope } from "../transport/port.ts";
+import type { Envelope } from "../mail/port.ts";
 
 export interface GuardContext {
   /** The one recipient of this message, normalised (src/address/normalise.ts). */

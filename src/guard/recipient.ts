@@ -4,7 +4,7 @@
  */
 import { mask } from "../address/mask.ts";
 import { normaliseAddress } from "../address/normalise.ts";
-import type { Envelope } from "../transport/port.ts";
+import type { Envelope } from "../mail/port.ts";
 import { isAllowed } from "./allowed.ts";
 import type { GuardContext } from "./port.ts";
 import { refuse } from "./refusal.ts";

@@ -5,7 +5,7 @@
  */
 import { open, readdir } from "node:fs/promises";
 import path from "node:path";
-import { DEVELOPMENT_SECRET } from "../send/secret.ts";
+import { DEVELOPMENT_SECRET } from "../keys/secret.ts";
 import { isBeginRecord, type BeginRecord, type HistoryPort } from "./history.ts";
 import { keyId } from "./ledger.ts";
 

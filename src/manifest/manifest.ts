@@ -5,7 +5,7 @@
  */
 import type { CheckedNewsletter } from "../check/check-newsletters.ts";
 import type { ColumnStats } from "../check/list-fields.ts";
-import { DIGEST_VERSION } from "./digest.ts";
+import { DIGEST_VERSION } from "../digest/digest.ts";
 
 export interface Manifest {
   id: string;

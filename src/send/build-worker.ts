@@ -10,7 +10,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { guardMessage } from "../guard/guard.ts";
 import type { GuardVerdict } from "../guard/port.ts";
-import type { Envelope } from "../transport/port.ts";
+import type { Envelope } from "../mail/port.ts";
 import { makePlan, type PlanInput } from "./plan.ts";
 
 export interface BuildRequestItem {

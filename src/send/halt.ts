@@ -72,7 +72,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export const STOP_GRACE_MS = 3000;
 
 export interface StopHooks {
-  /** Cut everything in flight now; returns how many it leaves in doubt (port.ts abort). */
+  /** Cut everything in flight now; returns how many it leaves in doubt (mail/port.ts abort). */
   cut(): number;
   /** One line for the operator. */
   say(line: string): void;

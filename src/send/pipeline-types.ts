@@ -1,7 +1,7 @@
 /** The send loop's vocabulary (pipeline.ts): what goes in, what it is told, what comes out. */
 import type { GuardContext, GuardVerdict } from "../guard/port.ts";
 import type { Ledger } from "../ledger/ledger.ts";
-import type { Envelope, MailTransport } from "../transport/port.ts";
+import type { Envelope, MailTransport } from "../mail/port.ts";
 import type { Halt } from "./halt.ts";
 import type { RetryPolicy } from "./policy.ts";
 
@@ -119,7 +119,7 @@ export interface PipelineResult {
   /**
    * Recipients claimed without an outcome (the ledger's "in doubt"): claimed by an earlier run and
    * skipped (no --resend-in-doubt), or handed over by this run without a final reply (InDoubt,
-   * port.ts: never retried, left claimed).
+   * mail/port.ts: never retried, left claimed).
    */
   inDoubt: InDoubtRecipient[];
   /** Rows whose recipient was already in this run (the checks refuse duplicates; never mailed twice). */

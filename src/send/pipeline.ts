@@ -20,7 +20,7 @@
  * offending message nor any other message of its group is handed over
  * (they are released: never sent, so not in doubt), nothing after it starts.
  */
-import type { DeliveryResult } from "../transport/port.ts";
+import type { DeliveryResult } from "../mail/port.ts";
 import { Halt, haltDetail, haltOutcome, sleep } from "./halt.ts";
 import type { BuiltGroup, Checked, PipelineDeps, PipelineOptions, PipelineResult, SendItem } from "./pipeline-types.ts";
 import { AdaptiveRate, backoffMs, CircuitBreaker, DEFAULT_RETRY } from "./policy.ts";
@@ -96,7 +96,7 @@ export async function runPipeline(
   /**
    * Hands one message over until it has an outcome. Transient failures are retried with backoff
    * until `retry.budgetMs` after the first attempt (a bound in time, not a count: a relay's
-   * window is waited out). Relay pushback (port.ts) is not a verdict on the message: throttling
+   * window is waited out). Relay pushback (mail/port.ts) is not a verdict on the message: throttling
    * slows the whole send and never counts toward the breaker; refused credentials stop the send.
    */
   async function deliver(item: SendItem, out: Checked): Promise<void> {
@@ -117,7 +117,7 @@ export async function runPipeline(
         return;
       }
       if (res.inDoubt) {
-        // The data went out whole and no final reply came (port.ts InDoubt; RFC 5321 §4.1.1.4,
+        // The data went out whole and no final reply came (mail/port.ts InDoubt; RFC 5321 §4.1.1.4,
         // RFC 1047): the server may have queued it. Never retried, and no outcome is recorded —
         // neither sent (it may not have been), nor fail (a re-run would retry it), nor release:
         // the recipient stays claimed, which is the ledger's "in doubt", skipped by every re-run

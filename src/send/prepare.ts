@@ -7,7 +7,7 @@
 import { checkNewsletters, type CheckedNewsletter, type CheckDeps } from "../check/check-newsletters.ts";
 import type { CheckReport } from "../findings/report.ts";
 import { RefusedError, FindingsError } from "../errors.ts";
-import { canonicalSha256 } from "../manifest/digest.ts";
+import { canonicalSha256 } from "../digest/digest.ts";
 
 export interface Prepared {
   checked: CheckedNewsletter & {

@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import { RefusedError } from "../errors.ts";
 import type { BegunInputs } from "../ledger/history.ts";
-import { canonicalSha256 } from "../manifest/digest.ts";
+import { canonicalSha256 } from "../digest/digest.ts";
 import { runGit } from "./git-run.ts";
 
 /** `git hash-object` of these bytes (SHA-1 object id of a blob, the git object format). */

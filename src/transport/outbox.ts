@@ -12,14 +12,14 @@
  * (link(2) fails with EEXIST instead of overwriting) and the directory
  * fsynced. A reader never sees a half-written `.eml`.
  *
- * Never InDoubt (port.ts): the write either completed (linked into place) or
+ * Never InDoubt (mail/port.ts): the write either completed (linked into place) or
  * it did not, and a failed one left no `.eml` behind — safe to retry.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { link, mkdir, open, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { redact } from "../address/redact.ts";
-import type { DeliveryResult, MailTransport } from "./port.ts";
+import type { DeliveryResult, MailTransport } from "../mail/port.ts";
 
 const MAX_STEM = 120;
 const MAX_SUFFIX = 10_000;

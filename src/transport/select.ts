@@ -13,7 +13,7 @@
 import { readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
 import { UsageError } from "../errors.ts";
-import type { MailTransport } from "./port.ts";
+import type { MailTransport } from "../mail/port.ts";
 import { createOutboxTransport } from "./outbox.ts";
 import { createPipelinedSmtpTransport } from "./smtp-pipelined.ts";
 import { createLazySmtpTransport } from "./smtp-lazy.ts";

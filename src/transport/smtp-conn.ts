@@ -24,7 +24,7 @@
  * ("<CRLF>.<CRLF>") was written to the socket, only the reply to it tells
  * whether the server took the message. Any failure to read that reply — the
  * connection lost, reset or timed out, a reply that is not one — rejects
- * with `endOfDataSent: true` (smtp-result.ts makes it InDoubt, port.ts).
+ * with `endOfDataSent: true` (smtp-result.ts makes it InDoubt, mail/port.ts).
  * That is the message whose final reply is owed, and only it: a message
  * whose envelope was pipelined behind it but whose data was never written
  * fails as before (transient, retryable).

@@ -9,7 +9,7 @@
  * nothing (transient).
  */
 import { UsageError } from "../errors.ts";
-import type { DeliveryMeta, DeliveryResult, Envelope, MailTransport } from "./port.ts";
+import type { DeliveryMeta, DeliveryResult, Envelope, MailTransport } from "../mail/port.ts";
 import type { SmtpTransportOptions } from "./smtp.ts";
 import { parseSmtpUrl } from "./smtp-url.ts";
 

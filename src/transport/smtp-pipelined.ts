@@ -11,7 +11,7 @@
  * URL and TLS policy (smtp-url.ts: STARTTLS whenever offered, never a
  * silent fall back, credentials off loopback only over TLS), the same
  * timeouts, the same error shapes classified by smtp-result.ts, the same
- * envelope check, and the same port contract (port.ts). Anything it does
+ * envelope check, and the same port contract (mail/port.ts). Anything it does
  * not speak — an envelope that is not printable ASCII (SMTPUTF8, IDN) —
  * goes to the nodemailer transport (smtp.ts), loaded and opened on first
  * use (smtp-lazy.ts).
@@ -21,14 +21,14 @@
  * end of data was written moves the message to another connection, up to
  * MAX_MOVES times (the server cannot have accepted an unfinished message),
  * then fails it as transient. Lost, reset or timed out after its end of data
- * was written, without the final reply, it is InDoubt (port.ts; RFC 5321
+ * was written, without the final reply, it is InDoubt (mail/port.ts; RFC 5321
  * §4.1.1.4, RFC 1047): the server may have queued it, so it is never moved or
  * retried and stays claimed in the ledger. Pushback handling: docs/design.md,
  * "Sending and relay pushback".
  */
 import { isAscii } from "node:buffer";
 import { UsageError } from "../errors.ts";
-import type { DeliveryMeta, DeliveryResult, Envelope, MailTransport } from "./port.ts";
+import type { DeliveryMeta, DeliveryResult, Envelope, MailTransport } from "../mail/port.ts";
 import { DEFAULT_TIMEOUTS, SmtpConnection, type ConnOptions, type SmtpError } from "./smtp-conn.ts";
 import { dataChunks } from "./smtp-wire.ts";
 import { clean, failureFromError, isThrottling, successResponse } from "./smtp-result.ts";
@@ -223,7 +223,7 @@ export function createPipelinedSmtpTransport(url: string, opts: SmtpTransportOpt
           } else putBack(job);
         } else {
           // Not moved: a relay that refuses connections refuses the next one too. The caller
-          // retries it with its backoff (port.ts pushback "connection").
+          // retries it with its backoff (mail/port.ts pushback "connection").
           failed(job, err);
         }
         pump();

@@ -19,7 +19,7 @@
  * sendMail (smtp.ts decides).
  */
 import { Readable } from "node:stream";
-import type { Envelope } from "./port.ts";
+import type { Envelope } from "../mail/port.ts";
 
 /** What the pool calls back with (nodemailer's SentMessageInfo for SMTP). */
 export interface RawSentInfo {

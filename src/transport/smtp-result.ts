@@ -20,7 +20,7 @@
  */
 import { mask } from "../address/mask.ts";
 import { redact } from "../address/redact.ts";
-import type { InDoubt, NotDelivered, Pushback } from "./port.ts";
+import type { InDoubt, NotDelivered, Pushback } from "../mail/port.ts";
 
 /** The fields of nodemailer's NodemailerError we read (errors.d.ts). */
 export interface SmtpErrorLike {

@@ -10,7 +10,7 @@
  * false`) or before the greeting, so it never sends the same message twice on
  * its own.
  *
- * In doubt (port.ts; RFC 5321 §4.1.1.4, RFC 1047): nodemailer's errors do not
+ * In doubt (mail/port.ts; RFC 5321 §4.1.1.4, RFC 1047): nodemailer's errors do not
  * say whether the end of data went out — a connection lost while waiting for
  * the reply to it is `ECONNECTION`/`ESOCKET`/`ETIMEDOUT` with command "CONN",
  * exactly as one lost during the greeting. So we watch the message stream the
@@ -23,7 +23,7 @@
  */
 import nodemailer from "nodemailer";
 import { UsageError } from "../errors.ts";
-import type { DeliveryMeta, DeliveryResult, Envelope, MailTransport } from "./port.ts";
+import type { DeliveryMeta, DeliveryResult, Envelope, MailTransport } from "../mail/port.ts";
 import { parseSmtpUrl } from "./smtp-url.ts";
 import { clean, failureFromError, successResponse } from "./smtp-result.ts";
 import { canSendRaw, rawPoolOf, sendRaw, type RawSentInfo } from "./smtp-raw.ts";

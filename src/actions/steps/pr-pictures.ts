@@ -25,7 +25,7 @@ import { htmlPartOf, textPartOf } from "../../picture/html-part.ts";
 import { renderSubject } from "../../render/body.ts";
 import { approvalSpecimen } from "../../send/approval-copy.ts";
 import { prepareNewsletter } from "../../send/prepare.ts";
-import { resolveSecret } from "../../send/secret.ts";
+import { resolveSecret } from "../../keys/secret.ts";
 import { openStateBranch } from "../../state/git-branch.ts";
 import { runGit, urlSecrets } from "../../state/git-run.ts";
 import { STATE_BOT } from "../../state/from-env.ts";

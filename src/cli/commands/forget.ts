@@ -23,7 +23,7 @@ import { UsageError } from "../../errors.ts";
 import { keyId } from "../../ledger/ledger.ts";
 import { withoutAddress } from "../../load/list-erase.ts";
 import { parseListRef } from "../../load/list-ref.ts";
-import { resolveSecret } from "../../send/secret.ts";
+import { resolveSecret } from "../../keys/secret.ts";
 import type { ObjectStore } from "../../store/port.ts";
 import { objectStores } from "../../store/select.ts";
 import type { CliInput } from "../args.ts";

@@ -11,7 +11,7 @@ import { fingerprint } from "../../address/mask.ts";
 import { normaliseAddress } from "../../address/normalise.ts";
 import { verifyBounceToken } from "../../compose/ids.ts";
 import { keyId } from "../../ledger/ledger.ts";
-import { resolveSecret } from "../../send/secret.ts";
+import { resolveSecret } from "../../keys/secret.ts";
 import { decideBounce } from "../../suppress/bounce.ts";
 import { parseDsn } from "../../suppress/dsn.ts";
 import type { SuppressionEntry } from "../../suppress/entry.ts";

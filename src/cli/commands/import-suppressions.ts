@@ -10,7 +10,7 @@ import { bytesOnce } from "../../check/list-source.ts";
 import { loadSuppressions } from "../../check/list.ts";
 import { RefusedError } from "../../errors.ts";
 import { keyId } from "../../ledger/ledger.ts";
-import { resolveSecret } from "../../send/secret.ts";
+import { resolveSecret } from "../../keys/secret.ts";
 import type { CliInput } from "../args.ts";
 import type { Io } from "../../runtime/io.ts";
 import { loadConfig, readInputFile, suppressionStore } from "../../wiring/deps.ts";

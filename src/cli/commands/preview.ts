@@ -20,7 +20,7 @@ import { htmlPartOf } from "../../picture/html-part.ts";
 import { makePlan } from "../../send/plan.ts";
 import { prepareNewsletter } from "../../send/prepare.ts";
 import { listRows } from "../../send/recipients.ts";
-import { resolveSecret } from "../../send/secret.ts";
+import { resolveSecret } from "../../keys/secret.ts";
 import type { CliInput } from "../args.ts";
 import { commandDeps } from "../../wiring/deps.ts";
 import type { Io } from "../../runtime/io.ts";

@@ -23,7 +23,7 @@ import { prepareNewsletter, type Prepared } from "../../send/prepare.ts";
 import { listedKeysOf, shardName, shardRecipients } from "../../send/recipients.ts";
 import { confirmedInDoubt, parseMessageIdList } from "../../send/confirmed.ts";
 import { describeWhen, EXIT_SCHEDULED, scheduleOf } from "../../send/schedule.ts";
-import { DEVELOPMENT_SECRET, resolveSecret } from "../../send/secret.ts";
+import { DEVELOPMENT_SECRET, resolveSecret } from "../../keys/secret.ts";
 import { formatSendSummary, sendExitCode } from "../../send/summary.ts";
 import { refuseForgottenSend } from "../../audit/begun.ts";
 import { protectionRequired, verifyStateProtection } from "../../state/protection.ts";

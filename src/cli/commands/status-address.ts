@@ -13,7 +13,7 @@ import { FsLedgerStore } from "../../ledger/fs-store.ts";
 import { keyId } from "../../ledger/ledger.ts";
 import { parseLedger } from "../../ledger/records.ts";
 import { foldLedger } from "../../ledger/state.ts";
-import { resolveSecret } from "../../send/secret.ts";
+import { resolveSecret } from "../../keys/secret.ts";
 import type { Io } from "../../runtime/io.ts";
 import { loadConfig, stateDir, suppressionStore } from "../../wiring/deps.ts";
 

@@ -21,7 +21,7 @@ import { countLedger, foldLedger, inDoubt } from "../../ledger/state.ts";
 import { needsContinuation, shardMatrix, type ShardEnd } from "../../send/continuation.ts";
 import { senderDomain } from "../../send/dkim-env.ts";
 import { scheduleOf } from "../../send/schedule.ts";
-import { DEVELOPMENT_SECRET } from "../../send/secret.ts";
+import { DEVELOPMENT_SECRET } from "../../keys/secret.ts";
 import { WORDS, type Destination } from "../../send/vocabulary.ts";
 import type { CliInput } from "../args.ts";
 import { clockOf, type Io } from "../../runtime/io.ts";

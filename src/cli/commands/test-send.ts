@@ -20,7 +20,7 @@ import { makePlan } from "../../send/plan.ts";
 import { dkimFromEnv, senderDomain } from "../../send/dkim-env.ts";
 import { prepareNewsletter } from "../../send/prepare.ts";
 import { listedKeysOf, listRows } from "../../send/recipients.ts";
-import { resolveSecret } from "../../send/secret.ts";
+import { resolveSecret } from "../../keys/secret.ts";
 import { createTransportFromEnv } from "../../transport/select.ts";
 import type { CliInput } from "../args.ts";
 import { commandDeps, stateDir } from "../../wiring/deps.ts";

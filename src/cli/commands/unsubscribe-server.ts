@@ -14,7 +14,7 @@ import { RefusedError } from "../../errors.ts";
 import { keyId } from "../../ledger/ledger.ts";
 import { parseMailbox } from "../../load/mailbox.ts";
 import type { ResolvedConfig } from "../../load/schema/config.ts";
-import { resolveSecret } from "../../send/secret.ts";
+import { resolveSecret } from "../../keys/secret.ts";
 import { decide, type EndpointConfig } from "../../unsubscribe/endpoint.ts";
 import { unsubscribeRoute } from "../../unsubscribe/route.ts";
 import type { SuppressionStore } from "../../suppress/store.ts";

@@ -4,6 +4,10 @@
  *
  * docs/design.md, "One recipient per message". The envelope has exactly
  * one `to` by type; there is no way to pass a list.
+ *
+ * It sits in the low `mail` layer, not in `transport`, because the guard (which
+ * checks each envelope) and the send loop use it, and the transport adapters
+ * implement it (docs/design.md, "Layers").
  */
 
 export interface Envelope {

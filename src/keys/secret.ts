@@ -7,6 +7,9 @@
  * (docs/design.md, "Trust boundary"): the approval environment is reached by
  * more jobs than the send, and with NEWSLETTER_SECRET a reader could mint valid
  * unsubscribe tokens and ledger fingerprints of the production send.
+ *
+ * A low layer of its own: the ledger (which tells a trial's ledger by the
+ * development key), the send and the commands all read it (docs/design.md, "Layers").
  */
 import { RefusedError } from "../errors.ts";
 
@@ -25,7 +28,7 @@ export function resolveSecret(
     if (variable === "NEWSLETTER_APPROVAL_SECRET" && s === env.NEWSLETTER_SECRET) {
       throw new RefusedError("NEWSLETTER_APPROVAL_SECRET equals NEWSLETTER_SECRET: approval copies need a secret of their own, so the approval environment never holds the production key");
     }
-    // The development key is public, and a ledger under it is taken for a trial's (fs-history.ts).
+    // The development key is public, and a ledger under it is taken for a trial's (ledger/fs-history.ts).
     if (smtp && s === DEVELOPMENT_SECRET) throw new RefusedError(`${variable} is the public development key; mail to a relay needs a secret of its own (e.g. \`openssl rand -hex 32\`)`);
     return { secret: s, development: false };
   }

@@ -9,7 +9,7 @@
  * that line will be skipped"), an invalid line contributes no rule, so `rules`
  * is what GitHub itself would enforce. Pure: no filesystem, no network.
  */
-import { compilePattern } from "./codeowners-match.ts";
+import { compilePattern } from "./match.ts";
 
 export interface CodeownersRule {
   /** The pattern exactly as written, escapes included (`f\*o`). */

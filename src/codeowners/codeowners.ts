@@ -1,12 +1,15 @@
 /**
  * CODEOWNERS for the approval gate: where GitHub finds the file, how it is
- * parsed (codeowners-parse.ts) and how a path's owners are decided
- * (codeowners-match.ts), all with GitHub's documented semantics ("About code
+ * parsed (parse.ts) and how a path's owners are decided
+ * (match.ts), all with GitHub's documented semantics ("About code
  * owners", GitHub Docs). The gate reads the file from the base branch, as
  * GitHub does: "the CODEOWNERS file must be on the base branch of the pull
  * request". Pure: the caller supplies file contents.
+ *
+ * A low shared layer: the gate decides approvals with it and `check` reports a
+ * CODEOWNERS file that does not match the approval stages (docs/design.md, "Layers").
  */
-import { parseCodeowners, type CodeownersParseResult } from "./codeowners-parse.ts";
+import { parseCodeowners, type CodeownersParseResult } from "./parse.ts";
 
 export {
   MAX_CODEOWNERS_BYTES,
@@ -17,7 +20,7 @@ export {
   type CodeownersOwner,
   type CodeownersParseResult,
   type CodeownersRule,
-} from "./codeowners-parse.ts";
+} from "./parse.ts";
 export {
   CodeownersPatternError,
   compilePattern,
@@ -28,7 +31,7 @@ export {
   type CompileResult,
   type CompiledPattern,
   type OwnedPattern,
-} from "./codeowners-match.ts";
+} from "./match.ts";
 
 /**
  * GitHub: "create a new file called CODEOWNERS in the .github/, root, or docs/
