@@ -11,7 +11,7 @@ import { extractAddresses } from "../detect/extract.ts";
 import { checkLeaks } from "./leak/scan.ts";
 import { checkRecipientList, checkRowChange, loadSuppressions, type ListReport, type SuppressionList } from "./list.ts";
 import { checkContent } from "./content/index.ts";
-import { hasErrors, sortFindings, type Finding } from "../findings/finding.ts";
+import { FILE_START, finding, hasErrors, sortFindings, type Finding } from "../findings/finding.ts";
 import { RULES, type RuleId } from "../findings/rules.ts";
 import type { CheckReport, NewsletterSummary } from "../findings/report.ts";
 import { CONFIG_FILE, parseConfig } from "../load/config.ts";
@@ -160,7 +160,7 @@ async function loadShared(deps: CheckDeps): Promise<Shared> {
       const name = m[1]!;
       const file = `${RECIPIENTS_DIR}/${e.name}`;
       if (sources.has(name)) {
-        findings.push(finding("list-ref", file, 1, 1, `${file}: the list "${name}" is also ${sources.get(name)!.refFile}; keep one of them`));
+        findings.push(finding("list-ref", file, FILE_START, `${file}: the list "${name}" is also ${sources.get(name)!.refFile}; keep one of them`));
         continue;
       }
       let loaded: { source: ListSource; report: ListReport } | null;
@@ -198,7 +198,7 @@ async function loadShared(deps: CheckDeps): Promise<Shared> {
   if (deps.visibility === "public") {
     const inRepo = [...sources.values()].filter((l) => l.inGit).map((l) => l.refFile);
     for (const file of inRepo.concat(suppressions ? [SUPPRESSIONS_FILE] : [])) {
-      findings.push(finding("public-repository", file, 1, 1, `${file} is a recipient list in a PUBLIC repository: make the repository private, and treat these addresses as exposed`));
+      findings.push(finding("public-repository", file, FILE_START, `${file} is a recipient list in a PUBLIC repository: make the repository private, and treat these addresses as exposed`));
     }
   }
   if (config) findings.push(...(await checkCodeowners(repo, config, [...sources.values()].map((l) => l.refFile))));
@@ -216,7 +216,7 @@ async function loadLayout(repo: RepoPort, config: ResolvedConfig, findings: Find
     postalAddress: config.sender.postal_address !== undefined,
     unsubscribe: config.sender.unsubscribe?.url !== undefined,
   });
-  for (const p of problems) findings.push(finding("layout-invalid", file, 1, 1, `${file}: ${p}`));
+  for (const p of problems) findings.push(finding("layout-invalid", file, FILE_START, `${file}: ${p}`));
   return { file, text: text.text, sha256: text.sha256 };
 }
 
@@ -236,7 +236,7 @@ async function checkCodeowners(repo: RepoPort, config: ResolvedConfig, listFiles
     }
   }
   const owners = config.approvals.stages.flatMap((s) => s.owners);
-  return checkCodeownersStages(pickCodeowners((p) => texts.get(p)), owners, probes).map((p) => finding(p.rule, p.file, p.line, 1, p.message));
+  return checkCodeownersStages(pickCodeowners((p) => texts.get(p)), owners, probes);
 }
 
 async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{ findings: Finding[]; checked: CheckedNewsletter }> {
@@ -254,18 +254,18 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
     // folder, so its entries are not "unexpected files" nor its missing
     // newsletter.yml an unreadable input. Say so once and check nothing else.
     const shown = dir === "" ? "." : dir;
-    findings.push(finding("newsletter-id", shown, 1, 1, `${shown} is not a folder directly under newsletters/ (expected newsletters/YYYY-MM-DD-slug)`));
+    findings.push(finding("newsletter-id", shown, FILE_START, `${shown} is not a folder directly under newsletters/ (expected newsletters/YYYY-MM-DD-slug)`));
     return { findings, checked };
   }
   findings.push(...checkNewsletterId(id, dir));
   if (!(await repo.isDir(dir))) {
-    findings.push(finding("input-missing", dir, 1, 1, `${dir}: newsletter folder not found`));
+    findings.push(finding("input-missing", dir, FILE_START, `${dir}: newsletter folder not found`));
     return { findings, checked };
   }
   for (const e of await repo.list(dir)) {
     if (e.kind === "file" && (NEWSLETTER_FILES as readonly string[]).includes(e.name)) continue;
     findings.push(
-      finding("unexpected-file", `${dir}/${e.name}`, 1, 1, `${dir}/${e.name}: a newsletter folder holds only ${NEWSLETTER_FILES.join(" and ")}; attachments and other files are refused`),
+      finding("unexpected-file", `${dir}/${e.name}`, FILE_START, `${dir}/${e.name}: a newsletter folder holds only ${NEWSLETTER_FILES.join(" and ")}; attachments and other files are refused`),
     );
   }
 
@@ -285,7 +285,7 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
   }
   checked.meta = meta;
   checked.body = bodyText?.text ?? null;
-  if (bodyText && bodyText.text.trim() === "") findings.push(finding("body-empty", bodyFile, 1, 1, `${bodyFile} is empty`));
+  if (bodyText && bodyText.text.trim() === "") findings.push(finding("body-empty", bodyFile, FILE_START, `${bodyFile} is empty`));
 
   let list: ListReport | null = null;
   let listFile: string | null = null;
@@ -297,7 +297,7 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
     if (!list) {
       const known = [...shared.lists.keys()];
       findings.push(
-        finding("list-missing", metaFile, positions.recipients?.line ?? 1, positions.recipients?.column ?? 1,
+        finding("list-missing", metaFile, positions.recipients ?? FILE_START,
           `recipients: ${meta.recipients} — neither recipients/${meta.recipients}.csv nor recipients/${meta.recipients}.yml can be used; lists here: ${known.length ? known.join(", ") : "none"}`),
       );
     } else {
@@ -327,7 +327,7 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
   for (const [name, problems] of shared.unreadable) {
     if (name === meta?.recipients) continue;
     const f = problems[0]!;
-    findings.push(finding("list-unreadable", f.file, f.line, f.column,
+    findings.push(finding("list-unreadable", f.file, f,
       `${f.file} cannot be read (${f.message.split(";")[0]}); ${id} does not use it, and its addresses were looked for in this newsletter's content from a lenient reading — fix it before a newsletter uses it`));
   }
 
@@ -395,7 +395,7 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
     const edited = begun.find((r) => editedSince(r, own, checked.digest!));
     if (edited) {
       findings.push(
-        finding("edited-after-send", edited.inputs && edited.inputs.body !== own.body ? bodyFile : metaFile, 1, 1,
+        finding("edited-after-send", edited.inputs && edited.inputs.body !== own.body ? bodyFile : metaFile, FILE_START,
           `${id} began sending on ${edited.at}; ${edited.inputs ? "its newsletter.yml or body.md changed since" : `its inputs digested to ${edited.digest.slice(0, 12)}… then and to ${checked.digest.slice(0, 12)}… now`} — a sent newsletter is never edited; write a new newsletter instead`),
       );
     }
@@ -440,7 +440,7 @@ async function readText(repo: RepoPort, file: string, findings: Finding[]): Prom
     bytes = await repo.readBytes(file);
   } catch (e) {
     if (e instanceof UnreadableInputError) {
-      findings.push(finding("input-missing", file, 1, 1, e.message));
+      findings.push(finding("input-missing", file, FILE_START, e.message));
       return null;
     }
     throw e;
@@ -458,7 +458,7 @@ async function guardStream<T>(file: string, findings: Finding[], run: () => Prom
     return await run();
   } catch (e) {
     if (e instanceof UnreadableInputError) {
-      findings.push(finding("input-missing", file, 1, 1, e.message));
+      findings.push(finding("input-missing", file, FILE_START, e.message));
       return null;
     }
     throw e;
@@ -467,14 +467,8 @@ async function guardStream<T>(file: string, findings: Finding[], run: () => Prom
 
 /** A list whose addresses are in every clone: a warning, or an error when the config says so. */
 function inGit(file: string, severity: "warning" | "error"): Finding {
-  return {
-    ...finding("list-in-git", file, 1, 1, `${file} keeps recipient addresses in git (every clone and all of history holds them); pin it outside git with \`newsletter pin\``),
-    severity,
-  };
-}
-
-function finding(rule: RuleId, file: string, line: number, column: number, message: string): Finding {
-  return { rule, severity: RULES[rule].severity, file, line, column, message };
+  const message = `${file} keeps recipient addresses in git (every clone and all of history holds them); pin it outside git with \`newsletter pin\``;
+  return finding("list-in-git", file, FILE_START, message, severity);
 }
 
 function capPerRule(findings: Finding[], max: number): Finding[] {
@@ -493,7 +487,7 @@ function capPerRule(findings: Finding[], max: number): Finding[] {
     }
   }
   for (const { first, count } of over.values()) {
-    out.push(finding("findings-capped", first.file, first.line, first.column, `…and ${count} more ${first.rule} finding${count === 1 ? "" : "s"} in ${first.file} from here on`));
+    out.push(finding("findings-capped", first.file, first, `…and ${count} more ${first.rule} finding${count === 1 ? "" : "s"} in ${first.file} from here on`));
   }
   return out;
 }

@@ -14,15 +14,7 @@
  * GitHub compares logins and team slugs (codeowners/parse.ts, sameOwner).
  */
 import { matchingRule, type PickedCodeowners } from "../codeowners/codeowners.ts";
-
-export type CodeownersRuleId = "codeowners-missing" | "codeowners-syntax" | "codeowners-stages";
-
-export interface CodeownersProblem {
-  rule: CodeownersRuleId;
-  file: string;
-  line: number;
-  message: string;
-}
+import { FILE_START, finding, type Finding } from "../findings/finding.ts";
 
 /** Where a missing CODEOWNERS is reported: the location the sample uses, and GitHub searches first. */
 export const CODEOWNERS_FILE = ".github/CODEOWNERS";
@@ -36,19 +28,17 @@ export function checkCodeownersStages(
   picked: PickedCodeowners | undefined,
   stageOwners: readonly string[],
   probes: readonly string[],
-): CodeownersProblem[] {
+): Finding[] {
   const want = uniqueLower(stageOwners);
   const wanted = [...want.values()].join(" ");
   if (picked === undefined) {
-    return [{
-      rule: "codeowners-missing", file: CODEOWNERS_FILE, line: 1,
-      message: `no CODEOWNERS file (.github/CODEOWNERS, CODEOWNERS or docs/CODEOWNERS): create ${CODEOWNERS_FILE} with "/newsletters/ ${wanted}" and "/recipients/ ${wanted}", the owners of the approval stages in .github/newsletter.yml`,
-    }];
+    return [finding("codeowners-missing", CODEOWNERS_FILE, FILE_START,
+      `no CODEOWNERS file (.github/CODEOWNERS, CODEOWNERS or docs/CODEOWNERS): create ${CODEOWNERS_FILE} with "/newsletters/ ${wanted}" and "/recipients/ ${wanted}", the owners of the approval stages in .github/newsletter.yml`,
+    )];
   }
-  const problems: CodeownersProblem[] = picked.errors.map((e) => ({
-    rule: "codeowners-syntax" as const, file: picked.path, line: Math.max(1, e.line),
-    message: `${picked.path}: ${e.message} (GitHub skips this line, and the gate refuses a CODEOWNERS file with such lines)`,
-  }));
+  const problems = picked.errors.map((e) => finding("codeowners-syntax", picked.path, { line: Math.max(1, e.line), column: 1 },
+    `${picked.path}: ${e.message} (GitHub skips this line, and the gate refuses a CODEOWNERS file with such lines)`,
+  ));
   const reported = new Set<string>();
   for (const probe of probes) {
     const decides = matchingRule(picked.rules, probe);
@@ -65,10 +55,9 @@ export function checkCodeownersStages(
       missing.length > 0 ? `missing stage owners: ${missing.join(" ")}` : "",
       extra.length > 0 ? `not a stage owner: ${extra.join(" ")}` : "",
     ].filter(Boolean);
-    problems.push({
-      rule: "codeowners-stages", file: picked.path, line: rule > 0 ? rule : 1,
-      message: `${probe} ${owned}; newsletters/ and recipients/ must belong to exactly the approval stages' owners (${wanted}, .github/newsletter.yml) — ${parts.join("; ")}`,
-    });
+    problems.push(finding("codeowners-stages", picked.path, { line: rule > 0 ? rule : 1, column: 1 },
+      `${probe} ${owned}; newsletters/ and recipients/ must belong to exactly the approval stages' owners (${wanted}, .github/newsletter.yml) — ${parts.join("; ")}`,
+    ));
   }
   return problems;
 }

@@ -18,8 +18,7 @@
  */
 import { mask } from "../address/mask.ts";
 import type { FieldPositions } from "../load/csv.ts";
-import type { Finding } from "../findings/finding.ts";
-import { findingAt } from "./leak/locate.ts";
+import { finding, type Finding } from "../findings/finding.ts";
 import { disguisedAddresses, mayHoldPayload, needsLaxReading } from "../detect/disguise.ts";
 import { uncleanKind, UNCLEAN } from "../detect/lookalike.ts";
 
@@ -159,7 +158,7 @@ export function placeholderColumnFindings(
     const c = list.columns[k];
     if (c === undefined || !used.has(name)) return;
     for (const p of c.problems) {
-      out.push(findingAt("list-field-unclean", list.file, p, `column \`${name}\`, row ${p.row}: the value ${p.masked} holds ${p.problem}, and \`{{ ${name} }}\` puts it into every such message`));
+      out.push(finding("list-field-unclean", list.file, p, `column \`${name}\`, row ${p.row}: the value ${p.masked} holds ${p.problem}, and \`{{ ${name} }}\` puts it into every such message`));
     }
     const seen = new Set<string>();
     for (const d of c.candidates) {
@@ -168,7 +167,7 @@ export function placeholderColumnFindings(
       if (seen.has(key)) continue;
       seen.add(key);
       const where = lookup.sourceOf?.(d.address) ?? "a recipient or suppression list";
-      out.push(findingAt("list-address-in-field", list.file, d, `column \`${name}\`, row ${d.row}: holds, in disguise, ${mask(d.address)}, which is on ${where} and not this row's own address`));
+      out.push(finding("list-address-in-field", list.file, d, `column \`${name}\`, row ${d.row}: holds, in disguise, ${mask(d.address)}, which is on ${where} and not this row's own address`));
     }
   });
   return out;

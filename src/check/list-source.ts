@@ -9,8 +9,7 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import { checkRecipientList, type ListReport } from "./list.ts";
 import { extractAddresses } from "../detect/extract.ts";
-import type { Finding } from "../findings/finding.ts";
-import { RULES } from "../findings/rules.ts";
+import { FILE_START, finding, type Finding, type Position } from "../findings/finding.ts";
 import { RefusedError, UnreadableInputError } from "../errors.ts";
 import { parseListRef, type ListRef } from "../load/list-ref.ts";
 import type { RepoPort } from "../load/repo.ts";
@@ -76,7 +75,7 @@ export async function loadListRef(
     text = decoded.text;
   } catch (e) {
     if (e instanceof UnreadableInputError) {
-      findings.push(finding("input-missing", file, 1, e.message));
+      findings.push(finding("input-missing", file, FILE_START, e.message));
       return null;
     }
     throw e;
@@ -85,7 +84,7 @@ export async function loadListRef(
   findings.push(...parsed.findings);
   const ref = parsed.ref;
   if (!ref) return null;
-  const at = (key: string) => locate(parseYaml(text, file).source, `/${key}`).line;
+  const at = (key: string): Position => ({ line: locate(parseYaml(text, file).source, `/${key}`).line, column: 1 });
   if (!isS3Location(ref.source) && /^\.\.\/\.\.(?:\/|$)/.test(path.posix.normalize(ref.source))) {
     // A reference is data from a pull request: it may name the repository and the folders beside it, no more.
     findings.push(finding("list-ref", file, at("source"), `${file}: a path source may reach the folders beside the repository (../lists/…), not further up`));
@@ -139,8 +138,4 @@ class PinMismatch extends RefusedError {
 /** Bytes in memory as the stream the list checks read. */
 export async function* bytesOnce(bytes: Uint8Array): AsyncIterable<Uint8Array> {
   yield bytes;
-}
-
-function finding(rule: keyof typeof RULES, file: string, line: number, message: string): Finding {
-  return { rule, severity: RULES[rule].severity, file, line, column: 1, message };
 }

@@ -16,7 +16,7 @@ import { CsvParser, Utf8DecodeError, Utf8StreamDecoder, type FieldPositions } fr
 import { CanonicalHasher } from "../digest/digest.ts";
 import { AddressIndex } from "./address-index.ts";
 import { ColumnInspector, type ColumnReport } from "./list-fields.ts";
-import type { Finding, Severity } from "../findings/finding.ts";
+import { finding, type Finding, type Severity } from "../findings/finding.ts";
 import { RULES, type RuleId } from "../findings/rules.ts";
 
 /** Findings per rule and file before the rest are summed up in one line. */
@@ -322,23 +322,19 @@ export function checkRowChange(input: RowChangeInput): Finding | null {
   const counts = `the list has ${current} recipients; its last send had ${previous} (change ${signed(delta)}${
     previous > 0 ? `, ${signed(Math.round((delta / previous) * 1000) / 10)} %` : ""
   })`;
-  const finding = (message: string): Finding => ({
-    rule: "list-row-change",
-    severity: RULES["list-row-change"].severity,
-    file: input.file,
-    line: input.line,
-    column: input.column ?? 1,
-    message,
-  });
+  const at = { line: input.line, column: input.column ?? 1 };
   if (expectedChange !== undefined) {
     if (expectedChange === delta) return null;
     return finding(
+      "list-row-change",
+      input.file,
+      at,
       `expected_change is ${expectedChange} but ${counts}; check that this is the intended list, then set \`expected_change: ${delta}\` in newsletter.yml`,
     );
   }
   const large = previous < 20 ? delta !== 0 : Math.abs(delta) > previous * 0.1;
   if (!large) return null;
-  return finding(`${counts}; check that this is the intended list, then add \`expected_change: ${delta}\` to newsletter.yml`);
+  return finding("list-row-change", input.file, at, `${counts}; check that this is the intended list, then add \`expected_change: ${delta}\` to newsletter.yml`);
 }
 
 // ---------------------------------------------------------------------------
@@ -646,7 +642,7 @@ class FindingSink {
     const n = (this.counts.get(rule) ?? 0) + 1;
     this.counts.set(rule, n);
     if (n <= this.max) {
-      const f: Finding = { rule, severity, file: this.file, line, column, message };
+      const f = finding(rule, this.file, { line, column }, message, severity);
       this.findings.push(f);
       this.keys.push(key);
       return f;
@@ -666,14 +662,8 @@ class FindingSink {
       overflow = overflow.sort((a, b) => a[1].key - b[1].key);
     }
     for (const [rule, o] of overflow) {
-      this.findings.push({
-        rule,
-        severity: o.severity,
-        file: this.file,
-        line: o.line,
-        column: o.column,
-        message: `…and ${o.n} more row${o.n === 1 ? "" : "s"} with the same problem (${RULES[rule].title.toLowerCase()}), the first of them here`,
-      });
+      const message = `…and ${o.n} more row${o.n === 1 ? "" : "s"} with the same problem (${RULES[rule].title.toLowerCase()}), the first of them here`;
+      this.findings.push(finding(rule, this.file, o, message, o.severity));
     }
     this.overflow.clear();
     return this.findings;

@@ -11,9 +11,8 @@
  */
 import { mask } from "../address/mask.ts";
 import { parseMailbox } from "../load/mailbox.ts";
-import type { Finding } from "../findings/finding.ts";
+import { finding, type Finding, type Position } from "../findings/finding.ts";
 import { extractAddresses } from "../detect/extract.ts";
-import { findingAt, type Position } from "./leak/locate.ts";
 
 const STRICT_LOCAL = /^[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*$/;
 const LDH_DOMAIN = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
@@ -31,5 +30,5 @@ export function checkReplyTo(value: string, file: string, at: Position): Finding
     : m.name !== undefined && extractAddresses(m.name).length > 0 ? "its display name holds an address"
     : null;
   if (problem === null) return [];
-  return [findingAt("reply-to", file, at, `reply_to ${mask(m.normalised)} would not compose as written or could not be checked: ${problem}`)];
+  return [finding("reply-to", file, at, `reply_to ${mask(m.normalised)} would not compose as written or could not be checked: ${problem}`)];
 }

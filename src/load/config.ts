@@ -11,7 +11,7 @@ import { hasErrors, sortFindings, type Finding } from "../findings/finding.ts";
 import { checkAddress, parseMailbox } from "./mailbox.ts";
 import { quoteForMessage } from "./safe-text.ts";
 import { CONFIG_PATTERN_TEXT, configValidator, type ResolvedConfig } from "./schema/config.ts";
-import { findingAt, schemaFindings } from "./schema-findings.ts";
+import { schemaFindingAt, schemaFindings } from "./schema-findings.ts";
 import { escapePointer, parseYaml, type YamlSource } from "./yaml-doc.ts";
 
 export const CONFIG_FILE = ".github/newsletter.yml";
@@ -57,7 +57,7 @@ const TOKEN_EXACT = /^\{\{\s*unsubscribe_token\s*\}\}$/u;
 
 export function configCrossChecks(data: Record<string, unknown>, src: YamlSource): Finding[] {
   const out: Finding[] = [];
-  const at = (pointer: string, message: string, target: "node" | "key" = "node") => out.push(findingAt(src, pointer, message, { target }));
+  const at = (pointer: string, message: string, target: "node" | "key" = "node") => out.push(schemaFindingAt(src, pointer, message, target));
   const address = (pointer: string, where: string, v: unknown) => {
     if (typeof v !== "string") return;
     const r = checkAddress(v);

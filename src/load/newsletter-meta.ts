@@ -5,11 +5,11 @@
  * Pure: the caller reads the file (and checks the folder name with
  * `checkNewsletterId`).
  */
-import { hasErrors, sortFindings, type Finding } from "../findings/finding.ts";
+import { hasErrors, sortFindings, type Finding, type Position } from "../findings/finding.ts";
 import { parseMailbox } from "./mailbox.ts";
 import { NEWSLETTER_PATTERN_TEXT, SUPPRESSION_LIST, newsletterValidator, type NewsletterMeta } from "./schema/newsletter.ts";
-import { findingAt, schemaFindings } from "./schema-findings.ts";
-import { locateValue, parseYaml, valueLocator, type Position, type ValueLocator } from "./yaml-doc.ts";
+import { schemaFindingAt, schemaFindings } from "./schema-findings.ts";
+import { locateValue, parseYaml, valueLocator, type ValueLocator } from "./yaml-doc.ts";
 
 export type { NewsletterMeta } from "./schema/newsletter.ts";
 
@@ -62,7 +62,7 @@ export function parseNewsletterMeta(text: string, file: string): NewsletterMetaL
   if (typeof list === "string" && /\.csv$/iu.test(list)) {
     const bare = list.replace(/\.csv$/iu, "");
     findings.push(
-      findingAt(
+      schemaFindingAt(
         source,
         "/recipients",
         bare === SUPPRESSION_LIST
@@ -78,7 +78,7 @@ export function parseNewsletterMeta(text: string, file: string): NewsletterMetaL
   }
   if (typeof data.reply_to === "string") {
     const r = parseMailbox(data.reply_to);
-    if (!r.ok) findings.push(findingAt(source, "/reply_to", `reply_to: ${r.problem}`));
+    if (!r.ok) findings.push(schemaFindingAt(source, "/reply_to", `reply_to: ${r.problem}`));
   }
 
   const meta = valid && !hasErrors(findings) ? copy : null;

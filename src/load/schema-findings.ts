@@ -7,7 +7,7 @@
  */
 import { Ajv, type ErrorObject } from "ajv";
 import addFormats from "ajv-formats";
-import type { Finding } from "../findings/finding.ts";
+import { finding, type Finding } from "../findings/finding.ts";
 import type { RuleId } from "../findings/rules.ts";
 import { maskAddressesIn, quoteForMessage } from "./safe-text.ts";
 import { escapePointer, locate, pointerSegments, type YamlSource } from "./yaml-doc.ts";
@@ -235,25 +235,12 @@ export function schemaFindings(
     if (seen.has(dedupe)) continue;
     seen.add(dedupe);
     const p = locate(src, d.pointer, d.target);
-    out.push({ rule, severity: "error", file: src.file, line: p.line, column: p.column, message: maskAddressesIn(d.message) });
+    out.push(finding(rule, src.file, p, maskAddressesIn(d.message)));
   }
   return out;
 }
 
-/** A finding at the value (or key) named by `pointer`, for checks JSON Schema cannot express. */
-export function findingAt(
-  src: YamlSource,
-  pointer: string,
-  message: string,
-  opts: { rule?: RuleId; target?: "node" | "key"; severity?: Finding["severity"] } = {},
-): Finding {
-  const p = locate(src, pointer, opts.target ?? "node");
-  return {
-    rule: opts.rule ?? "schema",
-    severity: opts.severity ?? "error",
-    file: src.file,
-    line: p.line,
-    column: p.column,
-    message: maskAddressesIn(message),
-  };
+/** A `schema` finding at the value (or key) named by `pointer`, for checks JSON Schema cannot express. */
+export function schemaFindingAt(src: YamlSource, pointer: string, message: string, target: "node" | "key" = "node"): Finding {
+  return finding("schema", src.file, locate(src, pointer, target), maskAddressesIn(message));
 }

@@ -2,8 +2,7 @@
  * A text input (YAML, Markdown) as a string, or the finding that says why it
  * is not UTF-8 and where. A leading BOM is dropped (editors on Windows add one).
  */
-import type { Finding } from "../findings/finding.ts";
-import { RULES } from "../findings/rules.ts";
+import { finding, type Finding } from "../findings/finding.ts";
 import { firstInvalidUtf8 } from "./csv.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
@@ -26,15 +25,7 @@ export function decodeTextFile(file: string, bytes: Uint8Array): { text: string 
     // Columns count UTF-16 code units as every other finding does, not bytes:
     // the valid text before the bad byte on its line, decoded (a BOM is no column).
     const column = new TextDecoder("utf-8", { ignoreBOM: false }).decode(bytes.subarray(lineStart, index)).length + 1;
-    return {
-      finding: {
-        rule: "input-encoding",
-        severity: RULES["input-encoding"].severity,
-        file,
-        line,
-        column,
-        message: `${file} is not valid UTF-8 (first bad byte at line ${line}); save it as UTF-8 — a Shift_JIS or Latin-1 file is not read`,
-      },
-    };
+    const message = `${file} is not valid UTF-8 (first bad byte at line ${line}); save it as UTF-8 — a Shift_JIS or Latin-1 file is not read`;
+    return { finding: finding("input-encoding", file, { line, column }, message) };
   }
 }

@@ -32,14 +32,8 @@ import {
   type Scalar,
   type YAMLError,
 } from "yaml";
-import type { Finding } from "../findings/finding.ts";
+import { finding, type Finding, type Position } from "../findings/finding.ts";
 import { maskAddressesIn, quoteForMessage } from "./safe-text.ts";
-
-/** 1-based line and column (UTF-16 code units, as editors count). */
-export interface Position {
-  line: number;
-  column: number;
-}
 
 export interface YamlSource {
   readonly file: string;
@@ -101,7 +95,7 @@ export function parseYaml(text: string, file: string): YamlLoad {
   const findings: Finding[] = [];
   const at = (offset: number): Position => offsetPosition(source, offset);
   const add = (p: Position, message: string, severity: Finding["severity"] = "error") =>
-    findings.push({ rule: "yaml-syntax", severity, file, line: p.line, column: p.column, message: maskAddressesIn(message) });
+    findings.push(finding("yaml-syntax", file, p, maskAddressesIn(message), severity));
 
   for (const e of doc.errors) add(errorPosition(source, e), errorMessage(text, e));
   for (const w of doc.warnings) {

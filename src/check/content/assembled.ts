@@ -11,8 +11,8 @@
  * `{{ email }}`.
  */
 import { parseTemplate } from "../../render/template.ts";
-import type { Finding } from "../../findings/finding.ts";
-import { LineIndex, findingAt } from "../leak/locate.ts";
+import { finding, type Finding } from "../../findings/finding.ts";
+import { LineIndex } from "../leak/locate.ts";
 import { AT_LOOKALIKES } from "../../detect/lookalike.ts";
 import { codeRanges, inRanges } from "./code-ranges.ts";
 
@@ -38,7 +38,7 @@ export function checkAssembledAddresses(input: { file: string; text: string }): 
     const before = text.slice(Math.max(0, s.offset - WINDOW), s.offset);
     if (AFTER.test(after) || BEFORE.test(before)) {
       findings.push(
-        findingAt("placeholder-address", file, lines.at(s.offset), `\`{{ ${s.field} }}\` stands beside an at sign: the message would show an address assembled from list fields`),
+        finding("placeholder-address", file, lines.at(s.offset), `\`{{ ${s.field} }}\` stands beside an at sign: the message would show an address assembled from list fields`),
       );
     }
   }

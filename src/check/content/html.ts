@@ -12,8 +12,8 @@
  * anyway (an admin's layout may keep a `<style>`); this rule is the
  * author-side fence.
  */
-import type { Finding } from "../../findings/finding.ts";
-import { LineIndex, findingAt } from "../leak/locate.ts";
+import { finding, type Finding } from "../../findings/finding.ts";
+import { LineIndex } from "../leak/locate.ts";
 import { codeRanges, inRanges } from "./code-ranges.ts";
 
 const TAGS = /<(style|svg|math|iframe|object|embed|frame|frameset|applet|template|script|noscript|form|input|base|link|meta)(?=[\s/>])/gi;
@@ -29,7 +29,7 @@ export function checkHtml(input: { file: string; text: string }): Finding[] {
   const findings: Finding[] = [];
   const add = (offset: number, what: string) => {
     if (inRanges(code, offset)) return;
-    findings.push(findingAt("html-unsupported", file, lines.at(offset), `${what} is not allowed in a newsletter body: it can carry text that readers see and checks read with difficulty`));
+    findings.push(finding("html-unsupported", file, lines.at(offset), `${what} is not allowed in a newsletter body: it can carry text that readers see and checks read with difficulty`));
   };
   for (const m of text.matchAll(TAGS)) add(m.index, `\`<${m[1]!.toLowerCase()}>\``);
   for (const m of text.matchAll(STYLE_ATTRIBUTE)) add(m.index, "a `style` attribute");

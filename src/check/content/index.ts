@@ -6,9 +6,9 @@
  * into that file.
  */
 import type { EmptyRows } from "../list.ts";
-import type { Finding } from "../../findings/finding.ts";
+import type { Finding, Position } from "../../findings/finding.ts";
 import type { MetaPositions, NewsletterMeta } from "../../load/newsletter-meta.ts";
-import type { Position, ValueLocator } from "../../load/yaml-doc.ts";
+import type { ValueLocator } from "../../load/yaml-doc.ts";
 import { checkAssembledAddresses } from "./assembled.ts";
 import { checkHtml } from "./html.ts";
 import { checkLinks } from "./links.ts";

@@ -9,8 +9,8 @@
  * Messages name only scheme and host: paths and queries carry tokens and,
  * sometimes, addresses (`?email=…`).
  */
-import type { Finding } from "../../findings/finding.ts";
-import { LineIndex, findingAt } from "../leak/locate.ts";
+import { finding, type Finding } from "../../findings/finding.ts";
+import { LineIndex } from "../leak/locate.ts";
 import { extractLinks } from "./link-extract.ts";
 
 export interface LinkInput {
@@ -50,19 +50,19 @@ export function checkLinks(input: LinkInput): Finding[] {
     const pos = lines.at(link.offset);
     if (link.implicitHttp) {
       const host = hostOf(`http://${url}`) ?? "www";
-      findings.push(findingAt("link-insecure", input.file, pos, `bare ${host} becomes an http:// link; write https://${host}`));
+      findings.push(finding("link-insecure", input.file, pos, `bare ${host} becomes an http:// link; write https://${host}`));
       checkHost(findings, input.file, pos, host);
       continue;
     }
     if (url.startsWith("//")) {
-      findings.push(findingAt("link-insecure", input.file, pos, `protocol-relative link to ${hostOf(`x:${url}`) ?? "?"} has no scheme in an e-mail; write https://`));
+      findings.push(finding("link-insecure", input.file, pos, `protocol-relative link to ${hostOf(`x:${url}`) ?? "?"} has no scheme in an e-mail; write https://`));
       continue;
     }
     const scheme = SCHEME.exec(url)?.[1]?.toLowerCase();
     if (scheme === undefined) continue; // relative: not a transport question
     const host = hostOf(url);
     if (INSECURE.has(scheme)) {
-      findings.push(findingAt("link-insecure", input.file, pos, `${scheme}:${host === null ? "" : `//${host}`} link is not https`));
+      findings.push(finding("link-insecure", input.file, pos, `${scheme}:${host === null ? "" : `//${host}`} link is not https`));
     }
     if (host !== null) checkHost(findings, input.file, pos, host);
   }
@@ -77,7 +77,7 @@ function hostOf(url: string): string | null {
 
 function checkHost(findings: Finding[], file: string, pos: { line: number; column: number }, host: string): void {
   const why = stagingReason(host);
-  if (why !== null) findings.push(findingAt("link-staging", file, pos, `${host} ${why}`));
+  if (why !== null) findings.push(finding("link-staging", file, pos, `${host} ${why}`));
 }
 
 /** Why `host` is not a production host, or null. Exported for the tests and the guard. */

@@ -4,8 +4,8 @@
  * `[object Object]`, which in a rendered newsletter are almost always a
  * template or export bug rather than prose.
  */
-import type { Finding } from "../../findings/finding.ts";
-import { LineIndex, findingAt } from "../leak/locate.ts";
+import { finding, type Finding } from "../../findings/finding.ts";
+import { LineIndex } from "../leak/locate.ts";
 import { codeRanges, inRanges, type Range } from "./code-ranges.ts";
 
 export interface MarkerInput {
@@ -81,14 +81,14 @@ export function checkMarkers(input: MarkerInput): Finding[] {
       if (allowed.some(([s, e]) => offset >= s && offset + word.length <= e)) continue;
       if (overlapsReported(reported, offset, word.length)) continue;
       for (let i = 0; i < word.length; i++) reported.add(offset + i);
-      findings.push(findingAt("test-marker", file, lines.at(offset), `"${word}" looks like a test or draft marker`));
+      findings.push(finding("test-marker", file, lines.at(offset), `"${word}" looks like a test or draft marker`));
     }
   }
 
   for (const hit of text.matchAll(LITERALS)) {
     if (inRanges(code, hit.index)) continue;
     findings.push(
-      findingAt("literal-undefined", file, lines.at(hit.index), `"${hit[0]}" in the text is usually a template or export bug`),
+      finding("literal-undefined", file, lines.at(hit.index), `"${hit[0]}" in the text is usually a template or export bug`),
     );
   }
   return findings;

@@ -4,10 +4,10 @@
  * other template language may be in the text, since it would reach readers
  * verbatim (`Dear *|FNAME|*`).
  */
-import type { Finding } from "../../findings/finding.ts";
+import { finding, type Finding } from "../../findings/finding.ts";
 import type { EmptyRows } from "../list.ts";
 import { parseTemplate } from "../../render/template.ts";
-import { LineIndex, findingAt } from "../leak/locate.ts";
+import { LineIndex } from "../leak/locate.ts";
 import { redactAddresses } from "../../detect/redact.ts";
 import { codeRanges, inRanges, type Range } from "./code-ranges.ts";
 
@@ -59,7 +59,7 @@ export function checkPlaceholders(input: PlaceholderInput): Finding[] {
   for (const p of parsed.problems) {
     problemAt.add(p.offset);
     const rule = p.kind === "foreign" ? "placeholder-foreign" : "placeholder-syntax";
-    findings.push(findingAt(rule, file, at(p.offset), `\`${redactAddresses(p.snippet)}\`: ${p.reason}`));
+    findings.push(finding(rule, file, at(p.offset), `\`${redactAddresses(p.snippet)}\`: ${p.reason}`));
   }
 
   const markdown = input.markdown ?? file.endsWith(".md");
@@ -70,7 +70,7 @@ export function checkPlaceholders(input: PlaceholderInput): Finding[] {
       // `{{% … %}}` is already reported by parseTemplate.
       if (problemAt.has(m.index - 1) || problemAt.has(m.index - 2)) continue;
       findings.push(
-        findingAt("placeholder-foreign", file, at(m.index), `\`${redactAddresses(clip(m[0]))}\` is a ${name}; only \`{{ field }}\` is supported`),
+        finding("placeholder-foreign", file, at(m.index), `\`${redactAddresses(clip(m[0]))}\` is a ${name}; only \`{{ field }}\` is supported`),
       );
     }
   }
@@ -82,7 +82,7 @@ export function checkPlaceholders(input: PlaceholderInput): Finding[] {
     if (!columns.has(f) && !BUILTIN_FIELDS.has(f)) {
       const hint = suggestion(f, [...input.columns, ...BUILTIN_FIELDS]);
       findings.push(
-        findingAt(
+        finding(
           "placeholder-unknown",
           file,
           at(part.offset),
@@ -90,7 +90,7 @@ export function checkPlaceholders(input: PlaceholderInput): Finding[] {
         ),
       );
     } else if (columns.has(f) && input.emptyFields.has(f) && part.fallback === undefined) {
-      findings.push(findingAt("placeholder-empty", file, at(part.offset), emptyMessage(f, input.emptyRows?.get(f))));
+      findings.push(finding("placeholder-empty", file, at(part.offset), emptyMessage(f, input.emptyRows?.get(f))));
     }
   }
   return findings;

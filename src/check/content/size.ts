@@ -4,8 +4,8 @@
  * (the incident body was ~377 KB), so size is a cheap second net under the
  * leak scan. Gmail also clips messages over 102 KB of HTML.
  */
-import type { Finding } from "../../findings/finding.ts";
-import { LineIndex, findingAt } from "../leak/locate.ts";
+import { finding, type Finding } from "../../findings/finding.ts";
+import { LineIndex } from "../leak/locate.ts";
 
 export interface SizeInput {
   file: string;
@@ -20,7 +20,7 @@ export function checkBodySize(input: SizeInput): Finding[] {
   const offset = offsetAtByte(input.text, input.maxBytes);
   const pos = new LineIndex(input.text).at(offset);
   return [
-    findingAt(
+    finding(
       "body-size",
       input.file,
       pos,

@@ -1,20 +1,13 @@
 /**
- * Offsets to 1-based line and column, and the one way content checks build a
- * Finding (severity always from RULES, so the catalogue stays the single
- * source of truth).
+ * Offsets to 1-based line and column, where content checks place their
+ * findings (findings/finding.ts builds them).
  *
  * Columns count UTF-16 code units, SARIF 2.1.0's default `columnKind`
  * (§3.30.2 "utf16CodeUnits"); for text in the Basic Multilingual Plane,
  * Japanese included, that is one per character. Lines break at LF, CRLF and
  * a lone CR, as editors count them.
  */
-import type { Finding } from "../../findings/finding.ts";
-import { RULES, type RuleId } from "../../findings/rules.ts";
-
-export interface Position {
-  line: number;
-  column: number;
-}
+import type { Position } from "../../findings/finding.ts";
 
 export class LineIndex {
   private readonly lineStarts: number[] = [0];
@@ -45,8 +38,4 @@ export class LineIndex {
     const col = offset - this.lineStarts[lo]!;
     return { line: this.baseLine + lo, column: lo === 0 ? this.baseColumn + col : col + 1 };
   }
-}
-
-export function findingAt(rule: RuleId, file: string, pos: Position, message: string): Finding {
-  return { rule, severity: RULES[rule].severity, file, line: pos.line, column: pos.column, message };
 }

@@ -12,11 +12,11 @@
  * 13,011-line list of (masked) customers. The count is exact either way.
  */
 import { mask } from "../../address/mask.ts";
-import type { Finding } from "../../findings/finding.ts";
+import { finding, type Finding } from "../../findings/finding.ts";
 import type { RuleId } from "../../findings/rules.ts";
 import { disguisedAddresses } from "../../detect/disguise.ts";
 import { findAddresses } from "../../detect/extract.ts";
-import { LineIndex, findingAt } from "./locate.ts";
+import { LineIndex } from "./locate.ts";
 import { allowlist } from "../../detect/allowlist.ts";
 
 export interface LeakSource {
@@ -84,7 +84,7 @@ export function checkLeaks(sources: ReadonlyArray<LeakSource>, ctx: LeakContext)
     const n = listed.get(rule) ?? 0;
     if (n < cap) {
       listed.set(rule, n + 1);
-      findings.push(findingAt(rule, src.file, lines.at(offset), message()));
+      findings.push(finding(rule, src.file, lines.at(offset), message()));
       return;
     }
     const o = overflow.get(rule);
@@ -141,7 +141,7 @@ export function checkLeaks(sources: ReadonlyArray<LeakSource>, ctx: LeakContext)
 
   for (const [rule, o] of overflow) {
     findings.push(
-      findingAt(rule, o.first.file, o.first, `…and ${fmt(o.count)} more occurrences from here on, not listed one by one`),
+      finding(rule, o.first.file, o.first, `…and ${fmt(o.count)} more occurrences from here on, not listed one by one`),
     );
   }
 
@@ -150,7 +150,7 @@ export function checkLeaks(sources: ReadonlyArray<LeakSource>, ctx: LeakContext)
   const first = sources[0];
   if (first !== undefined) {
     findings.push(
-      findingAt(
+      finding(
         "addresses-counted",
         first.file,
         { line: first.baseLine ?? 1, column: first.baseColumn ?? 1 },

@@ -13,7 +13,7 @@
  * smuggled in as if they did something.
  */
 import type { FromSchema } from "json-schema-to-ts";
-import type { Finding } from "../../findings/finding.ts";
+import { FILE_START, finding, type Finding } from "../../findings/finding.ts";
 import { createAjv, type PatternTexts } from "../schema-findings.ts";
 import { quoteForMessage } from "../safe-text.ts";
 
@@ -97,16 +97,7 @@ export const NEWSLETTER_ID_MAX = 100;
 export function checkNewsletterId(dirName: string, file = `newsletters/${dirName}`): Finding[] {
   const problem = newsletterIdProblem(dirName);
   if (problem === null) return [];
-  return [
-    {
-      rule: "newsletter-id",
-      severity: "error",
-      file,
-      line: 1,
-      column: 1,
-      message: `newsletter folder name ${quoteForMessage(dirName)} ${problem}; use YYYY-MM-DD-slug, e.g. 2026-12-01-winter-update`,
-    },
-  ];
+  return [finding("newsletter-id", file, FILE_START, `newsletter folder name ${quoteForMessage(dirName)} ${problem}; use YYYY-MM-DD-slug, e.g. 2026-12-01-winter-update`)];
 }
 
 /** The reason `dirName` is not a newsletter id, or null. */
