@@ -206,6 +206,12 @@ describe("another address anywhere aborts", () => {
     expect(v.masked).toBe(masked);
   });
 
+  it("behind named references of letters (`sh&ordm;p` shows as shºp, NFKC shop)", () => {
+    const v = guard(message({ html: `${HTML}<p>Customer: hanako&commat;sh&ordm;p&period;ex&ordf;mple</p>` }));
+    expectAbort(v, "foreign-address", "body/text/html");
+    expect(v.masked).toBe(masked);
+  });
+
   it("in the HTML part only", () => {
     const v = guard(message({ html: `${HTML}<p>Customer: ${OTHER}</p>` }));
     expectAbort(v, "foreign-address", "body/text/html");
@@ -566,6 +572,7 @@ describe("the line pre-filter never hides an address from the extractor", () => 
     "<", ">", "{", "}", "at", "AT", "At", " ", "\t", "taro", "example", ".", "com", "dot", "&quot;", "&#39;", "&lt;",
     "&gt;", "&lsqb;", "&rsqb;", "&#97;", "t", "x", "-", "_", ";", "#", "&", "%5B", "%61", "%26", "%23", "%3B",
     "&middot;", "&copy;", "&nbsp;", "&period;", "&commat", "&ampx;", "amp;", "commat;", "&#X40;", "&#0064;",
+    "&ordm;", "&ordf", "&notit;", "&fflig;", "&apos;", "&QUOT;",
   ];
 
   it("ASCII lines without a trigger yield no strong address", () => {

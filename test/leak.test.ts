@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Finding } from "../src/findings/finding.ts";
-import { decodeMimeBody } from "../src/detect/decode.ts";
+import { decodeEntities, decodeMimeBody } from "../src/detect/decode.ts";
 import { extractAddresses, findAddresses } from "../src/detect/extract.ts";
 import { mapped, replaceMapped, originalSpan } from "../src/detect/mapped.ts";
 import { redactAddresses } from "../src/detect/redact.ts";
@@ -36,6 +36,7 @@ const VARIANTS: ReadonlyArray<[name: string, written: string]> = [
   ["hex entity", "taro&#x40;example&#x2E;com"],
   ["named entities", "taro&commat;example&period;com"],
   ["entity without semicolon", "taro&#64example.com"],
+  ["named references of letters (ª º, NFKC a o)", "t&ordf;r&ordm;&commat;example&period;c&ordm;m"],
   ["percent-encoded", "taro%40example%2Ecom"],
   ["Markdown backslash escape", "taro\\@example\\.com"],
   ["YAML unicode escape", "taro\\u0040example.com"],
@@ -312,6 +313,21 @@ describe("a clean bilingual newsletter", () => {
     expect(r.findings.filter((f) => f.severity === "error")).toEqual([]);
     expect(r.distinct).toBe(2);
     expect(r.findings.map((f) => f.rule)).toEqual(["addresses-counted"]);
+  });
+});
+
+describe("character references decode as a browser shows them in text (HTML §13.2.5.73, §13.2.5.80)", () => {
+  it.each([
+    ["a name from anywhere in the table", "&ordm; &fflig; &NotNestedGreaterGreater; &CounterClockwiseContourIntegral;", "º ﬀ ⪢̸ ∳"],
+    ["a legacy name needs no semicolon", "&amp &nbsp&eacute &copy", "& \u00a0é ©"],
+    ["any other name does", "taro&commat example&period com", "taro&commat example&period com"],
+    ["the longest name wins", "&notin; &notit; &ampx;", "∉ ¬it; &x;"],
+    ["an unknown name stays", "&zz; &hellox; & x &1;", "&zz; &hellox; & x &1;"],
+    ["numeric references with leading zeros without limit", "&#x0000040; &#0000064; &#64 &#X2e;", "@ @ @ ."],
+    ["a zero, a surrogate or an out-of-range number stays", "&#0; &#xD800; &#x110000;", "&#0; &#xD800; &#x110000;"],
+    ["one layer only", "&amp;commat; &amp;#64;", "&commat; &#64;"],
+  ])("%s", (_name, written, shown) => {
+    expect(decodeEntities(mapped(written)).text).toBe(shown);
   });
 });
 

@@ -3,7 +3,7 @@
  * (docs/design.md, "Address detection": decode first), keeping positions (mapped.ts).
  * Everything here is tolerant: a bad sequence is left as it is, never thrown.
  */
-import { NAMED_ENTITIES, SEMICOLON_OPTIONAL } from "./entities.ts";
+import { namedReferenceAt } from "./entities.ts";
 import { replaceMapped, type MappedString } from "./mapped.ts";
 
 export { decodeMimeBody } from "./mime.ts";
@@ -17,17 +17,16 @@ const ENTITY = /&(?:#0*(\d{1,8})(?!\d)|#[xX]0*([0-9a-fA-F]{1,7})(?![0-9a-fA-F])|
 export function decodeEntities(ms: MappedString): MappedString {
   if (!ms.text.includes("&")) return ms;
   return replaceMapped(ms, ENTITY, (m) => {
-    const [all, dec, hex, name] = m;
+    const [all, dec, hex] = m;
     if (dec !== undefined || hex !== undefined) {
       const cp = dec !== undefined ? Number.parseInt(dec, 10) : Number.parseInt(hex!, 16);
       // Surrogates and out-of-range values are parse errors; leave them be.
       if (cp === 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return all;
       return String.fromCodePoint(cp);
     }
-    const value = NAMED_ENTITIES.get(name!);
-    if (value === undefined) return all;
-    if (!all.endsWith(";") && !SEMICOLON_OPTIONAL.has(name!)) return all;
-    return value;
+    // The longest name wins and may be shorter than the run matched (`&ampx;` is `&x;`).
+    const ref = namedReferenceAt(all, 0);
+    return ref === undefined ? all : ref.value + all.slice(ref.length);
   });
 }
 

@@ -1,77 +1,39 @@
 /**
- * The named HTML character references that matter for finding addresses
- * (WHATWG HTML §13.5, "Named character references"): the ones that spell
- * `@` and `.`, the ASCII punctuation used in addresses and in obfuscations
- * such as `&lsqb;at&rsqb;`, the five XML ones, and the invisible characters
- * that hide inside an address (dropped later as Default_Ignorable). Entities
- * outside this table cannot produce an address character, so leaving them
- * undecoded loses nothing.
+ * Named HTML character references, decoded as a browser decodes them in text:
+ * the `entities` package's full WHATWG table (HTML §13.5, every name) run by its
+ * tokenizer for the named character reference state (HTML §13.2.5.73) in text
+ * ("legacy") mode. So `&commat;` is `@`, a legacy name needs no `;` (`&amp`,
+ * `&nbsp`, `&eacute`), the longest name wins (`&notin;` is ∉, `&notit;` is ¬
+ * then `it;`), and a name without `;` that is not a legacy one (`taro&commat`)
+ * stays as written, as a browser shows it. No entity is left out, so none can
+ * hide an address character (docs/design.md, "Address detection").
+ *
+ * Numeric references are not decoded here: decode.ts keeps its own rule for
+ * them, which accepts leading zeros without limit (`&#x0000040;` is `@`) and
+ * leaves a zero, a surrogate or an out-of-range value as written.
  */
-export const NAMED_ENTITIES: ReadonlyMap<string, string> = new Map([
-  ["amp", "&"],
-  ["lt", "<"],
-  ["gt", ">"],
-  ["quot", '"'],
-  ["apos", "'"],
-  ["nbsp", "\u00a0"],
-  ["commat", "@"],
-  ["period", "."],
-  ["lowbar", "_"],
-  ["UnderBar", "_"],
-  ["hyphen", "\u2010"],
-  ["dash", "\u2010"],
-  ["plus", "+"],
-  ["equals", "="],
-  ["excl", "!"],
-  ["num", "#"],
-  ["dollar", "$"],
-  ["percnt", "%"],
-  ["ast", "*"],
-  ["midast", "*"],
-  ["sol", "/"],
-  ["bsol", "\\"],
-  ["colon", ":"],
-  ["semi", ";"],
-  ["comma", ","],
-  ["quest", "?"],
-  ["Hat", "^"],
-  ["grave", "`"],
-  ["DiacriticalGrave", "`"],
-  ["verbar", "|"],
-  ["vert", "|"],
-  ["VerticalLine", "|"],
-  ["lpar", "("],
-  ["rpar", ")"],
-  ["lsqb", "["],
-  ["lbrack", "["],
-  ["rsqb", "]"],
-  ["rbrack", "]"],
-  ["lcub", "{"],
-  ["lbrace", "{"],
-  ["rcub", "}"],
-  ["rbrace", "}"],
-  ["shy", "\u00ad"],
-  ["zwj", "\u200d"],
-  ["zwnj", "\u200c"],
-  ["ZeroWidthSpace", "\u200b"],
-  ["NegativeVeryThinSpace", "\u200b"],
-  ["NegativeThinSpace", "\u200b"],
-  ["NegativeMediumSpace", "\u200b"],
-  ["NegativeThickSpace", "\u200b"],
-  ["NoBreak", "\u2060"],
-  ["af", "\u2061"],
-  ["ApplyFunction", "\u2061"],
-  ["it", "\u2062"],
-  ["InvisibleTimes", "\u2062"],
-  ["ic", "\u2063"],
-  ["InvisibleComma", "\u2063"],
-  ["lrm", "\u200e"],
-  ["rlm", "\u200f"],
-]);
+import { DecodingMode, EntityDecoder, htmlDecodeTree } from "entities/decode";
 
-/**
- * Legacy references that HTML parsers also decode without the `;`
- * (WHATWG HTML §13.2.5.73): a sloppy `taro&commat` is not one of them, but
- * `&amp` and `&nbsp` are.
- */
-export const SEMICOLON_OPTIONAL: ReadonlySet<string> = new Set(["amp", "lt", "gt", "quot", "nbsp"]);
+export interface NamedReference {
+  /** The decoded text: one or two code points. */
+  value: string;
+  /** How many characters the reference takes, from its `&`. */
+  length: number;
+}
+
+let value = "";
+let length = 0;
+const decoder = new EntityDecoder(htmlDecodeTree, (cp, consumed) => {
+  value += String.fromCodePoint(cp);
+  length = consumed;
+});
+
+/** The named reference whose `&` is `text[at]`, or undefined when a browser would show the `&` as it is. */
+export function namedReferenceAt(text: string, at: number): NamedReference | undefined {
+  value = "";
+  length = 0;
+  decoder.startEntity(DecodingMode.Legacy);
+  // -1: the text ended inside a possible name; end() settles on the longest name read.
+  if (decoder.write(text, at + 1) < 0) decoder.end();
+  return length > 0 ? { value, length } : undefined;
+}

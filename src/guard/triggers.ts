@@ -23,7 +23,7 @@
  * Found by `indexOf` per character, which V8 runs at memchr speed: one regex
  * over the whole text cost more than the extraction it saved.
  */
-import { NAMED_ENTITIES } from "../detect/entities.ts";
+import { namedReferenceAt } from "../detect/entities.ts";
 import { hex as importedHex } from "./encoded-word.ts";
 
 /** A local binding: the TypeScript loaders (tsx, vite) turn each use of an import into a getter call, measurable in a byte loop. */
@@ -46,14 +46,10 @@ function triggersAt(text: string, p: number, html: boolean): boolean {
   return close === 0x5d || close === 0x29 || close === 0x7d || close === 0x3e;
 }
 
-/** `&` at `p`: a reference decode.ts turns into something other than a quote? Same name rule as its ENTITY pattern. */
+/** `&` at `p`: a reference decode.ts turns into something other than a quote? The same decoder for names (detect/entities.ts). */
 function referenceTriggers(text: string, p: number): boolean {
   if (text.charCodeAt(p + 1) === 0x23) return !QUOTE_REFS.some((r) => text.startsWith(r, p));
-  let j = p + 1;
-  if (!isAlpha(text.charCodeAt(j))) return false;
-  j++;
-  while (j - p <= 32 && isAlnum(text.charCodeAt(j))) j++;
-  const value = NAMED_ENTITIES.get(text.slice(p + 1, j));
+  const value = namedReferenceAt(text, p)?.value;
   return value !== undefined && value !== '"' && value !== "'";
 }
 
@@ -76,10 +72,6 @@ function isTagStart(c: number): boolean {
 
 function isAlpha(c: number): boolean {
   return (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;
-}
-
-function isAlnum(c: number): boolean {
-  return isAlpha(c) || (c >= 0x30 && c <= 0x39);
 }
 
 /** Is there anything in `line` that the extractor could turn into a strong `@`? */
