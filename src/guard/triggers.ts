@@ -15,8 +15,9 @@
  *   brackets, invisible characters, `アットマーク`...);
  * - `\` (escapes), `%XX` (percent-encoding);
  * - a numeric character reference other than a quote's, or a named one that
- *   decode.ts decodes (entities.ts) to anything but a quote: `&middot;` stays
- *   as written, `&amp;` counts (`&amp;#64;` is decoded twice);
+ *   decode.ts decodes (detect/entities.ts) to anything but a quote: `&quot;`
+ *   does not count, `&middot;` does (as `·` would), and so does `&amp;`
+ *   (`&amp;#64;` is decoded twice);
  * - an opening bracket, `at` and a closing bracket, blanks between, in either
  *   case (the extractor lowercases); in HTML tags may sit between them too.
  *
