@@ -20,14 +20,16 @@ import type { ResolvedConfig } from "../load/schema/config.ts";
 import { checkNewsletterId, SUPPRESSION_LIST } from "../load/schema/newsletter.ts";
 import type { RepoPort } from "../load/repo.ts";
 import { decodeTextFile } from "../load/text-file.ts";
-import { UnreadableInputError } from "../errors.ts";
+import { NewsletterError, UnreadableInputError } from "../errors.ts";
 import { lastSendOfList, type BeginRecord, type HistoryPort } from "../ledger/history.ts";
 import { canonicalSha256, computeDigest, type DigestInput } from "../digest/digest.ts";
 import { AddressBook } from "./address-book.ts";
 import { checkCodeownersStages } from "./codeowners-stages.ts";
 import { CODEOWNERS_LOCATIONS, pickCodeowners } from "../codeowners/codeowners.ts";
 import { csvSource, loadListRef, type ListSource } from "./list-source.ts";
-import type { ObjectStore } from "../store/port.ts";
+import { StoreError, type ObjectStore } from "../store/port.ts";
+import { countStoreSuppressed, readStoreSuppressions, storeLookup, type StoreSuppressions, type SuppressionKey } from "../suppress/apply.ts";
+import type { SuppressionStore } from "../suppress/store.ts";
 import { layoutProblems } from "../render/layout.ts";
 import { placeholderColumnFindings } from "./list-fields.ts";
 import { checkReplyTo } from "./reply-to.ts";
@@ -54,6 +56,11 @@ export interface CheckDeps {
   visibility?: Visibility | null;
   /** Where lists by reference (`recipients/<name>.yml`) are fetched from; absent: such lists are refused. */
   store?: ObjectStore;
+  /**
+   * The suppression store the config names, and the key its fingerprint entries are matched with
+   * (the send's). Absent: the store is not read, and the counts are those of the CSV suppressions.
+   */
+  suppressions?: { open(config: ResolvedConfig): SuppressionStore; key: SuppressionKey };
 }
 
 export interface CheckedNewsletter {
@@ -67,6 +74,13 @@ export interface CheckedNewsletter {
   /** Where the bound list's bytes come from, and how to read them again (verified). */
   listSource: ListSource | null;
   suppressions: SuppressionList | null;
+  /** The suppression store as read for this run (docs/design.md, "Recipient data and suppressions"); null when not read. */
+  storeSuppressions: StoreSuppressions | null;
+  /**
+   * Of the bound list: distinct addresses the store removes beyond the CSV suppressions, and the
+   * store's fingerprint entries made under another key (only the send's key matches them).
+   */
+  storeCounts: { suppressed: number; unmatched: number } | null;
   /** The repository's own layout (config `layout.file`), null for the built-in one. */
   layout: LayoutFile | null;
   /** List columns the subject, preheader and body use as placeholders. */
@@ -117,6 +131,7 @@ interface Shared {
   sources: Map<string, ListSource>;
   unreadable: Map<string, Finding[]>;
   suppressions: SuppressionList | null;
+  store: StoreSuppressions | null;
   book: AddressBook;
   history: Awaited<ReturnType<HistoryPort["beginRecords"]>>;
 }
@@ -151,6 +166,9 @@ async function loadShared(deps: CheckDeps): Promise<Shared> {
   const unreadable = new Map<string, Finding[]>();
   const book = new AddressBook();
   if (suppressions) book.add(SUPPRESSIONS_FILE, suppressions.addresses);
+  // Its addresses and fingerprints are looked for in the content like a list's (docs/design.md, "Checks before sending").
+  const store = config && deps.suppressions ? await readStore(deps.suppressions, config, findings) : null;
+  if (store) book.add("the suppression store", storeLookup(store));
   const inGitSeverity = config?.recipient_data.lists_in_git ?? "warning";
   if (suppressions) findings.push(inGit(SUPPRESSIONS_FILE, inGitSeverity));
   if (await repo.isDir(RECIPIENTS_DIR)) {
@@ -203,7 +221,23 @@ async function loadShared(deps: CheckDeps): Promise<Shared> {
   }
   if (config) findings.push(...(await checkCodeowners(repo, config, [...sources.values()].map((l) => l.refFile))));
   const history = await deps.history.beginRecords();
-  return { config, configSha, layout, findings, lists, sources, unreadable, suppressions, book, history };
+  return { config, configSha, layout, findings, lists, sources, unreadable, suppressions, store, book, history };
+}
+
+/**
+ * The suppression store, read once for every newsletter of the run. A store that cannot be reached
+ * is an unreadable input (exit 2), an entry that cannot be parsed an error: the send refuses both.
+ */
+async function readStore(deps: NonNullable<CheckDeps["suppressions"]>, config: ResolvedConfig, findings: Finding[]): Promise<StoreSuppressions | null> {
+  const store = deps.open(config);
+  try {
+    return await readStoreSuppressions(store, deps.key);
+  } catch (e) {
+    if (!(e instanceof NewsletterError)) throw e;
+    const rule: RuleId = e instanceof StoreError ? "input-missing" : "suppression-store";
+    findings.push(finding(rule, CONFIG_FILE, 1, 1, `the suppression store ${store.location} cannot be read: ${e.message}`));
+    return null;
+  }
 }
 
 /** The repository's own layout, read and checked once (docs/design.md, "Layout and pictures"). */
@@ -246,7 +280,7 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
   const summary: NewsletterSummary = { dir, id };
   const checked: CheckedNewsletter = {
     dir, id, ok: false, config: shared.config, meta: null, body: null, list: null, listSource: null,
-    suppressions: shared.suppressions, layout: shared.layout, inputs: [], digest: null, begun: [], summary, placeholderColumns: [],
+    suppressions: shared.suppressions, storeSuppressions: shared.store, storeCounts: null, layout: shared.layout, inputs: [], digest: null, begun: [], summary, placeholderColumns: [],
   };
 
   if (!/^newsletters\/[^/]+$/.test(dir)) {
@@ -304,6 +338,14 @@ async function checkOne(deps: CheckDeps, shared: Shared, dir: string): Promise<{
       findings.push(...list.findings.filter((f) => !UNREADABLE_RULES.has(f.rule)), ...(shared.unreadable.get(meta.recipients) ?? []));
       summary.recipients = list.sendCount;
       summary.suppressed = list.suppressed;
+      if (shared.store) {
+        // As the send will apply it (suppress/apply.ts): the approvers' count is the send's.
+        const suppressed = countStoreSuppressed(list.addresses, shared.store, shared.suppressions?.addresses);
+        checked.storeCounts = { suppressed, unmatched: shared.store.set.otherKey };
+        summary.recipients = list.sendCount - suppressed;
+        summary.storeSuppressed = suppressed;
+        summary.storeUnmatched = shared.store.set.otherKey;
+      }
     }
     // A newsletter whose send began is history: the list has moved on since (sign-ups,
     // unsubscribes) and its own send resumes from its list snapshot, so the change of size is

@@ -12,7 +12,12 @@ export interface NewsletterSummary {
   list?: string;
   /** Rows in the list that will be mailed (after suppressions). */
   recipients?: number;
+  /** Of the list's recipients, how many recipients/suppressions.csv removes. */
   suppressed?: number;
+  /** How many more the suppression store removes (as the send applies it); absent when it was not read. */
+  storeSuppressed?: number;
+  /** Store entries by fingerprint under another key than this run's: only the send's key matches them. */
+  storeUnmatched?: number;
   /** Distinct addresses found in the content after decoding and normalising. */
   contentAddresses?: number;
 }

@@ -38,6 +38,7 @@ export const RULES = {
   "list-in-git": { severity: "warning", title: "Recipient addresses are in git", help: "Every clone holds these addresses. Pin the list outside git with `newsletter pin` and remove the CSV (README: moving lists out of git); recipient_data.lists_in_git: error refuses such lists." },
   "list-ref": { severity: "error", title: "Recipient list reference problem", help: "recipients/<name>.yml needs source, sha256 and rows (write it with `newsletter pin`); a name may have a .csv or a .yml, not both." },
   "list-pin": { severity: "error", title: "List bytes do not match their pin", help: "The stored list is not the one that was pinned and reviewed: pin the intended snapshot again with `newsletter pin` and have it reviewed." },
+  "suppression-store": { severity: "error", title: "The suppression store holds an entry that cannot be read", help: "Fix or remove the object named in the message: a suppression that silently fails to apply mails someone who said no, so nothing is sent until it is fixed." },
   "suppression-applied": { severity: "note", title: "Suppressed recipients", help: "Recipients in recipients/suppressions.csv are never mailed." },
   // Content
   "leak-list-address": { severity: "error", title: "A recipient-list address is in the content", help: "Remove it: a customer's address must never be in a newsletter's content." },

@@ -10,7 +10,15 @@ import { DIGEST_VERSION } from "../digest/digest.ts";
 export interface Manifest {
   id: string;
   subject: string;
-  recipients: { list: string; file: string; count: number; suppressed: number; rows: number; sha256: string };
+  /**
+   * `count`: who the send will mail, less the CSV suppressions (`suppressed`) and, when the
+   * suppression store was read, its entries (`suppressed_by_store`) as the send applies them;
+   * `store_unmatched`: its fingerprint entries only the send's key can match (docs/design.md,
+   * "Recipient data and suppressions").
+   */
+  recipients: {
+    list: string; file: string; count: number; suppressed: number; suppressed_by_store?: number; store_unmatched?: number; rows: number; sha256: string;
+  };
   inputs: Array<{ role: string; path: string; sha256: string | null }>;
   digest: string;
   digest_version: string;
@@ -33,8 +41,9 @@ export function buildManifest(n: CheckedNewsletter): Manifest | null {
     recipients: {
       list: n.meta.recipients,
       file: n.list.file,
-      count: n.list.sendCount,
+      count: n.list.sendCount - (n.storeCounts?.suppressed ?? 0),
       suppressed: n.list.suppressed,
+      ...(n.storeCounts ? { suppressed_by_store: n.storeCounts.suppressed, store_unmatched: n.storeCounts.unmatched } : {}),
       rows: n.list.rows,
       sha256: n.list.sha256,
     },

@@ -21,6 +21,8 @@ export interface Words {
   approvalSubject: string;
   approvalIntro: (id: string) => string;
   approvalList: (list: string, count: number, suppressed: number, digest: string) => string;
+  /** The suppression store's part of the count: `suppressed` already left out, `unmatched` entries only the send's key matches. */
+  approvalStore: (suppressed: number, unmatched: number) => string;
   samples: string;
   domain: string;
   recipients: string;
@@ -41,6 +43,9 @@ const WORDS: Record<Locale, Words> = {
       `This is the production message of \`${id}\`, rendered by the same code for a sample recipient, sent to you for review.`,
     approvalList: (list, count, suppressed, digest) =>
       `List **${list}**: **${count}** recipients, ${suppressed} suppressed. Digest \`${digest}\` — approve only if the pull request shows the same digest.`,
+    approvalStore: (suppressed, unmatched) =>
+      `The suppression store removes ${suppressed} of them (already left out of the count above)` +
+      (unmatched > 0 ? `; ${unmatched} of its entries are fingerprints only the send's key matches, so the send may leave out up to ${unmatched} more.` : "."),
     samples: "Samples",
     domain: "domain",
     recipients: "recipients",
@@ -59,6 +64,9 @@ const WORDS: Record<Locale, Words> = {
       `これは \`${id}\` の本番メッセージを、同じコードでサンプルの宛先に対して組み立てたもので、確認のためにお送りしています。`,
     approvalList: (list, count, suppressed, digest) =>
       `リスト **${list}**：宛先 **${count}** 件、配信停止により除外 ${suppressed} 件。ダイジェスト \`${digest}\` — プルリクエストに同じダイジェストが表示されている場合のみ承認してください。`,
+    approvalStore: (suppressed, unmatched) =>
+      `うち ${suppressed} 件は配信停止ストアにより除外済みです（上の件数に反映済み）` +
+      (unmatched > 0 ? `。ストアの ${unmatched} 件は本番の鍵でしか照合できない指紋のため、本番の配信ではさらに最大 ${unmatched} 件が除外されることがあります。` : "。"),
     samples: "サンプル",
     domain: "ドメイン",
     recipients: "宛先数",

@@ -135,7 +135,11 @@ function findingRow(f: Finding): string {
 function newsletterRow(n: NewsletterSummary): string {
   const v = (x: number | undefined): string => (x === undefined ? "–" : String(x));
   const list = n.list === undefined ? "–" : codeCell(safeText(n.list));
-  return `| ${codeCell(safeText(n.id))} | ${list} | ${v(n.recipients)} | ${v(n.suppressed)} | ${v(n.contentAddresses)} |`;
+  // The store's part only when it removes someone or holds entries only the send's key matches.
+  const store = (n.storeSuppressed ?? 0) > 0 || (n.storeUnmatched ?? 0) > 0
+    ? ` + ${n.storeSuppressed ?? 0} by the store${n.storeUnmatched ? ` (the send may remove up to ${n.storeUnmatched} more)` : ""}`
+    : "";
+  return `| ${codeCell(safeText(n.id))} | ${list} | ${v(n.recipients)} | ${v(n.suppressed)}${store} | ${v(n.contentAddresses)} |`;
 }
 
 /**

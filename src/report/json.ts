@@ -25,6 +25,9 @@ export interface JsonNewsletter {
   list: string | null;
   recipients: number | null;
   suppressed: number | null;
+  /** Present when the suppression store was read: how many more it removes, and its entries only the send's key matches. */
+  suppressed_by_store?: number;
+  store_unmatched?: number;
   content_addresses: number | null;
 }
 
@@ -51,6 +54,7 @@ export function toJsonReport(report: CheckReport): JsonReport {
       list: n.list === undefined ? null : safeText(n.list),
       recipients: n.recipients ?? null,
       suppressed: n.suppressed ?? null,
+      ...(n.storeSuppressed !== undefined ? { suppressed_by_store: n.storeSuppressed, store_unmatched: n.storeUnmatched ?? 0 } : {}),
       content_addresses: n.contentAddresses ?? null,
     })),
   };

@@ -66,6 +66,7 @@ function newsletterLine(n: NewsletterSummary, paint: (style: string, s: string) 
     `list ${n.list === undefined ? "-" : oneLine(safeText(n.list))}`,
     `${v(n.recipients)} recipients`,
     `${v(n.suppressed)} suppressed`,
+    ...(n.storeSuppressed !== undefined ? [`${n.storeSuppressed} suppressed by the store${n.storeUnmatched ? ` (${n.storeUnmatched} entries only the send's key matches)` : ""}`] : []),
     `${v(n.contentAddresses)} distinct content addresses`,
   ];
   return `${paint(ANSI.bold, oneLine(safeText(n.id)))}  ${parts.join(", ")}`;

@@ -15,6 +15,8 @@ export interface BannerInput {
   list: string;
   count: number;
   suppressed: number;
+  /** The suppression store's part (suppress/apply.ts), when it was read: already out of `count`. */
+  store?: { suppressed: number; unmatched: number } | null;
   digest: string;
   addresses: Iterable<string>;
   /** `sender.locale`: the banner's language (docs/design.md, "Layout and pictures"). */
@@ -78,6 +80,7 @@ export function approvalBanner(b: BannerInput): string {
     `> <strong>${w.approvalCopy}</strong>${w.space}${w.approvalIntro(b.id)}`,
     ">",
     `> ${w.approvalList(b.list, b.count, b.suppressed, b.digest)}`,
+    ...(b.store ? [`> ${w.approvalStore(b.store.suppressed, b.store.unmatched)}`] : []),
     `> ${w.samples}: ${samples.map((s) => `\`${s}\``).join(", ")}`,
     "",
     `| ${w.domain} | ${w.recipients} |`,

@@ -6,10 +6,11 @@
  * for as long as the repository lives, so no customer's row is ever rendered
  * into one; the banner's samples and domains are masked, as in the mail.
  */
-import { approvalBanner } from "./approval-banner.ts";
+import { approvalBanner, type BannerInput } from "./approval-banner.ts";
 import { makePlan, type Plan } from "./plan.ts";
 import type { Prepared } from "./prepare.ts";
-import { listRows } from "./recipients.ts";
+import { listRows, type ListRow } from "./recipients.ts";
+import { suppressionFilter } from "../suppress/apply.ts";
 
 export interface ApprovalSpecimen {
   plan: Plan;
@@ -27,15 +28,14 @@ export function specimenRow(columns: Iterable<string>, approver: string): Record
 
 export function approvalSpecimen(prepared: Prepared, approver: string, secret: string, at: Date): ApprovalSpecimen {
   const { checked } = prepared;
-  const suppressions = checked.suppressions?.addresses ?? new Set<string>();
   const addresses: string[] = [];
   let columns: string[] = [];
-  for (const r of listRows(prepared.listBytes, checked.list.file, suppressions)) {
+  for (const r of mailedRows(prepared)) {
     if (addresses.length === 0) columns = Object.keys(r.row);
     addresses.push(r.address);
   }
   const banner = approvalBanner({
-    id: checked.id, list: checked.meta.recipients, count: checked.list.sendCount, suppressed: checked.list.suppressed,
+    id: checked.id, list: checked.meta.recipients, ...bannerCounts(checked),
     digest: checked.digest, addresses, locale: checked.config.sender.locale,
   });
   const plan = makePlan({
@@ -43,4 +43,21 @@ export function approvalSpecimen(prepared: Prepared, approver: string, secret: s
     approvalCopy: { banner }, layout: checked.layout,
   });
   return { plan, approver, row: specimenRow(columns, approver) };
+}
+
+/**
+ * The rows the send would mail, in list order: less the CSV suppressions and the suppression
+ * store's entries, through the send's own filter (suppress/apply.ts). The approval copy's sample
+ * row, domains and samples come from these, so no suppressed person is shown as a recipient.
+ */
+export function mailedRows(prepared: Prepared): Generator<ListRow> {
+  const { checked } = prepared;
+  const csv = checked.suppressions?.addresses ?? new Set<string>();
+  const filter = checked.storeSuppressions ? suppressionFilter(checked.storeSuppressions, csv) : csv;
+  return listRows(prepared.listBytes, checked.list.file, filter);
+}
+
+/** The banner's counts, the checks' (check-newsletters.ts): the store's part already out of `count`. */
+export function bannerCounts(checked: Prepared["checked"]): Pick<BannerInput, "count" | "suppressed" | "store"> {
+  return { count: checked.list.sendCount - (checked.storeCounts?.suppressed ?? 0), suppressed: checked.list.suppressed, store: checked.storeCounts };
 }

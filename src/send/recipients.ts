@@ -9,6 +9,7 @@ import { RefusedError } from "../errors.ts";
 import { listedKeys } from "../guard/listed.ts";
 import { CsvParser } from "../load/csv.ts";
 import type { AddressFilter } from "../suppress/entry.ts";
+import type { StoreSuppressions, SuppressionKey } from "../suppress/apply.ts";
 
 export type { AddressFilter };
 
@@ -181,4 +182,21 @@ export function listedKeysOf(
     yield* suppressedFingerprints;
   }
   return listedKeys(fps());
+}
+
+/**
+ * The guard's listed keys for messages keyed by `key` (the send's, or the approval copies'): every
+ * row of the list, the CSV suppressions, and the suppression store's addresses and (when made
+ * under the same key) fingerprints, so an address that left the list but is suppressed still
+ * aborts a message that carries it (docs/design.md, "The per-message guard").
+ */
+export function guardListedKeys(
+  bytes: Uint8Array,
+  file: string,
+  csv: Iterable<string>,
+  store: StoreSuppressions | null,
+  key: SuppressionKey,
+): Float64Array {
+  const sameKey = store !== null && store.key.id === key.id;
+  return listedKeysOf(bytes, file, [...csv, ...(store?.set.addresses ?? [])], (a) => key.fingerprintOf(a), sameKey ? store.set.fingerprints : []);
 }

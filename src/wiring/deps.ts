@@ -19,6 +19,10 @@ import { objectStores } from "../store/select.ts";
 import type { ResolvedConfig } from "../load/schema/config.ts";
 import { ObjectSuppressionStore, type SuppressionStore } from "../suppress/store.ts";
 import type { Io } from "../runtime/io.ts";
+import { fingerprint } from "../address/mask.ts";
+import { keyId } from "../ledger/ledger.ts";
+import { DEVELOPMENT_SECRET } from "../send/secret.ts";
+import type { SuppressionKey } from "../suppress/apply.ts";
 
 export function stateDir(root: string, io: Io): string {
   return path.resolve(root, io.env.NEWSLETTER_STATE_DIR ?? ".newsletter-state");
@@ -31,7 +35,18 @@ export function commandDeps(root: string, io: Io, visibility: Visibility | null 
     history: new FsHistory(stateDir(root, io)),
     visibility,
     store: objectStores(root, io.env),
+    suppressions: { open: (config) => suppressionStore(config, root, io), key: suppressionKey(io.env.NEWSLETTER_SECRET) },
   };
+}
+
+/**
+ * The key the store's fingerprint entries are matched with: NEWSLETTER_SECRET, else the development
+ * key a local send uses (send.ts resolves the same). A job without the production key (the approval
+ * environment's) matches none of them and says so (docs/design.md, "Recipient data and suppressions").
+ */
+export function suppressionKey(secret: string | undefined): SuppressionKey {
+  const s = secret || DEVELOPMENT_SECRET;
+  return { id: keyId(s), fingerprintOf: (a) => fingerprint(a, s) };
 }
 
 /**

@@ -47,7 +47,7 @@ export function renderManifestComment(o: {
     out.push("| | |", "| --- | --- |");
     out.push(`| Subject | ${mdText(redact(m.subject))} |`);
     out.push(`| List | ${mdCode(m.recipients.list)} (${mdCode(m.recipients.file)}) |`);
-    out.push(`| Recipients | ${m.recipients.count.toLocaleString("en-US")} to send, ${m.recipients.suppressed.toLocaleString("en-US")} suppressed, ${m.recipients.rows.toLocaleString("en-US")} rows |`);
+    out.push(`| Recipients | ${m.recipients.count.toLocaleString("en-US")} to send, ${m.recipients.suppressed.toLocaleString("en-US")} suppressed, ${storeNote(m.recipients)}${m.recipients.rows.toLocaleString("en-US")} rows |`);
     out.push(`| List sha256 | ${mdCode(m.recipients.sha256)} |`);
     out.push(`| **Digest** | ${mdCode(m.digest)} |`);
     if (o.headSha) out.push(`| Head commit | ${mdCode(o.headSha)} |`);
@@ -93,4 +93,12 @@ export async function runPrComment(ctx: StepContext): Promise<number> {
   });
   await appendSummary(`Manifest comment ${r.action}: [#${pr}](${r.url})`);
   return 0;
+}
+
+/** The suppression store's part of the count (manifest.ts), when it removes someone or the send may remove more. */
+function storeNote(r: { suppressed_by_store?: number; store_unmatched?: number }): string {
+  const n = r.suppressed_by_store ?? 0;
+  const u = r.store_unmatched ?? 0;
+  if (n === 0 && u === 0) return "";
+  return `${n.toLocaleString("en-US")} by the suppression store${u > 0 ? ` (the send may remove up to ${u.toLocaleString("en-US")} more)` : ""}, `;
 }

@@ -20,7 +20,7 @@ import { BuildPool, composeThreads } from "../../send/build-pool.ts";
 import { makePlan, type PlanInput } from "../../send/plan.ts";
 import { dkimFromEnv, senderDomain } from "../../send/dkim-env.ts";
 import { prepareNewsletter, type Prepared } from "../../send/prepare.ts";
-import { listedKeysOf, shardName, shardRecipients } from "../../send/recipients.ts";
+import { guardListedKeys, shardName, shardRecipients } from "../../send/recipients.ts";
 import { confirmedInDoubt, parseMessageIdList } from "../../send/confirmed.ts";
 import { describeWhen, EXIT_SCHEDULED, scheduleOf } from "../../send/schedule.ts";
 import { DEVELOPMENT_SECRET, resolveSecret } from "../../keys/secret.ts";
@@ -34,9 +34,9 @@ import { createTransportFromEnv } from "../../transport/select.ts";
 import { objectStores } from "../../store/select.ts";
 import type { CliInput } from "../args.ts";
 import { clockOf, type Io } from "../../runtime/io.ts";
-import { stateDir, suppressionStore } from "../../wiring/deps.ts";
+import { stateDir, suppressionKey, suppressionStore } from "../../wiring/deps.ts";
 import { isAddressFailure } from "../../suppress/bounce.ts";
-import { SuppressionSet } from "../../suppress/entry.ts";
+import { suppressionFilter } from "../../suppress/apply.ts";
 import type { SuppressionStore } from "../../suppress/store.ts";
 import type { PipelineResult } from "../../send/pipeline-types.ts";
 import { formatProgress } from "./progress.ts";
@@ -112,7 +112,13 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
   // million addresses at a million rows) would otherwise stay alive for the whole send.
   const prepared = sendInputs(
     await reportRefusal(io, () =>
-      prepareNewsletter({ repo, history: new FsHistory(state), store: objectStores(input.root, io.env) }, input.dir, input.expectDigest ? { expectDigest: input.expectDigest } : {}),
+      prepareNewsletter(
+        {
+          repo, history: new FsHistory(state), store: objectStores(input.root, io.env),
+          suppressions: { open: (config) => suppressionStore(config, input.root, io), key: suppressionKey(io.env.NEWSLETTER_SECRET) },
+        },
+        input.dir, input.expectDigest ? { expectDigest: input.expectDigest } : {},
+      ),
     ),
   );
   const { checked } = prepared;
@@ -139,17 +145,19 @@ export async function runSendCommand(input: Extract<CliInput, { command: "send" 
   await guardState(io, settings, checked.id, shard);
   const dkim = dkimFromEnv(io.env, senderDomain(checked.config.sender.from));
   // The suppression store applies without approval: it only removes recipients, and is read again
-  // by every run, a resumed one included (docs/design.md, "Recipient data and suppressions").
+  // by every run, a resumed one included: by the checks a moment ago, under this send's key, so the
+  // counts the checks report are the ones applied here (docs/design.md, "Recipient data and suppressions").
   const suppressionsAt = suppressionStore(checked.config, input.root, io);
-  const stored = new SuppressionSet(keyId(secret));
-  for (const e of await suppressionsAt.read()) stored.add(e);
-  if (stored.otherKey > 0) {
-    io.err(`newsletter: ${stored.otherKey} suppression entr${stored.otherKey === 1 ? "y was" : "ies were"} made under another NEWSLETTER_SECRET and cannot be matched\n`);
+  const key = { id: keyId(secret), fingerprintOf: (a: string) => fingerprint(a, secret) };
+  const stored = checked.store;
+  if (stored?.key.id !== key.id) throw new Error("the suppression store was not read under the send's key");
+  if (stored.set.otherKey > 0) {
+    const n = stored.set.otherKey;
+    io.err(`newsletter: ${n} suppression entr${n === 1 ? "y was" : "ies were"} made under another NEWSLETTER_SECRET and cannot be matched\n`);
   }
-  const fpOf = (a: string) => fingerprint(a, secret);
-  const suppressions = stored.filter(fpOf, checked.suppressions?.addresses);
+  const suppressions = suppressionFilter(stored, checked.suppressions?.addresses);
   // The guard's view of the list: every row, the CSV suppressions and the store's (docs/design.md, "The per-message guard").
-  const listed = listedKeysOf(listBytes, checked.list.file, [...(checked.suppressions?.addresses ?? []), ...stored.addresses], fpOf, stored.fingerprints);
+  const listed = guardListedKeys(listBytes, checked.list.file, checked.suppressions?.addresses ?? [], stored, key);
   const planInput: PlanInput = { id: checked.id, config: checked.config, meta: checked.meta, body: checked.body, digest: checked.digest, secret, date: clock(), layout: checked.layout, listed, ...(dkim ? { dkim } : {}) };
   const plan = makePlan(planInput);
 
@@ -415,6 +423,7 @@ function sendInputs(p: Prepared) {
       body: c.body,
       digest: c.digest,
       suppressions: c.suppressions,
+      store: c.storeSuppressions,
       layout: c.layout ? { file: c.layout.file, text: c.layout.text } : null,
       list: { file: c.list.file, valid: c.list.valid, sha256: c.list.sha256 },
       own: { newsletter: sha("newsletter"), body: sha("body") },

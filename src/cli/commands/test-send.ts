@@ -19,7 +19,9 @@ import { approvalBanner, riskyRows } from "../../send/approval-banner.ts";
 import { makePlan } from "../../send/plan.ts";
 import { dkimFromEnv, senderDomain } from "../../send/dkim-env.ts";
 import { prepareNewsletter } from "../../send/prepare.ts";
-import { listedKeysOf, listRows } from "../../send/recipients.ts";
+import { guardListedKeys } from "../../send/recipients.ts";
+import { bannerCounts, mailedRows } from "../../send/approval-copy.ts";
+import { keyId } from "../../ledger/ledger.ts";
 import { resolveSecret } from "../../keys/secret.ts";
 import { createTransportFromEnv } from "../../transport/select.ts";
 import type { CliInput } from "../args.ts";
@@ -62,18 +64,18 @@ export async function runTestSendCommand(input: Extract<CliInput, { command: "te
 
   const smtp = Boolean(io.env.NEWSLETTER_TEST_SMTP_URL || io.env.NEWSLETTER_SMTP_URL);
   const { secret } = resolveSecret(io.env, smtp, "NEWSLETTER_APPROVAL_SECRET");
-  const suppressions = checked.suppressions?.addresses ?? new Set<string>();
-  const rows = [...listRows(prepared.listBytes, checked.list.file, suppressions)];
+  const rows = [...mailedRows(prepared)];
   const sample = rows[0];
   if (!sample) throw new RefusedError(`${checked.list.file} has no recipient to render an approval copy for`);
   const banner = approvalBanner({
-    id: checked.id, list: checked.meta.recipients, count: checked.list.sendCount, suppressed: checked.list.suppressed,
+    id: checked.id, list: checked.meta.recipients, ...bannerCounts(checked),
     digest: checked.digest, addresses: rows.map((r) => r.address), locale: config.sender.locale,
     risky: riskyRows(rows.map((r) => r.row), checked.placeholderColumns),
   });
   const at = new Date();
   const dkim = dkimFromEnv(io.env, senderDomain(config.sender.from));
-  const listed = listedKeysOf(prepared.listBytes, checked.list.file, suppressions, (a) => fingerprint(a, secret));
+  const key = { id: keyId(secret), fingerprintOf: (a: string) => fingerprint(a, secret) };
+  const listed = guardListedKeys(prepared.listBytes, checked.list.file, checked.suppressions?.addresses ?? [], checked.storeSuppressions, key);
   const plan = makePlan({
     ...(dkim ? { dkim } : {}),
     listed,
