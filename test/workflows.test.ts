@@ -108,9 +108,9 @@ const EXPECTED_PERMISSIONS: Record<string, Record<string, Record<string, string>
     signal: {},
   },
   "newsletter-pr.yml": {
-    check: { contents: "read", actions: "read", "security-events": "write", statuses: "write", "pull-requests": "write" },
-    "approval-copy": { contents: "read", "pull-requests": "write" },
-    pictures: { contents: "write", "pull-requests": "write" },
+    check: { contents: "read", actions: "read", "security-events": "write", statuses: "write", "pull-requests": "write", "id-token": "write" },
+    "approval-copy": { contents: "read", "pull-requests": "write", "id-token": "write" },
+    pictures: { contents: "write", "pull-requests": "write", "id-token": "write" },
   },
   "newsletter-gate.yml": {
     gate: { contents: "read", "pull-requests": "read", statuses: "write" },
@@ -119,9 +119,9 @@ const EXPECTED_PERMISSIONS: Record<string, Record<string, Record<string, string>
     due: { contents: "read", actions: "write" },
   },
   "newsletter-send.yml": {
-    resolve: { contents: "read", "pull-requests": "read", statuses: "read" },
-    send: { contents: "read", "pull-requests": "write" },
-    continue: { contents: "read", actions: "write" },
+    resolve: { contents: "read", "pull-requests": "read", statuses: "read", "id-token": "write" },
+    send: { contents: "read", "pull-requests": "write", "id-token": "write" },
+    continue: { contents: "read", actions: "write", "id-token": "write" },
   },
 };
 
@@ -198,6 +198,8 @@ export function trustViolations(workflows: readonly { file: string; doc: Workflo
       const text = JSON.stringify(job);
       if (prCode && /secrets\./.test(text)) out.push(`${file} ${id}: references a secret in a workflow triggered by ${on.join(", ")}`);
       if (prCode && job.environment !== undefined) out.push(`${file} ${id}: names an environment in a workflow triggered by ${on.join(", ")}`);
+      // An OIDC token is a credential too: the object store's role must never be reachable from a pull request's code.
+      if (prCode && /"id-token":"write"/.test(JSON.stringify(job.permissions ?? null))) out.push(`${file} ${id}: requests an OIDC token in a workflow triggered by ${on.join(", ")}`);
       if (!holdsSecret(job)) continue;
       const steps = job.steps ?? [];
       const prHead = steps.some((st) => checksOutPrHead(st, on));
@@ -227,6 +229,11 @@ describe("the trust rule: no pull request code next to a secret", () => {
     expect(bad(headThenNpm("${{ github.event.pull_request.base.sha }}"))).toEqual([]);
     // A pull_request checkout with no ref is the merge commit: the pull request's code.
     expect(bad("on: pull_request\njobs:\n  a:\n    runs-on: x\n    permissions: { contents: write }\n    steps:\n      - uses: actions/checkout@v4\n      - run: node bin/newsletter.js send x\n")).toHaveLength(1);
+    expect(bad("on: pull_request\njobs:\n  a:\n    runs-on: x\n    permissions: { id-token: write }\n    steps:\n      - run: echo\n")).toContain(
+      "bad.yml a: requests an OIDC token in a workflow triggered by pull_request",
+    );
+    // An OIDC token is a credential: it must not sit next to the pull request's head either.
+    expect(bad("on: pull_request_target\njobs:\n  a:\n    runs-on: x\n    permissions: { id-token: write }\n    steps:\n      - uses: actions/checkout@v4\n        with: { ref: '${{ github.event.pull_request.head.sha }}' }\n      - run: npm ci\n")).toHaveLength(1);
     // Switching the worktree to the head (not taking paths from it) counts too.
     expect(bad("on: pull_request_target\njobs:\n  a:\n    runs-on: x\n    environment: e\n    steps:\n      - uses: actions/checkout@v4\n      - run: git checkout \"$HEAD_SHA\"\n      - run: npm run -s x\n")).toHaveLength(1);
     expect(bad("on: pull_request_target\njobs:\n  a:\n    runs-on: x\n    environment: e\n    steps:\n      - uses: actions/checkout@v4\n      - run: git checkout \"$HEAD_SHA\" -- newsletters/x\n      - run: npm run -s x\n")).toEqual([]);
@@ -415,10 +422,10 @@ describe("newsletter-pr.yml", () => {
     expect(runs[send + 1]).toBe("npm run -s step -- approval-record");
   });
 
-  it("shows the pictures of the approval copy from a job without secrets or environment, after the checks", () => {
+  it("shows the pictures of the approval copy from a job without secrets (its environment only for the object store's role), after the checks", () => {
     const job = doc.jobs["pictures"]!;
     expect(job.needs).toBe("check");
-    expect(job.environment).toBeUndefined();
+    expect(environmentName(job)).toBe("newsletter-approval");
     expect(JSON.stringify(job)).not.toMatch(/secrets\./);
     expect(job.if).toContain("needs.check.outputs.content_only == 'true'");
     const step = job.steps!.find((s) => s.run === "npm run -s step -- pr-pictures");
@@ -951,5 +958,54 @@ describe("scripts/take-content.sh: the pull request's newsletter as data", () =>
     expect(existsSync(path.join(dir, DIR))).toBe(false);
     expect(run(dir, head, "newsletters/../bin").status).toBe(1);
     expect(run(dir, "HEAD", DIR).status).toBe(1);
+  });
+});
+
+describe("object-store credentials: OIDC only, in the jobs that read a list or the suppression store", () => {
+  const CONFIGURE = "aws-actions/configure-aws-credentials@";
+  /** The jobs that run a command reading lists by reference or the suppression store (check, test-send, pr-pictures, status, send). */
+  const READERS = ["newsletter-pr.yml check", "newsletter-pr.yml approval-copy", "newsletter-pr.yml pictures", "newsletter-send.yml resolve", "newsletter-send.yml send", "newsletter-send.yml continue"];
+  const perms = (job: Job) => (typeof job.permissions === "object" && job.permissions !== null ? (job.permissions as Record<string, string>) : {});
+
+  it("only those jobs request an OIDC token, and each of them runs in an environment (the role trusts environments only)", () => {
+    const withToken = allJobs.filter(({ job }) => perms(job)["id-token"] === "write").map(({ file, id }) => `${file} ${id}`);
+    expect(withToken).toEqual(READERS);
+    for (const { file, id, job } of allJobs) {
+      if (!READERS.includes(`${file} ${id}`)) continue;
+      expect(environmentName(job), `${file} ${id}`).toMatch(/^newsletter-(approval|production)$/);
+      // Every job that requests the token runs from a workflow GitHub takes from the default branch.
+      for (const t of triggers(wf(file).on)) expect(PR_CODE_TRIGGERS, `${file} ${id}`).not.toContain(t);
+    }
+  });
+
+  it("each gets one configure-aws-credentials step: role and region from variables, no key input, no stored key anywhere", () => {
+    for (const { file, id, job } of allJobs) {
+      const steps = (job.steps ?? []).filter((s) => s.uses?.startsWith(CONFIGURE));
+      expect(steps.length, `${file} ${id}`).toBe(READERS.includes(`${file} ${id}`) ? 1 : 0);
+      for (const s of steps) {
+        expect(s.with?.["role-to-assume"]).toBe("${{ vars.NEWSLETTER_AWS_ROLE_ARN }}");
+        expect(s.with?.["aws-region"]).toBe("${{ vars.NEWSLETTER_AWS_REGION }}");
+        expect(Object.keys(s.with ?? {}).sort()).toEqual(["aws-region", "role-session-name", "role-to-assume"]);
+        expect(JSON.stringify(s)).not.toMatch(/secrets\./);
+        // Skipped when no role is configured (lists in git or on a path).
+        expect(s.if).toMatch(/vars\.NEWSLETTER_AWS_ROLE_ARN != ''$/);
+      }
+    }
+    for (const { file, text } of files) expect(text, file).not.toMatch(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|aws-access-key-id|aws-secret-access-key/);
+  });
+
+  it("credentials arrive after the tool's checkout from the base commit and after npm ci, before the first command that reads the store", () => {
+    for (const name of READERS) {
+      const [file, id] = name.split(" ") as [string, string];
+      const steps = wf(file).jobs[id]!.steps!;
+      const creds = steps.findIndex((s) => s.uses?.startsWith(CONFIGURE));
+      const checkout = steps.findIndex((s) => s.uses?.startsWith("actions/checkout@") && s.with?.["path"] === undefined);
+      const install = steps.findIndex((s) => /npm ci\b/.test(s.run ?? ""));
+      const tool = steps.findIndex((s) => /npm run -s (newsletter|step)|node bin\//.test(s.run ?? ""));
+      expect(String(steps[checkout]!.with?.["ref"]), name).toMatch(/pull_request\.base\.sha|needs\.resolve\.outputs\.tool_sha|^undefined$/);
+      expect(checkout, name).toBeLessThan(install);
+      expect(install, name).toBeLessThan(creds);
+      expect(creds, name).toBeLessThan(tool);
+    }
   });
 });
