@@ -90,6 +90,19 @@ describe("the checks and the approval copy count the suppression store as the se
     expect(approvalCopyText(root)).toContain("the send may leave out up to 1 more");
   });
 
+  it("status: a send that skipped store-suppressed recipients is complete, also where the key is not held (the send workflow's status steps)", async () => {
+    const root = sendRepo(10);
+    await append(root, byFp(recipientAddress(5)), byAddress(recipientAddress(7)));
+    smtp = await startTestSmtp();
+    const env = { NEWSLETTER_SECRET: SECRET, NEWSLETTER_SMTP_URL: smtp.url };
+    expect((await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval"], { env })).code).toBe(0);
+    expect(smtp.received).toHaveLength(7);
+    for (const e of [{ NEWSLETTER_SECRET: SECRET }, {}]) {
+      const st = JSON.parse((await runCli(["--root", root, "status", SAMPLE_DIR, "--format", "json"], { env: e })).stdout) as Record<string, unknown>;
+      expect(st, JSON.stringify(e)).toMatchObject({ state: "complete", complete: true, remaining: 0, sent: 7, continue: false });
+    }
+  });
+
   it("a store entry that cannot be parsed fails the checks (as it refuses the send)", async () => {
     const root = sendRepo(5);
     const dir = path.join(root, ".newsletter-state", "suppressions");

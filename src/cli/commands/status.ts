@@ -61,9 +61,13 @@ export async function runStatusCommand(input: Extract<CliInput, { command: "stat
     shards.push({ shard: f.replace(/\.jsonl$/, ""), ended: end?.outcome ?? null, ...(end?.detail ? { detail: end.detail } : {}) });
     doubtFps.push(...inDoubt(s));
   }
-  const total = n.list.sendCount;
+  // Less the suppression store as the checks matched it (suppress/apply.ts).
+  const total = n.list.sendCount - (n.storeCounts?.suppressed ?? 0);
+  // Every shard's loop went through all of its recipients: nobody is left, whatever the count says
+  // (the store may hold entries this job cannot match without the send's key, or grew since).
+  const ranThrough = files.length === shardMatrix(n.config?.sending.shards).length && shards.every((s) => s.ended === "completed");
   // Monitors of a canary are in the ledger but not in the list: clamp rather than go negative.
-  const remaining = Math.max(0, total - sent - failed - inDoubtCount);
+  const remaining = ranThrough ? 0 : Math.max(0, total - sent - failed - inDoubtCount);
   const complete = remaining === 0 && inDoubtCount === 0 && retryable === 0 && files.length > 0;
   const schedule = n.meta ? scheduleOf(n.meta, clockOf(io)()) : null;
   const stateWord = complete
