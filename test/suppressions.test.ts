@@ -143,3 +143,71 @@ describe("suppression store", () => {
     expect(smtp.received).toHaveLength(6);
   });
 });
+
+describe("compact-suppressions: one sorted snapshot, no entry lost", () => {
+  it("in S3: the objects become one sorted snapshot read back as the same entries; the send still skips every one", async () => {
+    s3 = await startTestS3();
+    smtp = await startTestSmtp();
+    const location = `s3://${s3.bucket}/suppressions/`;
+    const store = new ObjectSuppressionStore(new S3ObjectStore(s3.env), location);
+    for (const i of [6, 2, 4]) await store.append([byFp(i)]);
+    await store.append([byAddress(8), byFp(2)]); // fingerprint 2 twice: one line kept
+    const before = await store.read();
+    const root = sendRepo(10, { ".github/newsletter.yml": `${fastConfig()}recipient_data:\n  suppression_store: "${location}"\n` });
+    const env = { ...s3.env, NEWSLETTER_SMTP_URL: smtp.url, NEWSLETTER_SECRET: SECRET };
+
+    const dry = await runCli(["--root", root, "compact-suppressions", "--dry-run"], { env });
+    expect(dry.stdout).toMatch(/4 objects, 4 entries .*dry run/);
+    expect((await s3.keys()).filter((k) => k.startsWith("suppressions/"))).toHaveLength(4);
+
+    const r = await runCli(["--root", root, "compact-suppressions"], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/4 objects folded into s3:\/\/.*-compacted-.*\.jsonl \(4 entries\) and deleted/);
+    const keys = (await s3.keys()).filter((k) => k.startsWith("suppressions/"));
+    expect(keys).toHaveLength(1);
+    const lines = (await s3.get(keys[0]!))!.toString("utf8").trim().split("\n");
+    const sortKey = (l: string) => { const e = JSON.parse(l) as SuppressionEntry; return `${e.fp ?? ""}\0${e.address ?? ""}`; };
+    expect(lines.map(sortKey)).toEqual(lines.map(sortKey).sort());
+    const key = (e: SuppressionEntry) => JSON.stringify(e);
+    expect(new Set((await store.read()).map(key))).toEqual(new Set(before.map(key)));
+
+    expect((await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval"], { env })).code).toBe(0);
+    const to = new Set(smtp.received.flatMap((m) => m.envelope.to));
+    for (const i of [2, 3, 4, 6, 8]) expect(to.has(recipientAddress(i))).toBe(false);
+    expect(smtp.received).toHaveLength(5);
+  });
+
+  it("an append made during the compaction stays; a reader that listed a folded object before it was deleted reads again", async () => {
+    const root = sendRepo(3);
+    const fs = new FsObjectStore(root);
+    const location = `${path.join(root, ".newsletter-state", "suppressions")}/`;
+    const plain = new ObjectSuppressionStore(fs, location);
+    await plain.append([byFp(1)]);
+    await plain.append([byFp(2)]);
+    // The unsubscribe server appends while the snapshot is being written.
+    const racing = new ObjectSuppressionStore({ ...fs, get: (l) => fs.get(l), list: (p) => fs.list(p), remove: (l) => fs.remove(l), put: async (l, b) => { await fs.put(l, b); if (l.includes("-compacted-")) await plain.append([byFp(3)]); } }, location);
+    const r = await racing.compact();
+    expect(r.objects).toBe(2);
+    expect((await plain.read()).map((e) => e.fp).sort()).toEqual([byFp(1), byFp(2), byFp(3)].map((e) => e.fp).sort());
+
+    // A reader whose first listing still names objects the compaction deleted since.
+    const stale = await fs.list(location);
+    await plain.append([byFp(4)]);
+    await plain.compact();
+    let lists = 0;
+    const late = new ObjectSuppressionStore({ ...fs, get: (l) => fs.get(l), put: (l, b) => fs.put(l, b), remove: (l) => fs.remove(l), list: async (p) => (lists++ === 0 ? stale : fs.list(p)) }, location);
+    expect((await late.read()).map((e) => e.fp).sort()).toEqual([1, 2, 3, 4].map((i) => byFp(i).fp).sort());
+    expect(lists).toBe(2);
+  });
+
+  it("an entry that cannot be parsed stops the compaction before anything is written or deleted", async () => {
+    const root = sendRepo(3);
+    const dir = path.join(root, ".newsletter-state", "suppressions");
+    await defaultStore(root).append([byFp(1)]);
+    const { writeFileSync, readdirSync } = await import("node:fs");
+    writeFileSync(path.join(dir, "zz-broken.jsonl"), "{not json\n");
+    const r = await runCli(["--root", root, "compact-suppressions"], { env: {} });
+    expect(r.code).toBe(1);
+    expect(readdirSync(dir)).toHaveLength(2);
+  });
+});

@@ -33,6 +33,7 @@ export type CliInput =
   | { command: "unsubscribe-server"; root: string; port: number; host: string }
   | { command: "import-bounces"; root: string; files: string[] }
   | { command: "import-suppressions"; root: string; file: string }
+  | { command: "compact-suppressions"; root: string; dryRun: boolean }
   | { command: "forget"; root: string; address: string }
   | { command: "preview"; root: string; dir: string; recipient?: string; out?: string; png?: string; width?: number; row?: number }
   | { command: "test-send"; root: string; dir: string; to: string[] }
@@ -43,7 +44,7 @@ export type CliInput =
 
 export const COMMANDS = [
   "new", "check", "manifest", "preview", "test-send", "gate", "send", "status", "due", "setup",
-  "pin", "unsubscribe-server", "import-bounces", "import-suppressions", "forget",
+  "pin", "unsubscribe-server", "import-bounces", "import-suppressions", "compact-suppressions", "forget",
 ] as const;
 
 export const USAGE = `usage: newsletter [--root DIR] <command> ...
@@ -83,6 +84,7 @@ commands:
   unsubscribe-server --port N [--host ADDR]          RFC 8058 one-click unsubscribe endpoint (records fingerprints)
   import-bounces <file.eml>...                       suppress the recipients named by DSN bounce messages (RFC 3464)
   import-suppressions <file.csv>                     add a suppression CSV's addresses to the store, as fingerprints
+  compact-suppressions [--dry-run]                   fold the suppression store's objects into one sorted snapshot
   forget <email>                                     erasure: a new snapshot of every list without the address, and
                                                      its fingerprint suppressed for good
 
@@ -151,7 +153,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
   onlyFor("sha", ["gate"]);
   onlyFor("pr", ["gate"]);
   onlyFor("publish-status", ["gate"]);
-  onlyFor("dry-run", ["send", "setup"]);
+  onlyFor("dry-run", ["send", "setup", "compact-suppressions"]);
   for (const f of ["shard", "resend-in-doubt", "delivered-file", "time-budget", "expect-digest", "require-approval", "without-approval"] as const) onlyFor(f, ["send"]);
   onlyFor("recipient", ["preview"]);
   for (const f of ["out", "png", "width", "row"] as const) onlyFor(f, ["preview"]);
@@ -258,6 +260,10 @@ export function parseCli(argv: readonly string[], cwd: string): CliInput {
     case "import-suppressions": {
       if (rest.length !== 1) throw new UsageError(`import-suppressions needs exactly one CSV file\n\n${USAGE}`);
       return { command, root, file: path.resolve(cwd, rest[0]!) };
+    }
+    case "compact-suppressions": {
+      if (rest.length > 0) throw new UsageError(`compact-suppressions takes no arguments, only --dry-run\n\n${USAGE}`);
+      return { command, root, dryRun: values["dry-run"] ?? false };
     }
     case "forget": {
       if (rest.length !== 1) throw new UsageError(`forget needs exactly one address\n\n${USAGE}`);

@@ -176,6 +176,13 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     env: [SECRET_SMTP, STATE_DIR, ...AWS, DEBUG],
     exit: "0, 1 a malformed row (nothing imported), 2",
   },
+  "compact-suppressions": {
+    usage: "compact-suppressions [--dry-run]",
+    summary: "folds every object of the suppression store into one sorted snapshot, written and read back before the folded objects are deleted (entries appended meanwhile stay); an admin's command: it needs s3:DeleteObject on the suppression prefix",
+    flags: [ROOT_FLAG, ["--dry-run", "count the objects and entries, write and delete nothing"], HELP_FLAG],
+    env: [STATE_DIR, ...AWS, DEBUG],
+    exit: "0, 1 an entry cannot be parsed (nothing changed), 2 the store cannot be reached",
+  },
   forget: {
     usage: "forget <email>",
     summary: "erasure: a new snapshot of every list by reference without the address, older snapshots holding it deleted, the row removed from lists in git, its fingerprint suppressed for good",

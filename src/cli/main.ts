@@ -51,6 +51,8 @@ export async function main(argv: readonly string[], outerIo: Io, cwd: string): P
         return await (await import("./commands/import-suppressions.ts")).runImportSuppressionsCommand(input, io);
       case "forget":
         return await (await import("./commands/forget.ts")).runForgetCommand(input, io);
+      case "compact-suppressions":
+        return await (await import("./commands/compact-suppressions.ts")).runCompactSuppressionsCommand(input, io);
       case "pin":
         return await (await import("./commands/pin.ts")).runPinCommand(input, io);
     }

@@ -17,7 +17,7 @@ import { FsHistory } from "../ledger/fs-history.ts";
 import { FsRepo } from "../load/fs-repo.ts";
 import { objectStores } from "../store/select.ts";
 import type { ResolvedConfig } from "../load/schema/config.ts";
-import { ObjectSuppressionStore, type SuppressionStore } from "../suppress/store.ts";
+import { ObjectSuppressionStore } from "../suppress/store.ts";
 import type { Io } from "../runtime/io.ts";
 import { fingerprint } from "../address/mask.ts";
 import { keyId } from "../ledger/ledger.ts";
@@ -79,7 +79,7 @@ export function visibilityOf(event: unknown): Visibility | null {
  * state folder: fine on one machine, lost with an ephemeral runner — a
  * production setup names an s3:// prefix (README).
  */
-export function suppressionStore(config: ResolvedConfig, root: string, io: Io): SuppressionStore {
+export function suppressionStore(config: ResolvedConfig, root: string, io: Io): ObjectSuppressionStore {
   const location = config.recipient_data.suppression_store ?? `${path.join(stateDir(root, io), "suppressions")}/`;
   return new ObjectSuppressionStore(objectStores(root, io.env), location);
 }
