@@ -144,8 +144,9 @@ describe("newsletter-send.yml: schedule and shards", () => {
     const cont = send.jobs["continue"]!;
     expect(cont.needs).toEqual(["resolve", "send"]);
     expect(cont.if).toMatch(/^always\(\) && /);
-    expect(cont.permissions).toEqual({ contents: "read", actions: "write" });
-    expect(cont.environment).toBeUndefined();
+    // The object store's OIDC role (lists by reference, the suppression store) trusts environments only.
+    expect(cont.permissions).toEqual({ contents: "read", actions: "write", "id-token": "write" });
+    expect(cont.environment).toBe("newsletter-approval");
     expect(JSON.stringify(cont)).not.toMatch(/secrets\./);
   });
 

@@ -66,7 +66,10 @@ function newsletterLine(n: NewsletterSummary, paint: (style: string, s: string) 
     `list ${n.list === undefined ? "-" : oneLine(safeText(n.list))}`,
     `${v(n.recipients)} recipients`,
     `${v(n.suppressed)} suppressed`,
-    ...(n.storeSuppressed !== undefined ? [`${n.storeSuppressed} suppressed by the store${n.storeUnmatched ? ` (${n.storeUnmatched} entries only the send's key matches)` : ""}`] : []),
+    // The store's part only when it removes someone or holds entries only the send's key matches.
+    ...((n.storeSuppressed ?? 0) > 0 || (n.storeUnmatched ?? 0) > 0
+      ? [`${n.storeSuppressed ?? 0} suppressed by the store${n.storeUnmatched ? ` (${n.storeUnmatched} entries only the send's key matches)` : ""}`]
+      : []),
     `${v(n.contentAddresses)} distinct content addresses`,
   ];
   return `${paint(ANSI.bold, oneLine(safeText(n.id)))}  ${parts.join(", ")}`;
