@@ -235,7 +235,7 @@ async function readStore(deps: NonNullable<CheckDeps["suppressions"]>, config: R
   } catch (e) {
     if (!(e instanceof NewsletterError)) throw e;
     const rule: RuleId = e instanceof StoreError ? "input-missing" : "suppression-store";
-    findings.push(finding(rule, CONFIG_FILE, 1, 1, `the suppression store ${store.location} cannot be read: ${e.message}`));
+    findings.push(finding(rule, CONFIG_FILE, FILE_START, `the suppression store ${store.location} cannot be read: ${e.message}`));
     return null;
   }
 }

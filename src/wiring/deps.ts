@@ -21,7 +21,7 @@ import { ObjectSuppressionStore } from "../suppress/store.ts";
 import type { Io } from "../runtime/io.ts";
 import { fingerprint } from "../address/mask.ts";
 import { keyId } from "../ledger/ledger.ts";
-import { DEVELOPMENT_SECRET } from "../send/secret.ts";
+import { DEVELOPMENT_SECRET } from "../keys/secret.ts";
 import type { SuppressionKey } from "../suppress/apply.ts";
 
 export function stateDir(root: string, io: Io): string {
