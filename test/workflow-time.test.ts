@@ -216,7 +216,9 @@ describe("newsletter-send.yml: the continuation, against the real CLI and ledger
 
   it("run 1 stops by its budget (exit 75) → dispatch with resume; run 2 completes → no dispatch; never started → no dispatch", async () => {
     server = await startTestSmtp();
-    const root = sendRepo(1500, { ".github/newsletter.yml": fastConfig().replace("rate_per_second: 10000", "rate_per_second: 600") });
+    // 1,500 rows at 250/s take 6 s: a 3 s budget stops run 1 in the middle even on a loaded machine,
+    // where the checks alone can take a second before the first message.
+    const root = sendRepo(1500, { ".github/newsletter.yml": fastConfig().replace("rate_per_second: 10000", "rate_per_second: 250") });
     const env = { NEWSLETTER_SMTP_URL: server.url, NEWSLETTER_SECRET: "test-secret-0123456789abcdef" };
 
     const before = run(root);
@@ -224,7 +226,7 @@ describe("newsletter-send.yml: the continuation, against the real CLI and ledger
     expect(before.calls.filter((c) => c.startsWith("gh "))).toEqual([]);
     expect(before.outputs["dispatched"]).toBe("false");
 
-    const first = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval", "--time-budget", "1"], { env });
+    const first = await runCli(["--root", root, "send", SAMPLE_DIR, "--without-approval", "--time-budget", "3"], { env });
     expect(first.code).toBe(75);
     const after1 = run(root);
     expect(after1.status).toBe(0);
