@@ -17,7 +17,7 @@ import type { MailTransport } from "../mail/port.ts";
 import { createOutboxTransport } from "./outbox.ts";
 import { createPipelinedSmtpTransport } from "./smtp-pipelined.ts";
 import { createLazySmtpTransport } from "./smtp-lazy.ts";
-import type { SmtpTransportOptions } from "./smtp.ts";
+import type { SmtpTransportOptions } from "./smtp-policy.ts";
 
 export type TransportPurpose = "send" | "test";
 

@@ -8,16 +8,13 @@
  * Results are smtp.ts's, InDoubt included; a module that cannot load sent
  * nothing (transient).
  */
-import { UsageError } from "../errors.ts";
 import type { DeliveryMeta, DeliveryResult, Envelope, MailTransport } from "../mail/port.ts";
-import type { SmtpTransportOptions } from "./smtp.ts";
+import { checkConnections, transportClosed, type SmtpTransportOptions } from "./smtp-policy.ts";
 import { parseSmtpUrl } from "./smtp-url.ts";
 
 export function createLazySmtpTransport(url: string, opts: SmtpTransportOptions): MailTransport {
   const ep = parseSmtpUrl(url, opts.label);
-  if (!Number.isInteger(opts.connections) || opts.connections < 1) {
-    throw new UsageError(`connections must be a positive integer, got ${String(opts.connections)}`);
-  }
+  checkConnections(opts.connections);
   let real: Promise<MailTransport> | undefined;
   let loaded: MailTransport | null = null;
   let closed: Promise<void> | undefined;
@@ -29,7 +26,7 @@ export function createLazySmtpTransport(url: string, opts: SmtpTransportOptions)
   return {
     name: ep.display,
     async deliver(envelope: Envelope, raw: Buffer, meta?: DeliveryMeta): Promise<DeliveryResult> {
-      if (closed) return { ok: false, permanent: false, message: "transport is closed" };
+      if (closed) return transportClosed();
       try {
         return await (await load()).deliver(envelope, raw, meta);
       } catch (e) {

@@ -20,6 +20,7 @@
  */
 import { Readable } from "node:stream";
 import type { Envelope } from "../mail/port.ts";
+import { PRINTABLE_ASCII } from "./smtp-policy.ts";
 
 /** What the pool calls back with (nodemailer's SentMessageInfo for SMTP). */
 export interface RawSentInfo {
@@ -31,8 +32,6 @@ export interface RawSentInfo {
 interface PoolLike {
   send(mail: unknown, callback: (err: Error | null, info: RawSentInfo) => void): unknown;
 }
-
-const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 
 /** The pool behind a pooled nodemailer transporter, when it has the expected entry point. */
 export function rawPoolOf(mailer: unknown): PoolLike | null {

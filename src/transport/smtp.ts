@@ -22,52 +22,26 @@
  * 5yz, keeps its meaning (smtp-result.ts).
  */
 import nodemailer from "nodemailer";
-import { UsageError } from "../errors.ts";
 import type { DeliveryMeta, DeliveryResult, Envelope, MailTransport } from "../mail/port.ts";
 import { parseSmtpUrl } from "./smtp-url.ts";
 import { clean, failureFromError, successResponse } from "./smtp-result.ts";
 import { canSendRaw, rawPoolOf, sendRaw, type RawSentInfo } from "./smtp-raw.ts";
 import { DEFAULT_TIMEOUTS } from "./smtp-conn.ts";
 import { provePreflight } from "./preflight.ts";
+import { checkConnections, CLOSE_GRACE_MS, isBareEnvelope, MAX_MESSAGES_PER_CONNECTION, tlsOptionsOf, transportClosed, type SmtpTransportOptions } from "./smtp-policy.ts";
 
-export interface SmtpTransportOptions {
-  /** Pool size (nodemailer `maxConnections`). */
-  connections: number;
-  /** `ca`: the certificate authorities to trust (Node's roots included), when a private CA is added. */
-  tls?: { rejectUnauthorized?: boolean; servername?: string; ca?: string[] };
-  /** EHLO name (RFC 5321 §4.1.1.1); nodemailer defaults to the host name. */
-  name?: string;
-  /** Label for URL errors, e.g. the environment variable it came from. */
-  label?: string;
-  /** Our client's waits (smtp-conn.ts DEFAULT_TIMEOUTS); tests shorten them. */
-  timeouts?: Partial<import("./smtp-conn.ts").Timeouts>;
-}
-
-/**
- * A connection is replaced after this many messages. RFC 5321 sets no limit per
- * session, but relays do (Exchange Online, some ESPs); reconnecting every 1,000
- * costs one handshake per 1,000 messages.
- */
-const MAX_MESSAGES_PER_CONNECTION = 1000;
 /*
  * Waits: the same as our client's (smtp-conn.ts DEFAULT_TIMEOUTS): connect,
  * greeting, and — nodemailer has one inactivity timeout for every other
  * wait — the longest of ours, the reply to the end of data.
  */
-/** close(): how long to let in-flight deliveries settle before cutting the connections. */
-const CLOSE_GRACE_MS = 15_000;
 
 /** A msg-id without brackets (RFC 5322 §3.6.4), nothing that could fold or end a header. */
 const MESSAGE_ID = /^[\x21-\x3b\x3d\x3f-\x7e]{1,250}$/;
 
-/** One bare address, nothing a parser could split into two (docs/design.md, "One recipient per message"). */
-const BARE_ADDRESS = /^[^\s\p{Cc}@,;:<>"'()[\]\\]+@[^\s\p{Cc}@,;:<>"'()[\]\\]+$/u;
-
 export function createSmtpTransport(url: string, opts: SmtpTransportOptions): MailTransport {
   const ep = parseSmtpUrl(url, opts.label);
-  if (!Number.isInteger(opts.connections) || opts.connections < 1) {
-    throw new UsageError(`connections must be a positive integer, got ${String(opts.connections)}`);
-  }
+  checkConnections(opts.connections);
   const credentials = ep.auth ? [ep.auth.pass, ep.auth.user] : [];
 
   const timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
@@ -83,11 +57,7 @@ export function createSmtpTransport(url: string, opts: SmtpTransportOptions): Ma
       opportunisticTLS: false,
       ...(ep.auth ? { auth: { user: ep.auth.user, pass: ep.auth.pass } } : {}),
       ...(opts.name ? { name: opts.name } : {}),
-      tls: {
-        rejectUnauthorized: opts.tls?.rejectUnauthorized ?? true,
-        ...(opts.tls?.servername ? { servername: opts.tls.servername } : {}),
-        ...(opts.tls?.ca ? { ca: opts.tls.ca } : {}),
-      },
+      tls: tlsOptionsOf(opts.tls),
       maxConnections: opts.connections,
       maxMessages: MAX_MESSAGES_PER_CONNECTION,
       connectionTimeout: timeouts.connectMs,
@@ -165,7 +135,7 @@ export function createSmtpTransport(url: string, opts: SmtpTransportOptions): Ma
 
   async function send(envelope: Envelope, raw: Buffer, meta: DeliveryMeta | undefined): Promise<DeliveryResult> {
     const secrets = [envelope.to, envelope.from, ...credentials];
-    if (!BARE_ADDRESS.test(envelope.to) || !BARE_ADDRESS.test(envelope.from)) {
+    if (!isBareEnvelope(envelope)) {
       return { ok: false, permanent: true, message: clean("envelope address is not one bare address", secrets) };
     }
     const used = mailer;
@@ -238,7 +208,7 @@ export function createSmtpTransport(url: string, opts: SmtpTransportOptions): Ma
     },
 
     deliver(envelope, raw, meta) {
-      if (closing) return Promise.resolve({ ok: false, permanent: false, message: "transport is closed" });
+      if (closing) return Promise.resolve(transportClosed());
       const p = send(envelope, raw, meta);
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));
