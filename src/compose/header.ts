@@ -9,6 +9,10 @@
  * 78 characters (§2.1.1 SHOULD) except where one indivisible token — an
  * address, a URL, a Message-ID — is longer by itself; no line can exceed 998
  * (§2.1.1 MUST): that throws.
+ *
+ * Folding is our own rather than libmime's `foldLines`: on the send's
+ * per-message headers it costs 0.5 µs where libmime's costs 3.9 µs, 3.5 % of
+ * a message's compose time (bench/README.md, "Header encoding").
  */
 import { composeFail, checkAddress, checkHeaderValue } from "./syntax.ts";
 import { encodeWords, MAX_WORD } from "./encoded-word.ts";
