@@ -16,12 +16,18 @@
  * goes to the nodemailer transport (smtp.ts), loaded and opened on first
  * use (smtp-lazy.ts).
  *
+ * This file is the pool: it queues deliveries (smtp-jobs.ts), opens
+ * connections as OpenPacing allows (smtp-pushback.ts), and hands each
+ * connection to a session (smtp-session.ts) that carries messages until it
+ * has none left. docs/design.md, "Sending and relay pushback", names the parts.
+ *
  * Duplicates: a message's data is written at most once. A connection lost
  * (or closing with a 421, or at its per-connection limit) before a message's
  * end of data was written moves the message to another connection, up to
- * MAX_MOVES times (smtp-pushback.ts; the server cannot have accepted an unfinished message),
- * then fails it as transient. Lost, reset or timed out after its end of data
- * was written, without the final reply, it is InDoubt (mail/port.ts; RFC 5321
+ * MAX_MOVES times (smtp-pushback.ts: the server cannot have accepted an
+ * unfinished message), then fails it as transient. Lost, reset or timed out
+ * after its end of data was written, without the final reply, it is InDoubt
+ * (mail/port.ts; RFC 5321
  * §4.1.1.4, RFC 1047): the server may have queued it, so it is never moved or
  * retried and stays claimed in the ledger. Pushback handling: docs/design.md,
  * "Sending and relay pushback".
