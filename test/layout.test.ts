@@ -13,7 +13,7 @@ import { simpleParser, type ParsedMail } from "mailparser";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../src/load/config.ts";
 import { parseNewsletterMeta } from "../src/load/newsletter-meta.ts";
-import { wrapText } from "../src/render/cjk.ts";
+import { widthInternals, wrapText } from "../src/render/cjk.ts";
 import { makePlan } from "../src/send/plan.ts";
 import { fixtureFiles, JA_DIR } from "./helpers/ja-fixture.ts";
 import { makeRepo, runCli } from "./helpers/repo.ts";
@@ -129,6 +129,34 @@ describe("wrapText", () => {
     expect(out.replace(/[\n ]/g, "")).toBe(input.replace(/ /g, ""));
     expect(out).not.toContain("\uFFFD");
     if (input.startsWith("👩")) expect(out.split("\n").every((l) => l.startsWith("👩") && l.endsWith("👧"))).toBe(true);
+  });
+});
+
+describe("the wrap's character table and one-pass width", () => {
+  const { classOf, displayWidth, clustersOf, patterns } = widthInternals;
+
+  it("says of every BMP code unit what the patterns say", () => {
+    const bits: Array<[number, RegExp]> = [[2, patterns.EXTENDS], [4, patterns.WIDE], [8, patterns.CJK_CHAR], [16, patterns.NO_START], [32, patterns.NO_END]];
+    const wrong: string[] = [];
+    for (let u = 0; u < 0x10000; u++) {
+      const c = classOf(u);
+      const ch = String.fromCharCode(u);
+      for (const [bit, re] of bits) if (((c & bit) !== 0) !== re.test(ch)) wrong.push(`U+${u.toString(16)} ${re.source.slice(0, 12)}`);
+    }
+    expect(wrong.slice(0, 5)).toEqual([]);
+  });
+
+  it("gives the width of the clusters, summed, on generated strings with marks, joiners, flags and lone surrogates", () => {
+    const alphabet = ["a", " ", "様", "ア", "\u3099", "\u0301", "\u200D", "\uFE0F", "👩", "👧", "🏻", "🇯", "🇵", "\uD83C", "\uDDE6", "、", "（", "Ａ", "한", "\u{E0067}", "😀", "𠮷"];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+    for (let k = 0; k < 3000; k++) {
+      let s = "";
+      const len = next() % 12;
+      for (let i = 0; i < len; i++) s += alphabet[next() % alphabet.length];
+      const expected = clustersOf(s).reduce((n, g) => n + (patterns.WIDE.test(g) ? 2 : 1), 0);
+      expect(displayWidth(s), JSON.stringify(s)).toBe(s.length === 0 ? 0 : expected);
+    }
   });
 });
 
