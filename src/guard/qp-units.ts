@@ -47,8 +47,11 @@ interface Link {
   readonly unit: Unit;
 }
 
-/** One map per (charset, html): a unit's result depends on both. */
-const maps = new Map<string, Map<string, Unit>>();
+/** One map per (charset, html): a unit's result depends on both. [text, html] each. */
+const maps = {
+  utf8: [new Map<string, Unit>(), new Map<string, Unit>()],
+  ascii: [new Map<string, Unit>(), new Map<string, Unit>()],
+} as const;
 /** Bounds: some 8 MB of keys at most, forgotten all at once when full (re-learnt from the next message). */
 const MAX_REMEMBERED_CHARS = 4_000_000;
 /** A unit longer than this is not remembered (a paragraph is a few hundred octets). */
@@ -70,21 +73,32 @@ export function scanQuotedPrintableLeaf(
 }
 
 /**
- * Per map, a guess only: the units of the last part scanned with it, in order, with
- * their octets. The unit at the same position is taken when the part's next octets
- * equal its octets (compared in full), which saves finding the unit's end, slicing and
- * hashing it; otherwise the map is asked and the guess replaced.
+ * Per map, a guess only: the last part scanned with it, its units in order
+ * with their lengths, and which of them differed from the part before it.
+ * Where the part being scanned goes on exactly as the last one did from the
+ * same unit on (compared in full, octet for octet), those units are taken
+ * as they were, many at a time: the same octets from the start of a unit are
+ * the same units, since where a unit ends depends only on its own octets up
+ * to its hard line break. The last part's final unit, if it does not end
+ * with a hard line break, is taken only where it ends this part too.
+ * Elsewhere the unit is found, sliced and asked of the map, and the guess
+ * updated.
  */
-const lastParts = new Map<Map<string, Unit>, Link[]>();
+interface LastPart {
+  src: string;
+  readonly lengths: number[];
+  readonly units: Unit[];
+  /** 1 where the unit differed from the one before it: the lines that hold a recipient's values. */
+  readonly changed: number[];
+  /** The final unit ends with a hard line break. */
+  endsHard: boolean;
+}
 
-function mapFor(charset: string, html: boolean): Map<string, Unit> {
-  const k = `${charset}/${html ? "html" : "text"}`;
-  let m = maps.get(k);
-  if (m === undefined) {
-    m = new Map();
-    maps.set(k, m);
-  }
-  return m;
+const lastParts = new Map<Map<string, Unit>, LastPart>();
+
+function mapFor(charset: "utf-8" | "us-ascii", html: boolean): Map<string, Unit> {
+  const pair = charset === "utf-8" ? maps.utf8 : maps.ascii;
+  return html ? pair[1] : pair[0];
 }
 
 const got: Unit[] = [];
@@ -96,43 +110,112 @@ function scanUnits(scanner: Scanner, where: string, body: Buffer, charset: "utf-
   const map = mapFor(charset, html);
   const n = src.length;
   got.length = 0;
-  let seq = lastParts.get(map);
-  if (seq === undefined) {
-    seq = [];
-    lastParts.set(map, seq);
+  let last = lastParts.get(map);
+  if (last === undefined) {
+    last = { src: "", lengths: [], units: [], changed: [], endsHard: true };
+    lastParts.set(map, last);
   }
+  const { lengths, units, changed } = last;
+  let prevPos = 0;
   let start = 0;
   let i = 0;
-  for (; start < n; i++) {
-    const guess: Link | undefined = seq[i];
-    let u: Unit | undefined;
-    // (slice and === rather than startsWith(key, position), which V8 runs several times slower)
-    if (guess !== undefined && (guess.last ? start + guess.key.length === n : start + guess.key.length <= n) && src.slice(start, start + guess.key.length) === guess.key) {
-      u = guess.unit;
-      start += guess.key.length;
-    } else {
-      const end = unitEnd(src, start);
-      const key = src.slice(start, end);
-      u = map.get(key);
-      if (u === undefined) {
-        u = makeUnit(key, charset, html, label);
-        remember(map, key, u);
-      }
-      // A unit that does not end with a hard line break is the part's last: the guess must end the part too.
-      if (key.length <= MAX_UNIT_LENGTH) seq[i] = { key: own(key), last: !endsHard(src, start, end), unit: u };
-      else seq.length = i; // nothing to guess from here on
-      start = end;
+  while (start < n) {
+    const same = sameUnits(src, start, prevPos, last, i);
+    for (let k = 0; k < same; k++) {
+      const u = units[i]!;
+      const len = lengths[i]!;
+      if (u.open) return opened();
+      got.push(u);
+      changed[i] = 0;
+      start += len;
+      prevPos += len;
+      i++;
     }
-    if (u.open) {
-      got.length = 0;
-      return false;
+    if (start >= n) break;
+    const end = unitEnd(src, start);
+    const key = src.slice(start, end);
+    let u = map.get(key);
+    if (u === undefined) {
+      u = makeUnit(key, charset, html, label);
+      remember(map, key, u);
     }
+    if (i < units.length) prevPos += lengths[i]!;
+    lengths[i] = key.length;
+    units[i] = u;
+    changed[i] = 1;
+    i++;
+    start = end;
+    if (u.open) return opened();
     got.push(u);
   }
-  if (seq.length > i) seq.length = i;
+  lengths.length = i;
+  units.length = i;
+  changed.length = i;
+  last.src = src;
+  last.endsHard = n === 0 || endsHard(src, n - lengths[i - 1]!, n);
   for (const u of got) scanner.addCollected(where, u.lines);
   got.length = 0;
   return true;
+
+  function opened(): false {
+    got.length = 0;
+    // Half updated: forget it (the next part is guessed from nothing).
+    lastParts.delete(map);
+    return false;
+  }
+}
+
+/**
+ * How many of the last part's units, from its unit `i` at `prevPos`, this
+ * part repeats from `start`. Compared a run at a time: the units up to the
+ * next one that changed last time, then that one alone — most parts of a
+ * send differ from the one before in the same few units. A run that does
+ * not match is halved until the first unit that differs is found.
+ */
+function sameUnits(src: string, start: number, prevPos: number, last: LastPart, i: number): number {
+  const { lengths, changed } = last;
+  const count = lengths.length;
+  const finalOpen = !last.endsHard;
+  let matched = 0;
+  let off = 0;
+  while (i + matched < count) {
+    const from = i + matched;
+    let end = from + 1;
+    if (changed[from] === 0) while (end < count && changed[end] === 0) end++;
+    const len = runLength(lengths, from, end - from);
+    if (sameRun(src, start + off, last.src, prevPos + off, len, end === count && finalOpen)) {
+      matched = end - i;
+      off += len;
+      continue;
+    }
+    let lo = 0; // units of the run known to match
+    let hi = end - from; // a count known not to
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      const at = off + runLength(lengths, from, lo);
+      if (sameRun(src, start + at, last.src, prevPos + at, runLength(lengths, from + lo, mid - lo), from + mid === count && finalOpen)) lo = mid;
+      else hi = mid;
+    }
+    return matched + lo;
+  }
+  return matched;
+}
+
+function runLength(lengths: readonly number[], from: number, k: number): number {
+  let len = 0;
+  for (let j = from; j < from + k; j++) len += lengths[j]!;
+  return len;
+}
+
+/**
+ * Are src[at, at+len) and prev[prevAt, prevAt+len) the same octets? `final`:
+ * the run holds the last part's final unit without a hard line break, which
+ * must then end this part too.
+ * (slice and === rather than startsWith(key, position), which V8 runs several times slower)
+ */
+function sameRun(src: string, at: number, prev: string, prevAt: number, len: number, final: boolean): boolean {
+  if (final ? at + len !== src.length : at + len > src.length) return false;
+  return src.slice(at, at + len) === prev.slice(prevAt, prevAt + len);
 }
 
 /** Does src[start, end) end with a hard line break (an LF whose line is not soft-broken)? */
@@ -180,8 +263,7 @@ function own(s: string): string {
 function remember(map: Map<string, Unit>, key: string, u: Unit): void {
   if (key.length > MAX_UNIT_LENGTH) return;
   if (rememberedChars + key.length > MAX_REMEMBERED_CHARS) {
-    for (const m of maps.values()) m.clear();
-    lastParts.clear();
+    for (const m of [...maps.utf8, ...maps.ascii]) m.clear();
     rememberedChars = 0;
   }
   // A copy, not the key itself: that is a slice of the whole part, which it would keep alive.
