@@ -132,11 +132,12 @@ describe("wrapText", () => {
   });
 });
 
-describe("the wrap's character table and one-pass width", () => {
-  const { classOf, displayWidth, clustersOf, patterns } = widthInternals;
+describe("the wrap's character table and offsets", () => {
+  const { classOf, displayWidth, patterns } = widthInternals;
+  const { EXTENDS, WIDE, CJK_CHAR, NO_START, NO_END } = patterns;
 
   it("says of every BMP code unit what the patterns say", () => {
-    const bits: Array<[number, RegExp]> = [[2, patterns.EXTENDS], [4, patterns.WIDE], [8, patterns.CJK_CHAR], [16, patterns.NO_START], [32, patterns.NO_END]];
+    const bits: Array<[number, RegExp]> = [[2, EXTENDS], [4, WIDE], [8, CJK_CHAR], [16, NO_START], [32, NO_END]];
     const wrong: string[] = [];
     for (let u = 0; u < 0x10000; u++) {
       const c = classOf(u);
@@ -146,16 +147,86 @@ describe("the wrap's character table and one-pass width", () => {
     expect(wrong.slice(0, 5)).toEqual([]);
   });
 
+  // The reference: the wrap as first written, with strings per grapheme and a pattern per test.
+  function clustersOf(line: string): string[] {
+    const out: string[] = [];
+    let joinNext = false;
+    for (const cp of line) {
+      const last = out.length - 1;
+      const ri = cp >= "\u{1F1E6}" && cp <= "\u{1F1FF}";
+      const lone = last >= 0 && out[last]!.length === 2 && out[last]! >= "\u{1F1E6}" && out[last]! <= "\u{1F1FF}";
+      if (last >= 0 && (joinNext || EXTENDS.test(cp) || (ri && lone))) out[last] += cp;
+      else out.push(cp);
+      joinNext = cp === "\u200D";
+    }
+    return out;
+  }
+  const widthOf = (g: string) => (WIDE.test(g) ? 2 : 1);
+  const width = (s: string) => clustersOf(s).reduce((n, g) => n + widthOf(g), 0);
+  function referenceLine(line: string, columns: number): string {
+    if (width(line) <= columns) return line;
+    const lead = /^(?:> ?)+|^\s*(?:[*+-]|\d+\.)\s+|^\s+/.exec(line)?.[0] ?? "";
+    const indent = lead.startsWith(">") ? lead : " ".repeat(lead.length);
+    const lines: string[] = [];
+    let cur = "";
+    let curWidth = 0;
+    let breakAt = -1;
+    let prev = "";
+    for (const g of clustersOf(line)) {
+      const w = widthOf(g);
+      if (g === " " || g === "\t") {
+        if (cur.length > 0 && prev !== " " && prev !== "\t") breakAt = cur.length;
+        cur += g;
+        curWidth += w;
+        prev = g;
+        continue;
+      }
+      const cjk = CJK_CHAR.test(prev) && CJK_CHAR.test(g) && !NO_START.test(g) && !NO_END.test(prev);
+      if (prev !== "" && prev !== " " && prev !== "\t" && cjk) breakAt = cur.length;
+      if (curWidth + w > columns && breakAt > (lines.length === 0 ? lead.length : indent.length)) {
+        lines.push(cur.slice(0, breakAt).replace(/[ \t]+$/, ""));
+        cur = indent + cur.slice(breakAt).replace(/^[ \t]+/, "");
+        curWidth = width(cur);
+        breakAt = -1;
+      }
+      cur += g;
+      curWidth += w;
+      prev = g;
+    }
+    lines.push(cur);
+    return lines.join("\n");
+  }
+
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+  const tricky = ["様", "ア", "\u3099", "\u0301", "\u200D", "\uFE0F", "👩", "👧", "🏻", "🇯", "🇵", "\uD83C", "\uDDE6", "、", "（", "Ａ", "한", "\u{E0067}", "😀", "𠮷", "。"];
+  const plain = ["a", "word", " ", "  ", "\t", "> ", "- ", "1. ", "https://corp.example/unsubscribe?u=0123456789abcdef", "x".repeat(80), "\n", "\r\n", "\r"];
+  const referenceText = (text: string, columns: number) => {
+    let out = "";
+    let from = 0;
+    for (const m of text.matchAll(/\r\n|\r|\n/g)) {
+      out += referenceLine(text.slice(from, m.index), columns) + m[0];
+      from = m.index + m[0].length;
+    }
+    return out + referenceLine(text.slice(from), columns);
+  };
+
   it("gives the width of the clusters, summed, on generated strings with marks, joiners, flags and lone surrogates", () => {
-    const alphabet = ["a", " ", "様", "ア", "\u3099", "\u0301", "\u200D", "\uFE0F", "👩", "👧", "🏻", "🇯", "🇵", "\uD83C", "\uDDE6", "、", "（", "Ａ", "한", "\u{E0067}", "😀", "𠮷"];
-    let seed = 7;
-    const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
     for (let k = 0; k < 3000; k++) {
       let s = "";
       const len = next() % 12;
-      for (let i = 0; i < len; i++) s += alphabet[next() % alphabet.length];
-      const expected = clustersOf(s).reduce((n, g) => n + (patterns.WIDE.test(g) ? 2 : 1), 0);
-      expect(displayWidth(s), JSON.stringify(s)).toBe(s.length === 0 ? 0 : expected);
+      for (let i = 0; i < len; i++) s += tricky[next() % tricky.length];
+      expect(displayWidth(s), JSON.stringify(s)).toBe(width(s));
+    }
+  });
+
+  it("wraps generated text exactly as the reference does", () => {
+    for (let k = 0; k < 3000; k++) {
+      let s = "";
+      const len = next() % 60;
+      const pool = next() % 3 === 0 ? plain : [...plain, ...tricky, ...tricky];
+      for (let i = 0; i < len; i++) s += pool[next() % pool.length];
+      for (const columns of [72, 20]) expect(wrapText(s, columns), JSON.stringify(s)).toBe(referenceText(s, columns));
     }
   });
 });

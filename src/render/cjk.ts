@@ -88,10 +88,6 @@ function is(g: string, bit: number, re: RegExp): boolean {
   return g.length === 1 ? (classOf(g.charCodeAt(0)) & bit) !== 0 : re.test(g);
 }
 
-function widthOf(g: string): number {
-  return is(g, IS_WIDE, WIDE) ? 2 : 1;
-}
-
 /** No code unit above U+007F: every grapheme one character of one column. */
 function isAscii(line: string): boolean {
   for (let i = 0; i < line.length; i++) if (line.charCodeAt(i) > 0x7f) return false;
@@ -105,38 +101,25 @@ const EXTENDS = /^[\p{M}\u200D\uFE00-\uFE0F\u{1F3FB}-\u{1F3FF}\u{E0020}-\u{E007F
  * Grapheme clusters, closely enough for wrapping (a full UAX #29 segmenter,
  * Intl.Segmenter, costs several times more per recipient line): a code point
  * with the marks, joiners and modifiers that follow it; regional-indicator
- * flags in pairs.
- */
-function clustersOf(line: string): string[] {
-  const out: string[] = [];
-  let joinNext = false;
-  for (const cp of line) {
-    const last = out.length - 1;
-    const ri = cp >= "\u{1F1E6}" && cp <= "\u{1F1FF}";
-    if (last >= 0 && (joinNext || is(cp, IS_EXTEND, EXTENDS) || (ri && isLoneRegional(out[last]!)))) {
-      out[last] += cp;
-    } else {
-      out.push(cp);
-    }
-    joinNext = cp === "\u200D";
-  }
-  return out;
-}
-
-function isLoneRegional(g: string): boolean {
-  return g.length === 2 && g >= "\u{1F1E6}" && g <= "\u{1F1FF}";
-}
-
-/**
- * The display width of `s`: the sum of widthOf over clustersOf(s), in one
- * pass that builds no strings (the same clusters: a code point joins the
- * cluster before it after a ZWJ, when it extends, or as the second flag of a
- * pair; a cluster is wide when any of its code points is).
+ * flags in pairs. A cluster is wide (two columns) when any of its code points
+ * is. Read in place, building no strings (clusterBounds below).
+ *
+ * The display width of `s`: the widths of its clusters, summed.
  */
 function displayWidth(s: string): number {
+  clusterBounds(s, scratchBounds, scratchWidths);
   let w = 0;
-  /** Width of the cluster being read; 0 before the first. */
-  let cluster = 0;
+  for (const x of scratchWidths) w += x;
+  return w;
+}
+
+const scratchBounds: number[] = [];
+const scratchWidths: number[] = [];
+
+/** The clusters of `s`: where each starts (then, last, the length of `s`), and its width. */
+function clusterBounds(s: string, bounds: number[], widths: number[]): void {
+  bounds.length = 0;
+  widths.length = 0;
   let joinNext = false;
   /** The cluster being read is one regional indicator, so far. */
   let loneRegional = false;
@@ -153,18 +136,18 @@ function displayWidth(s: string): number {
     } else {
       cls = classOf(c);
     }
-    if (cluster > 0 && (joinNext || (cls & IS_EXTEND) !== 0 || (regional && loneRegional))) {
-      if ((cls & IS_WIDE) !== 0) cluster = 2;
+    if (bounds.length > 0 && (joinNext || (cls & IS_EXTEND) !== 0 || (regional && loneRegional))) {
+      if ((cls & IS_WIDE) !== 0) widths[widths.length - 1] = 2;
       loneRegional = false;
     } else {
-      w += cluster;
-      cluster = (cls & IS_WIDE) !== 0 ? 2 : 1;
+      bounds.push(i);
+      widths.push((cls & IS_WIDE) !== 0 ? 2 : 1);
       loneRegional = regional;
     }
     joinNext = n === 1 && c === 0x200d;
     i += n;
   }
-  return w + cluster;
+  bounds.push(s.length);
 }
 
 /** Display width, stopping early once it is over `limit`. */
@@ -195,60 +178,89 @@ function cjkBreak(a: string, b: string): boolean {
 export function wrapText(text: string, columns: number = TEXT_COLUMNS): string {
   let out = "";
   let from = 0;
-  for (const m of text.matchAll(/\r\n|\r|\n/g)) {
-    out += wrapLine(text.slice(from, m.index), columns) + m[0];
-    from = m.index + m[0].length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x0a && c !== 0x0d) continue;
+    const end = c === 0x0d && text.charCodeAt(i + 1) === 0x0a ? i + 2 : i + 1;
+    out += wrapLine(text.slice(from, i), columns) + text.slice(i, end);
+    from = end;
+    i = end - 1;
   }
   return out + wrapLine(text.slice(from), columns);
 }
 
+/** The clusters of the line being wrapped (clusterBounds). */
+const bounds: number[] = [];
+const widths: number[] = [];
+
+/** cjkBreak for the graphemes line[a, b) and line[b, c). */
+function cjkBreakAt(line: string, a: number, b: number, c: number): boolean {
+  if (b - a === 1 && c - b === 1) {
+    const x = classOf(line.charCodeAt(a));
+    const y = classOf(line.charCodeAt(b));
+    return (x & IS_CJK) !== 0 && (y & IS_CJK) !== 0 && (y & IS_NO_START) === 0 && (x & IS_NO_END) === 0;
+  }
+  return cjkBreak(line.slice(a, b), line.slice(b, c));
+}
+
+/**
+ * One line wrapped: the line being built is `pre` (nothing, then the
+ * indent) and line[from, here); `breakAt`, where it may end, is an offset
+ * into the line.
+ */
 function wrapLine(line: string, columns: number): string {
   if (!widthOver(line, columns)) return line; // the common case, in one cheap pass
   // An ASCII line (a footer's unsubscribe URL, English prose: the lines that hold a recipient's
   // value and so are wrapped once per message) has one-column graphemes of one character each and
-  // no CJK break: the same wrapping without the per-character regular expressions.
+  // no CJK break.
   const ascii = isAscii(line);
-  const width = ascii ? (s: string) => s.length : displayWidth;
-  const gs = ascii ? Array.from(line) : clustersOf(line);
-  const total = ascii ? line.length : width(line);
-  if (total <= columns) return line;
+  // (An ASCII line's clusters are its characters, of one column each: not listed.)
+  if (!ascii) {
+    clusterBounds(line, bounds, widths);
+    let total = 0;
+    for (const x of widths) total += x;
+    if (total <= columns) return line;
+  }
 
   // A quoted line (html-to-text's "> ") keeps its mark on every line it wraps into;
   // a list item's lines line up under its text.
   const lead = /^(?:> ?)+|^\s*(?:[*+-]|\d+\.)\s+|^\s+/.exec(line)?.[0] ?? "";
   const indent = lead.startsWith(">") ? lead : " ".repeat(lead.length);
   const lines: string[] = [];
-  let cur = "";
+  let pre = "";
+  let from = 0;
   let curWidth = 0;
-  /** The last place in `cur` where the line may end. */
   let breakAt = -1;
-  let prev = "";
-  for (const g of gs) {
-    const w = ascii ? 1 : widthOf(g);
-    if (g === " " || g === "\t") {
+  let prevSpace = false;
+  const count = ascii ? line.length : widths.length;
+  for (let k = 0; k < count; k++) {
+    const g = ascii ? k : bounds[k]!;
+    const gEnd = ascii ? k + 1 : bounds[k + 1]!;
+    const w = ascii ? 1 : widths[k]!;
+    const c = line.charCodeAt(g);
+    if (gEnd - g === 1 && (c === 0x20 || c === 0x09)) {
       // The first space of a run is the break; the spaces after a break are dropped.
-      if (cur.length > 0 && prev !== " " && prev !== "\t") breakAt = cur.length;
-      cur += g;
+      if (pre.length + (g - from) > 0 && !prevSpace) breakAt = g;
       curWidth += w;
-      prev = g;
+      prevSpace = true;
       continue;
     }
-    if (!ascii && prev !== "" && prev !== " " && prev !== "\t" && cjkBreak(prev, g)) {
-      breakAt = cur.length;
-    }
-    if (curWidth + w > columns && breakAt > (lines.length === 0 ? lead.length : indent.length)) {
-      lines.push(cur.slice(0, breakAt).replace(/[ \t]+$/, ""));
-      cur = indent + cur.slice(breakAt).replace(/^[ \t]+/, "");
-      curWidth = width(cur);
+    if (!ascii && k > 0 && !prevSpace && cjkBreakAt(line, bounds[k - 1]!, g, gEnd)) breakAt = g;
+    if (curWidth + w > columns && breakAt >= 0 && pre.length + (breakAt - from) > (lines.length === 0 ? lead.length : indent.length)) {
+      lines.push((pre + line.slice(from, breakAt)).replace(/[ \t]+$/, ""));
+      let rest = breakAt;
+      while (rest < g && (line.charCodeAt(rest) === 0x20 || line.charCodeAt(rest) === 0x09)) rest++;
+      pre = indent;
+      from = rest;
+      curWidth = ascii ? pre.length + (g - from) : displayWidth(pre + line.slice(from, g));
       breakAt = -1;
     }
-    cur += g;
     curWidth += w;
-    prev = g;
+    prevSpace = false;
   }
-  lines.push(cur);
+  lines.push(pre + line.slice(from));
   return lines.join("\n");
 }
 
 /** For test/layout.test.ts only: the table and the one-pass width held to the patterns they stand for. */
-export const widthInternals = { classOf, displayWidth, clustersOf, patterns: { EXTENDS, WIDE, CJK_CHAR, NO_START, NO_END } } as const;
+export const widthInternals = { classOf, displayWidth, patterns: { EXTENDS, WIDE, CJK_CHAR, NO_START, NO_END } } as const;
