@@ -79,18 +79,26 @@ export class Scanner {
     out.length = 0;
   }
 
-  /** Lines already collected elsewhere (collectLines over the same text), in order. */
+  /**
+   * Lines already collected elsewhere (collectLines over the same text), in
+   * order, and remembered there: strings of their own, kept alive anyway,
+   * which the line cache then keys by themselves (a lookup by the very same
+   * string is found without comparing its characters again).
+   */
   addCollected(where: string, lines: readonly string[]): void {
-    for (const l of lines) this.push(l, where);
+    for (const l of lines) this.push(l, where, true);
   }
 
   private readonly scratch: string[] = [];
+  /** Per line: a string of its own (addCollected), not a slice of a whole part. */
+  private readonly owned: boolean[] = [];
 
-  private push(line: string, where: string): void {
+  private push(line: string, where: string, owned = false): void {
     if (this.collected.has(line)) return;
     this.collected.add(line);
     this.lines.push(line);
     this.wheres.push(where);
+    this.owned.push(owned);
   }
 
   /**
@@ -160,9 +168,9 @@ export class Scanner {
         seenLines.clear();
         rememberedChars = 0;
       }
-      // A copy, not the line itself: that is a slice of the whole decoded part, and a remembered
-      // slice would keep every message's part alive (~0.5 KB a message at a million messages).
-      seenLines.set(own(line), list);
+      // A line of a whole decoded part is a slice of it, and a remembered slice would keep every
+      // message's part alive (~0.5 KB a message at a million messages): a copy of it is kept.
+      seenLines.set(this.owned[fresh[k]!] ? line : own(line), list);
       rememberedChars += line.length;
     }
   }
