@@ -280,24 +280,35 @@ function mergeStarts(a: readonly number[], b: readonly number[]): number[] {
   return [...new Set([...a, ...b])].sort((x, y) => x - y);
 }
 
-/**
- * What collectLines gives for a header value, remembered: most header values
- * (Date, From, Content-Type, List-Id…) are the same in every message of a
- * send, and the lax reading's tests on each cost more than the rest of the
- * header scan. A pure function of the value; bounded like the line cache.
- */
-const headerCache = new Map<string, readonly string[]>();
-const MAX_HEADER_VALUES = 10_000;
-
+/** What collectLines gives for a header value, each line a string of its own. */
 function headerLines(value: string): readonly string[] {
-  let lines = headerCache.get(value);
+  const out: string[] = [];
+  collectLines(value, false, false, out, true);
+  return out.length === 0 ? NONE : out.map(own);
+}
+
+/**
+ * What scanField collects from a header value, remembered by the raw value:
+ * most header values (Date, From, Content-Type, List-Id…, a Subject that
+ * differs only by a first name) recur across the messages of a send, and
+ * their RFC 2047 decoding and the lax reading's tests cost more than the
+ * rest of the header scan. A pure function of the value (a value whose
+ * decoding refuses is never remembered, so it refuses every time); bounded
+ * like the line cache.
+ */
+const fieldCache = new Map<string, readonly string[]>();
+const MAX_FIELD_VALUES = 10_000;
+
+function fieldLines(value: string, where: string): readonly string[] {
+  let lines = fieldCache.get(value);
   if (lines === undefined) {
-    const out: string[] = [];
-    collectLines(value, false, false, out, true);
-    lines = out.length === 0 ? NONE : out.map(own);
+    const decoded = decodeEncodedWords(value, where);
+    lines = headerLines(decoded);
+    // A reader whose RFC 2047 decoding differs from ours shows the raw form.
+    if (decoded !== value) lines = [...lines, ...headerLines(value)];
     if (value.length <= MAX_REMEMBERED_LENGTH) {
-      if (headerCache.size >= MAX_HEADER_VALUES) headerCache.clear();
-      headerCache.set(own(value), lines);
+      if (fieldCache.size >= MAX_FIELD_VALUES) fieldCache.clear();
+      fieldCache.set(own(value), lines);
     }
   }
   return lines;
@@ -327,9 +338,6 @@ function lastAtOrBefore(a: readonly number[], x: number): number {
 
 /** A header's value (RFC 2047-decoded and, where that changed it, raw too) and an unusual name. */
 export function scanField(scanner: Scanner, f: Field, where: string): void {
-  const decoded = decodeEncodedWords(f.value, where);
-  scanner.add(where, decoded, false, false, true);
-  // A reader whose RFC 2047 decoding differs from ours shows the raw form.
-  if (decoded !== f.value) scanner.add(where, f.value, false, false, true);
+  scanner.addCollected(where, fieldLines(f.value, where));
   if (f.label === UNUSUAL_NAME) scanner.add(where, f.name, false, false, true);
 }
