@@ -90,6 +90,8 @@ interface LastPart {
   readonly units: Unit[];
   /** 1 where the unit differed from the one before it: the lines that hold a recipient's values. */
   readonly changed: number[];
+  /** How many parts in a row the unit was new: differed from the one before and was not in the map. */
+  readonly misses: number[];
   /** The final unit ends with a hard line break. */
   endsHard: boolean;
 }
@@ -112,10 +114,10 @@ function scanUnits(scanner: Scanner, where: string, body: Buffer, charset: "utf-
   got.length = 0;
   let last = lastParts.get(map);
   if (last === undefined) {
-    last = { src: "", lengths: [], units: [], changed: [], endsHard: true };
+    last = { src: "", lengths: [], units: [], changed: [], misses: [], endsHard: true };
     lastParts.set(map, last);
   }
-  const { lengths, units, changed } = last;
+  const { lengths, units, changed, misses } = last;
   let prevPos = 0;
   let start = 0;
   let i = 0;
@@ -127,6 +129,7 @@ function scanUnits(scanner: Scanner, where: string, body: Buffer, charset: "utf-
       if (u.open) return opened();
       got.push(u);
       changed[i] = 0;
+      misses[i] = 0;
       start += len;
       prevPos += len;
       i++;
@@ -134,10 +137,24 @@ function scanUnits(scanner: Scanner, where: string, body: Buffer, charset: "utf-
     if (start >= n) break;
     const end = unitEnd(src, start);
     const key = src.slice(start, end);
-    let u = map.get(key);
-    if (u === undefined) {
+    let u: Unit | undefined;
+    // A unit new in each of the last parts (one that holds a recipient's token) is made without
+    // asking the map or filling it with units that never recur, but for one part in 16, which
+    // finds out whether its units have started to recur. Only a cache is left out: makeUnit is
+    // what a lookup would have found.
+    const streak = misses[i] ?? 0;
+    if (streak >= 8 && (streak & 15) !== 0) {
       u = makeUnit(key, charset, html, label);
-      remember(map, key, u);
+      misses[i] = streak + 1;
+    } else {
+      u = map.get(key);
+      if (u === undefined) {
+        u = makeUnit(key, charset, html, label);
+        remember(map, key, u);
+        misses[i] = streak + 1;
+      } else {
+        misses[i] = 0;
+      }
     }
     if (i < units.length) prevPos += lengths[i]!;
     lengths[i] = key.length;
@@ -151,6 +168,7 @@ function scanUnits(scanner: Scanner, where: string, body: Buffer, charset: "utf-
   lengths.length = i;
   units.length = i;
   changed.length = i;
+  misses.length = i;
   last.src = src;
   last.endsHard = n === 0 || endsHard(src, n - lengths[i - 1]!, n);
   for (const u of got) scanner.addCollected(where, u.lines);
