@@ -14,6 +14,7 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../src/load/config.ts";
 import { parseNewsletterMeta } from "../src/load/newsletter-meta.ts";
 import { widthInternals, wrapText } from "../src/render/cjk.ts";
+import { inlineCss } from "../src/render/layout.ts";
 import { makePlan } from "../src/send/plan.ts";
 import { fixtureFiles, JA_DIR } from "./helpers/ja-fixture.ts";
 import { makeRepo, runCli } from "./helpers/repo.ts";
@@ -289,6 +290,20 @@ describe("the layout in the composed bytes", () => {
     const r = await previewOf(root);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/content:|cannot be inlined/);
+  });
+
+  it.each([
+    ["plain", "content: 'write to us'"],
+    // (juice writes the CSS back without the blank that ends an escape: `con\\74 ent` comes out as
+    // `con\\74ent`, U+074E, which no browser reads as `content`; these stay `content` through it)
+    ["a hex escape in the name", "con\\000074ent: 'write to us'"],
+    ["a six-digit escape", "\\000063ontent: 'write to us'"],
+    ["an escape ending in a tab", "co\\6e\ttent: 'write to us'"],
+    ["an escaped letter", "c\\ontent: 'write to us'"],
+    ["upper case and an escape", "CO\\4E TENT : 'write to us'"],
+  ])("refuses content: in a kept @media rule however its name is written (%s)", (_, declaration) => {
+    const html = `<html><head><style>@media screen { .box::before { ${declaration}; } }</style></head><body><div class="box">x</div></body></html>`;
+    expect(() => inlineCss(html, "layout.html")).toThrow("a `content:` declaration is not allowed");
   });
 
   it("refuses a <style> in body.md: inlined, it would restyle the footer (hide the unsubscribe link)", async () => {

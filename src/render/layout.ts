@@ -171,10 +171,26 @@ export function inlineCss(html: string, file: string): string {
   for (const css of styles) {
     const rest = stripMediaBlocks(css).trim();
     if (rest !== "") problems.push(`a rule outside @media cannot be inlined: ${JSON.stringify(rest.slice(0, 60))}`);
-    if (/(^|[;{\s])content\s*:/i.test(css)) problems.push("a `content:` declaration is not allowed");
+    // Read as a browser reads it: `con\74 ent:` is `content:`.
+    if (/(^|[;{\s])content\s*:/i.test(decodeCssEscapes(css))) problems.push("a `content:` declaration is not allowed");
   }
   if (problems.length > 0) throw new FindingsError(`cannot render with layout ${file}: ${problems.join("; ")}`);
   return out;
+}
+
+/**
+ * CSS escapes decoded (CSS Syntax Level 3 §4.3.7): `\` and one to six hex
+ * digits, one white space after them swallowed (a CRLF counts as one), is
+ * that code point (U+FFFD for zero, a surrogate or beyond U+10FFFF); `\`
+ * and any other character but a line break is that character.
+ */
+function decodeCssEscapes(css: string): string {
+  if (!css.includes("\\")) return css;
+  return css.replace(/\\(?:([0-9a-fA-F]{1,6})(?:\r\n|[ \t\n\r\f])?|([^\n\r\f0-9a-fA-F]))/g, (_, hex: string | undefined, ch: string | undefined) => {
+    if (hex === undefined) return ch!;
+    const cp = Number.parseInt(hex, 16);
+    return cp === 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ? "\uFFFD" : String.fromCodePoint(cp);
+  });
 }
 
 /** The CSS without its `@media ... { ... }` blocks (braces balanced). */
