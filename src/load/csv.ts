@@ -1,8 +1,9 @@
 /**
  * A push-based streaming CSV parser (RFC 4180) and a strict streaming UTF-8
  * decoder, for recipient lists of millions of rows. No dependency: the
- * parser is one state machine over `charCodeAt` that slices field ranges out
- * of each chunk, so a field costs one `slice` and a row one array.
+ * parser is one state machine over `charCodeAt` (its steps: csv-scan.ts) that
+ * slices field ranges out of each chunk, so a field costs one `slice` and a
+ * row one array.
  *
  * Where RFC 4180 is silent or stricter than real files, we accept:
  * - a UTF-8 byte order mark before the first record (Excel writes one);
@@ -31,14 +32,9 @@
  */
 
 import { Buffer, isUtf8 } from "node:buffer";
+import { BOM, BOM_BYTES, endInput, LF, scanChunk, stripBom, type RecordSink, ScanState } from "./csv-scan.ts";
 
-const QUOTE = 0x22;
-const COMMA = 0x2c;
-const LF = 0x0a;
-const CR = 0x0d;
-const BOM = 0xfeff;
-/** The UTF-8 BOM as a byte string. */
-const BOM_BYTES = "\xef\xbb\xbf";
+export { decodeByteString } from "./csv-scan.ts";
 
 export interface CsvError {
   /** 1-based physical line of the problem. */
@@ -74,20 +70,6 @@ export interface CsvHandlers {
   onError(error: CsvError): void;
 }
 
-// Parser states. Plain numbers, not a `const enum`, so that every
-// transpiler (tsx, vitest) treats this file the same.
-const State = {
-  /** Before the first character of a field. */
-  FieldStart: 0,
-  /** Inside an unquoted field. */
-  Unquoted: 1,
-  /** Inside a quoted field. */
-  Quoted: 2,
-  /** Just after a quote inside a quoted field: closing or first of a doubled pair. */
-  QuoteSeen: 3,
-} as const;
-type State = (typeof State)[keyof typeof State];
-
 export interface CsvParserOptions {
   /**
    * The chunks are byte strings of UTF-8 (`Utf8StreamDecoder` with
@@ -97,315 +79,70 @@ export interface CsvParserOptions {
   byteString?: boolean;
 }
 
+/** Feeds chunks to the scanner's steps (csv-scan.ts), which hand each record to `handlers`. */
 export class CsvParser {
-  private state: State = State.FieldStart;
-  private first = true;
+  private readonly scan: ScanState;
+  private readonly records: Records;
   private ended = false;
-  private readonly byteString: boolean;
-  /** Byte strings: the first bytes, held while they may still become a BOM. */
-  private head = "";
-  /** Absolute offset (code units, or bytes for byte strings; BOM excluded) of index 0 of the current chunk. */
-  private base = 0;
-  private line = 1;
-  /** Absolute offset where the current physical line starts. */
-  private lineStart = 0;
-  /**
-   * Byte strings: bytes minus UTF-16 code units from `lineStart` to the scan
-   * position, so that a column is `offset - lineStart + 1 - adjust`. Every
-   * continuation byte adds one, every 4-byte lead takes one off (2 units).
-   */
-  private adjust = 0;
-  /** The field being read has a byte above 0x7F: decode it at its end. */
-  private high = false;
-  /** The previous chunk ended in a CR, already counted as a line break. */
-  private crPending = false;
-  private recordLine = 1;
-  /** The current record has had an error: drop it at its end. */
-  private bad = false;
-  /** Text of the current field gathered from earlier chunks or quoted parts. */
-  private partial = "";
-  private fieldLine = 1;
-  private fieldColumn = 1;
-  /** Where an open quote was, for "unterminated quote" at the end. */
-  private quoteLine = 1;
-  private quoteColumn = 1;
+
+  constructor(handlers: CsvHandlers, options: CsvParserOptions = {}) {
+    this.scan = new ScanState(options.byteString === true);
+    this.records = new Records(handlers);
+  }
+
+  /** Feed the next piece of text; a chunk may end anywhere, even inside a CRLF pair or a doubled quote. */
+  push(chunk: string): void {
+    if (this.ended) throw new Error("CsvParser: push() after end()");
+    const s = stripBom(this.scan, chunk);
+    if (s !== null) scanChunk(this.scan, this.records, s);
+  }
+
+  /** The input is complete: deliver the last record, report an open quote. */
+  end(): void {
+    if (this.ended) return;
+    const st = this.scan;
+    if (st.head.length > 0) {
+      // One or two bytes that began like a BOM and were all there was: content.
+      const h = st.head;
+      st.head = "";
+      st.first = false;
+      this.push(h);
+    }
+    this.ended = true;
+    endInput(st, this.records);
+  }
+}
+
+/** Assembles the scanner's fields into records for `CsvHandlers`, dropping a record that had an error. */
+class Records implements RecordSink {
   /**
    * Fields of the current record: the first `nfields` entries of a reused
    * array, copied out at its end. A fresh `[]` per record grew to 17 slots
    * on its first push: twice the garbage per row of an exact copy.
    */
   private readonly fields: string[] = [];
-  private nfields = 0;
+  nfields = 0;
   private readonly positions = { lines: [] as number[], columns: [] as number[] };
+  /** 1-based physical line where the current record starts. */
+  private recordLine = 1;
+  /** The current record has had an error: drop it at its end. */
+  private bad = false;
 
-  constructor(
-    private readonly handlers: CsvHandlers,
-    options: CsvParserOptions = {},
-  ) {
-    this.byteString = options.byteString === true;
-  }
+  constructor(private readonly handlers: CsvHandlers) {}
 
-  /** Feed the next piece of text; a chunk may end anywhere, even inside a CRLF pair or a doubled quote. */
-  push(chunk: string): void {
-    if (this.ended) throw new Error("CsvParser: push() after end()");
-    let s = chunk;
-    if (this.first) {
-      if (this.byteString) {
-        s = this.head + s;
-        if (s.length < BOM_BYTES.length && BOM_BYTES.startsWith(s)) {
-          this.head = s;
-          return;
-        }
-        this.head = "";
-        this.first = false;
-        if (s.startsWith(BOM_BYTES)) s = s.slice(BOM_BYTES.length);
-      } else {
-        if (s.length === 0) return;
-        this.first = false;
-        if (s.charCodeAt(0) === BOM) s = s.slice(1);
-      }
-    }
-    const n = s.length;
-    let i = 0;
-    if (this.crPending && n > 0) {
-      this.crPending = false;
-      if (s.charCodeAt(0) === LF) {
-        // Second half of a CRLF split across chunks: the line was already
-        // counted at the CR. Inside quotes the LF is content; elsewhere it
-        // is the rest of a record terminator.
-        if (this.state === State.Quoted) this.partial += "\n";
-        i = 1;
-        this.lineStart = this.base + 1;
-      }
-    }
-    const base = this.base;
-    const bytes = this.byteString;
-    let state: State = this.state;
-    let line = this.line;
-    let lineStart = this.lineStart;
-    let adjust = this.adjust;
-    let high = this.high;
-    // A field continued from the last chunk goes on at `i`.
-    let segStart = i;
-
-    while (i < n) {
-      if (state === State.FieldStart) {
-        const c = s.charCodeAt(i);
-        if ((c === LF || c === CR) && this.nfields === 0) {
-          // Blank line: skip it, but count it.
-          if (c === CR) {
-            if (i + 1 < n) {
-              if (s.charCodeAt(i + 1) === LF) i++;
-            } else this.crPending = true;
-          }
-          i++;
-          line++;
-          lineStart = base + i;
-          adjust = 0;
-          this.recordLine = line;
-          continue;
-        }
-        this.fieldLine = line;
-        this.fieldColumn = base + i - lineStart + 1 - adjust;
-        this.partial = "";
-        high = false;
-        if (c === QUOTE) {
-          this.quoteLine = line;
-          this.quoteColumn = this.fieldColumn;
-          state = State.Quoted;
-          i++;
-          segStart = i;
-          continue;
-        }
-        state = State.Unquoted;
-        segStart = i;
-        // fall through to the unquoted scan
-      }
-
-      if (state === State.Unquoted) {
-        let j = i;
-        let c = 0;
-        for (; j < n; j++) {
-          c = s.charCodeAt(j);
-          // The four stops are all ≤ ','; most characters of a field are above it.
-          if (c <= COMMA) {
-            if (c === COMMA || c === LF || c === CR || c === QUOTE) break;
-          } else if (c >= 0x80 && bytes) {
-            high = true;
-            if (c < 0xc0) adjust++;
-            else if (c >= 0xf0) adjust--;
-          }
-        }
-        if (j === n) {
-          this.partial += s.slice(segStart, n);
-          i = n;
-          break;
-        }
-        if (c === QUOTE) {
-          // RFC 4180 §2 rule 5: quotes may appear only in quoted fields.
-          this.fail(line, base + j - lineStart + 1 - adjust, "a quote inside a field that does not start with a quote (quote the whole field and double the quote)");
-          i = j + 1;
-          continue;
-        }
-        const tail = s.slice(segStart, j);
-        this.addField(this.partial.length > 0 ? this.partial + tail : tail, high);
-        if (c === COMMA) {
-          state = State.FieldStart;
-          i = j + 1;
-          continue;
-        }
-        // Record terminator.
-        i = j + 1;
-        if (c === CR) {
-          if (i < n) {
-            if (s.charCodeAt(i) === LF) i++;
-          } else this.crPending = true;
-        }
-        line++;
-        lineStart = base + i;
-        adjust = 0;
-        this.endRecord(line);
-        state = State.FieldStart;
-        continue;
-      }
-
-      if (state === State.Quoted) {
-        let j = i;
-        for (; j < n; j++) {
-          const c = s.charCodeAt(j);
-          if (c > QUOTE) {
-            if (c >= 0x80 && bytes) {
-              high = true;
-              if (c < 0xc0) adjust++;
-              else if (c >= 0xf0) adjust--;
-            }
-            continue;
-          }
-          if (c === QUOTE) break;
-          if (c === LF) {
-            line++;
-            lineStart = base + j + 1;
-            adjust = 0;
-          } else if (c === CR) {
-            if (j + 1 < n) {
-              // A CR of a CRLF pair is counted at its LF.
-              if (s.charCodeAt(j + 1) !== LF) {
-                line++;
-                lineStart = base + j + 1;
-                adjust = 0;
-              }
-            } else {
-              line++;
-              lineStart = base + j + 1;
-              adjust = 0;
-              this.crPending = true;
-            }
-          }
-        }
-        if (j === n) {
-          this.partial += s.slice(segStart, n);
-          i = n;
-          break;
-        }
-        this.partial += s.slice(segStart, j);
-        state = State.QuoteSeen;
-        i = j + 1;
-        continue;
-      }
-
-      // State.QuoteSeen
-      const c = s.charCodeAt(i);
-      if (c === QUOTE) {
-        // RFC 4180 §2 rule 7: a doubled quote is one quote of content.
-        this.partial += '"';
-        state = State.Quoted;
-        i++;
-        segStart = i;
-        continue;
-      }
-      if (c === COMMA) {
-        this.addField(this.partial, high);
-        state = State.FieldStart;
-        i++;
-        continue;
-      }
-      if (c === LF || c === CR) {
-        this.addField(this.partial, high);
-        i++;
-        if (c === CR) {
-          if (i < n) {
-            if (s.charCodeAt(i) === LF) i++;
-          } else this.crPending = true;
-        }
-        line++;
-        lineStart = base + i;
-        adjust = 0;
-        this.endRecord(line);
-        state = State.FieldStart;
-        continue;
-      }
-      this.fail(line, base + i - lineStart + 1 - adjust, "text after the closing quote of a field (a quote inside a quoted field must be doubled)");
-      // Recover: keep the rest of the field as unquoted text up to the next separator.
-      state = State.Unquoted;
-      segStart = i;
-    }
-
-    this.state = state;
-    this.line = line;
-    this.lineStart = lineStart;
-    this.adjust = adjust;
-    this.high = high;
-    this.base = base + n;
-  }
-
-  /** The input is complete: deliver the last record, report an open quote. */
-  end(): void {
-    if (this.ended) return;
-    if (this.head.length > 0) {
-      // One or two bytes that began like a BOM and were all there was: content.
-      const h = this.head;
-      this.head = "";
-      this.first = false;
-      this.push(h);
-    }
-    this.ended = true;
-    switch (this.state) {
-      case State.FieldStart:
-        // `a,b,` at the very end: the record's last field is empty.
-        if (this.nfields > 0) {
-          this.addField("", false);
-          this.endRecord(this.line);
-        }
-        break;
-      case State.Unquoted:
-      case State.QuoteSeen:
-        this.addField(this.partial, this.high);
-        this.endRecord(this.line);
-        break;
-      case State.Quoted:
-        this.fail(this.quoteLine, this.quoteColumn, "a quoted field is never closed (missing closing quote)");
-        this.endRecord(this.line);
-        break;
-    }
-    this.partial = "";
-  }
-
-  /** `high`: the value is a byte string holding a byte above 0x7F (byte strings only). */
-  private addField(value: string, high: boolean): void {
+  field(value: string, line: number, column: number): void {
     // Overwrite by index instead of clearing the position arrays per row:
     // `length = 0` is a runtime call, and this runs for every field.
     const k = this.nfields++;
-    this.fields[k] = high && this.byteString ? decodeByteString(value) : value;
-    this.positions.lines[k] = this.fieldLine;
-    this.positions.columns[k] = this.fieldColumn;
+    this.fields[k] = value;
+    this.positions.lines[k] = line;
+    this.positions.columns[k] = column;
   }
 
-  /** Deliver or drop the current record; `nextLine` is where the next one starts. */
-  private endRecord(nextLine: number): void {
+  endRecord(nextLine: number): void {
     const n = this.nfields;
     const line = this.recordLine;
     this.nfields = 0;
-    this.partial = "";
     this.recordLine = nextLine;
     if (this.bad) {
       this.bad = false;
@@ -414,41 +151,15 @@ export class CsvParser {
     }
   }
 
-  private fail(line: number, column: number, reason: string): void {
+  skipBlank(line: number): void {
+    this.recordLine = line;
+  }
+
+  fail(line: number, column: number, reason: string): void {
     if (this.bad) return;
     this.bad = true;
     this.handlers.onError({ line, column, recordLine: this.recordLine, reason });
   }
-}
-
-/**
- * UTF-16 text of a byte string of valid UTF-8 (a field of a few characters,
- * in practice). Built in JS: for short values it beat `Buffer.from(s,
- * "latin1").toString()` (two native calls) several times over.
- */
-export function decodeByteString(s: string): string {
-  const n = s.length;
-  if (n > 64) return Buffer.from(s, "latin1").toString("utf8");
-  const units: number[] = [];
-  for (let k = 0; k < n; ) {
-    const b = s.charCodeAt(k);
-    if (b < 0x80) {
-      units.push(b);
-      k += 1;
-    } else if (b < 0xe0) {
-      units.push(((b & 0x1f) << 6) | (s.charCodeAt(k + 1) & 0x3f));
-      k += 2;
-    } else if (b < 0xf0) {
-      units.push(((b & 0x0f) << 12) | ((s.charCodeAt(k + 1) & 0x3f) << 6) | (s.charCodeAt(k + 2) & 0x3f));
-      k += 3;
-    } else {
-      const cp =
-        (((b & 0x07) << 18) | ((s.charCodeAt(k + 1) & 0x3f) << 12) | ((s.charCodeAt(k + 2) & 0x3f) << 6) | (s.charCodeAt(k + 3) & 0x3f)) - 0x10000;
-      units.push(0xd800 | (cp >> 10), 0xdc00 | (cp & 0x3ff));
-      k += 4;
-    }
-  }
-  return String.fromCharCode(...units);
 }
 
 /** Parse a whole string; for tests and small files. */
