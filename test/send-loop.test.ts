@@ -18,7 +18,7 @@ import { countFailure } from "../src/send/loop/record.ts";
 import { fillAhead, formGroup, nextGroup } from "../src/send/loop/select.ts";
 import { groupSizeFor, newLoopState, type LoopDeps, type LoopLedger, type LoopState } from "../src/send/loop/state.ts";
 import type { Checked, PipelineOptions, SendItem } from "../src/send/pipeline-types.ts";
-import type { DeliveryResult, Envelope, NotDelivered } from "../src/transport/port.ts";
+import type { DeliveryResult, Envelope, NotDelivered } from "../src/mail/port.ts";
 
 type RecipientState = "claimed" | "sent" | "failed-permanent" | "failed-transient";
 
